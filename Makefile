@@ -1,0 +1,40 @@
+# Two commands: `make run` (embedded SQLite + in-memory layer, demo data) and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The test suite runs against real services; override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test setup messages lint
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/python manage.py migrate -v 0
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	@echo "\n  Demo shop with the widget (another origin): http://localhost:$(PORT)/shop/"
+	@echo "  Expert console:                           http://127.0.0.1:$(PORT)/console/"
+	@echo "  Staff pages:                              http://127.0.0.1:$(PORT)/staff/"
+	@echo "  Django admin:                             http://127.0.0.1:$(PORT)/admin/\n"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: setup
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+messages: setup
+	$(BIN)/python manage.py makemessages -l nl --ignore '.venv/*' --ignore 'tests/*'
+	$(BIN)/python manage.py makemessages -d djangojs -l nl --ignore '.venv/*' --ignore 'tests/*'
+
+lint: setup
+	$(BIN)/ruff check .

@@ -1,0 +1,402 @@
+"""WebSocket adapters for the widget and the expert console.
+
+They parse frames (chat/protocol.py), check who is asking, call services and
+forward what the channel layer relays. Messages are forwarded strictly in
+sequence: a gap in what the layer delivered is filled from the database.
+"""
+
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from chat import protocol, selectors, services
+from chat.models import Visitor
+from chat.strings import widget_strings
+from community import selectors as community_selectors
+from community import services as community_services
+from config import realtime
+from config.errors import ServiceError
+from config.frames import FrameSpecs, error_frame, parse_frame
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+SWEEP_INTERVAL_SECONDS = 5.0
+_last_sweep = 0.0
+
+
+def _sweep_due() -> bool:
+    """At most one absent-expert sweep per process every few seconds."""
+    global _last_sweep
+    now = time.monotonic()
+    if now - _last_sweep < SWEEP_INTERVAL_SECONDS:
+        return False
+    _last_sweep = now
+    return True
+
+
+class ChatSocket(AsyncWebsocketConsumer):
+    frames: FrameSpecs = {}
+
+    async def connect(self) -> None:
+        # conversation id -> highest seq this socket has forwarded
+        self.delivered: dict[int, int] = {}
+        await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame: dict[str, Any] = {}
+        try:
+            frame = parse_frame(text_data, bytes_data, self.frames)
+            await self.check_ready(frame)
+            handler = getattr(self, "on_" + frame["type"].replace(".", "_"))
+            await handler(frame)
+        except ServiceError as error:
+            await self.send_frame(error_frame(error, ref=frame.get("type") or getattr(error, "ref", None)))
+
+    async def check_ready(self, frame: dict[str, Any]) -> None:
+        """Hook for frames that need a handshake first."""
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+
+    # -- relayed from the channel layer -------------------------------------------
+
+    async def relay(self, event: dict[str, Any]) -> None:
+        if event.get("skip_channel") == self.channel_name:
+            return
+        frame = event["frame"]
+        if frame["type"] == "message":
+            await self.forward_message(frame)
+        else:
+            await self.forward(frame)
+
+    async def forward(self, frame: dict[str, Any]) -> None:
+        await self.send_frame(frame)
+
+    async def forward_message(self, frame: dict[str, Any]) -> None:
+        conversation_id = frame["conversation"]
+        seq = frame["message"]["seq"]
+        last = self.delivered.get(conversation_id)
+        if last is None or seq <= last:
+            return
+        if seq == last + 1:
+            self.delivered[conversation_id] = seq
+            await self.send_frame(frame)
+        else:  # the layer dropped something: catch up from the store
+            await self.send_history(conversation_id, last)
+
+    async def follow(self, conversation_id: int, last_seq: int) -> None:
+        """Subscribe first, then read: nothing committed in between is missed."""
+        await self.channel_layer.group_add(
+            realtime.conversation_group(conversation_id), self.channel_name
+        )
+        await self.send_history(conversation_id, last_seq)
+
+    async def unfollow(self, conversation_id: int) -> None:
+        self.delivered.pop(conversation_id, None)
+        await self.channel_layer.group_discard(
+            realtime.conversation_group(conversation_id), self.channel_name
+        )
+
+    async def send_history(self, conversation_id: int, last_seq: int) -> None:
+        messages = await database_sync_to_async(selectors.messages_after)(
+            conversation_id=conversation_id, last_seq=last_seq
+        )
+        self.delivered[conversation_id] = messages[-1]["seq"] if messages else last_seq
+        await self.send_frame(
+            {"type": "history", "conversation": conversation_id, "messages": messages}
+        )
+
+    # -- frames both sides send ---------------------------------------------------
+
+    def participant(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        conversation = await database_sync_to_async(selectors.participant_conversation)(
+            conversation_id=frame["conversation"], **self.participant()
+        )
+        if conversation is None:
+            raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+        await self.send_frame(
+            {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+        )
+        await self.follow(conversation.pk, frame["last_seq"])
+
+    async def on_message_send(self, frame: dict[str, Any]) -> None:
+        message, _created = await database_sync_to_async(services.message_post)(
+            conversation_id=frame["conversation"],
+            body=frame["body"],
+            client_id=frame["client_id"],
+            **self.participant(),
+        )
+        await self.send_frame(
+            {
+                "type": "message.ack",
+                "conversation": frame["conversation"],
+                "client_id": frame["client_id"],
+                "seq": message.seq,
+            }
+        )
+
+    def require_following(self, conversation_id: int) -> None:
+        if conversation_id not in self.delivered:
+            raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        self.require_following(frame["conversation"])
+        await services.ephemeral_relay(
+            conversation_id=frame["conversation"],
+            frame={**frame, "who": self.side},
+            sender_channel=self.channel_name,
+        )
+
+    async def on_receipt(self, frame: dict[str, Any]) -> None:
+        self.require_following(frame["conversation"])
+        if frame["status"] == "read":
+            await database_sync_to_async(services.conversation_mark_read)(
+                conversation_id=frame["conversation"], seq=frame["seq"], **self.participant()
+            )
+        else:
+            await services.ephemeral_relay(
+                conversation_id=frame["conversation"],
+                frame={**frame, "reader": self.side},
+                sender_channel=self.channel_name,
+            )
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        if _sweep_due():
+            await database_sync_to_async(services.absent_experts_requeue)()
+        await self.send_frame({"type": "pong"})
+
+
+class WidgetConsumer(ChatSocket):
+    """The customer's widget. The first frame is `hello` with the visitor token."""
+
+    frames = protocol.CUSTOMER_FRAMES
+    side = "customer"
+
+    async def connect(self) -> None:
+        self.visitor: Visitor | None = None
+        self.greeted = False
+        self.language = "en"
+        await super().connect()
+
+    def participant(self) -> dict[str, Any]:
+        return {"visitor": self.visitor}
+
+    async def check_ready(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind in ("hello", "ping"):
+            return
+        if not self.greeted:
+            raise ServiceError("hello_required", _("Say hello with your visitor token first."))
+        translation.activate(self.language)
+        if self.visitor is None and kind not in ("chat.start", "offline.send"):
+            raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+
+    async def identify(self, visitor: Visitor) -> None:
+        self.visitor = visitor
+        await self.channel_layer.group_add(realtime.visitor_group(visitor.pk), self.channel_name)
+
+    async def ensure_visitor(self) -> Visitor:
+        """Visitors are created on their first chat or offline message, not on page views."""
+        if self.visitor is None:
+            visitor = await database_sync_to_async(Visitor.objects.create)()
+            await self.identify(visitor)
+            await self.send_frame(
+                {"type": "identity", "token": selectors.visitor_token(visitor)}
+            )
+        return self.visitor
+
+    async def on_hello(self, frame: dict[str, Any]) -> None:
+        requested = (frame.get("lang") or "en").split("-")[0].lower()
+        self.language = requested if requested in ("en", "nl") else "en"
+        translation.activate(self.language)
+        self.greeted = True
+        welcome = await database_sync_to_async(self.welcome_data)(frame.get("token"))
+        if self.visitor is not None:
+            await self.identify(self.visitor)
+        await self.send_frame(welcome)
+
+    def welcome_data(self, token: str | None) -> dict[str, Any]:
+        self.visitor = selectors.visitor_from_token(token)
+        conversation = (
+            selectors.visitor_current_conversation(visitor=self.visitor) if self.visitor else None
+        )
+        return {
+            "type": "welcome",
+            "token": selectors.visitor_token(self.visitor) if self.visitor else None,
+            "visitor": {"name": self.visitor.name, "email": self.visitor.email}
+            if self.visitor
+            else None,
+            "conversation": selectors.conversation_data(conversation) if conversation else None,
+            "follow_ups": selectors.visitor_follow_ups(visitor=self.visitor) if self.visitor else [],
+            "experts_on_shift": selectors.experts_on_shift_count(),
+            "max_message_length": protocol.MESSAGE_BODY.max_length,
+            "strings": widget_strings(),
+        }
+
+    async def send_queue_position(self, conversation_id: int) -> None:
+        estimates = await database_sync_to_async(selectors.queue_estimates)()
+        for estimate_id, position, wait in estimates:
+            if estimate_id == conversation_id:
+                await self.send_frame(
+                    {
+                        "type": "queue",
+                        "conversation": conversation_id,
+                        "position": position,
+                        "estimated_wait_seconds": wait,
+                    }
+                )
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        await super().on_resume(frame)
+        await self.send_queue_position(frame["conversation"])
+
+    async def on_chat_start(self, frame: dict[str, Any]) -> None:
+        visitor = await self.ensure_visitor()
+        conversation = await database_sync_to_async(services.conversation_start)(
+            visitor=visitor,
+            topic=frame["topic"],
+            name=frame.get("name", ""),
+            email=frame.get("email", ""),
+        )
+        conversation = await database_sync_to_async(selectors.conversation_get)(
+            conversation_id=conversation.pk
+        )
+        await self.send_frame(
+            {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+        )
+        await self.follow(conversation.pk, 0)
+        await self.send_queue_position(conversation.pk)
+
+    async def on_chat_leave(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_leave)(
+            conversation_id=frame["conversation"], visitor=self.visitor
+        )
+
+    async def on_chat_rate(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_rate)(
+            conversation_id=frame["conversation"],
+            visitor=self.visitor,
+            rating=frame["rating"],
+            comment=frame.get("comment", ""),
+        )
+
+    async def on_transcript_email(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.transcript_email)(
+            conversation_id=frame["conversation"], visitor=self.visitor
+        )
+        await self.send_frame({"type": "transcript.sent", "conversation": frame["conversation"]})
+
+    async def on_offline_send(self, frame: dict[str, Any]) -> None:
+        visitor = await self.ensure_visitor()
+        await database_sync_to_async(services.offline_message_leave)(
+            visitor=visitor, name=frame.get("name", ""), email=frame["email"], body=frame["body"]
+        )
+        await self.send_frame({"type": "offline.sent"})
+
+    async def on_followup_seen(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.followup_mark_seen)(
+            follow_up_id=frame["follow_up"], visitor=self.visitor
+        )
+
+
+class ConsoleConsumer(ChatSocket):
+    """The expert console: shift, up to three chats, follow-ups."""
+
+    frames = protocol.EXPERT_FRAMES
+    side = "expert"
+
+    async def connect(self) -> None:
+        self.expert = None
+        user = self.scope.get("user")
+        await super().connect()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.expert = await database_sync_to_async(community_selectors.active_expert_for_user)(
+            user=user
+        )
+        if self.expert is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.channel_layer.group_add(realtime.expert_group(self.expert.pk), self.channel_name)
+        await self.channel_layer.group_add(realtime.LEADERBOARD, self.channel_name)
+        await database_sync_to_async(community_services.expert_console_connected)(expert=self.expert)
+        await self.send_frame(await database_sync_to_async(self.welcome_data)())
+
+    def welcome_data(self) -> dict[str, Any]:
+        self.expert.refresh_from_db()
+        return {
+            "type": "welcome",
+            "expert": selectors.expert_data(self.expert),
+            "on_shift": self.expert.on_shift,
+            "max_concurrent_chats": self.expert.max_concurrent_chats,
+            "conversations": [
+                selectors.conversation_data(c)
+                for c in selectors.expert_open_conversations(expert=self.expert)
+            ],
+            "max_message_length": protocol.MESSAGE_BODY.max_length,
+        }
+
+    async def disconnect(self, code: int) -> None:
+        if self.expert is not None:
+            await database_sync_to_async(community_services.expert_console_disconnected)(
+                expert=self.expert
+            )
+
+    def participant(self) -> dict[str, Any]:
+        return {"expert": self.expert}
+
+    async def check_ready(self, frame: dict[str, Any]) -> None:
+        if self.expert is None:
+            raise ServiceError("forbidden", _("Only brand experts can use the console."))
+
+    async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "chat.assigned":
+            await self.send_frame(frame)
+            await self.follow(frame["conversation"]["id"], 0)
+            return
+        if frame["type"] == "chat.removed":
+            await self.unfollow(frame["conversation"])
+        await self.send_frame(frame)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(community_services.expert_heartbeat)(expert=self.expert)
+        await super().on_ping(frame)
+
+    async def on_transfer_targets(self, frame: dict[str, Any]) -> None:
+        experts = await database_sync_to_async(selectors.transfer_targets)(expert=self.expert)
+        await self.send_frame({"type": "transfer.targets", "experts": experts})
+
+    async def on_shift_start(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(community_services.expert_shift_start)(expert=self.expert)
+
+    async def on_shift_end(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(community_services.expert_shift_end)(expert=self.expert)
+
+    async def on_chat_resolve(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_resolve)(
+            conversation_id=frame["conversation"], expert=self.expert, summary=frame["summary"]
+        )
+
+    async def on_chat_transfer(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_transfer)(
+            conversation_id=frame["conversation"],
+            expert=self.expert,
+            to_expert_id=frame["expert"],
+        )
+
+    async def on_followup_send(self, frame: dict[str, Any]) -> None:
+        follow_up = await database_sync_to_async(services.followup_send)(
+            conversation_id=frame["conversation"], expert=self.expert, body=frame["body"]
+        )
+        await self.send_frame(
+            {"type": "followup.sent", "conversation": frame["conversation"], "id": follow_up.pk}
+        )

@@ -1,0 +1,221 @@
+"""Reads for the chat: snapshots and history sent to clients, the queue, visitors."""
+
+from datetime import timedelta
+from math import ceil
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Avg, F, Q, Sum
+from django.utils import timezone
+
+from chat.models import Conversation, FollowUp, Message, Visitor
+from community.models import Expert
+
+VISITOR_TOKEN_SALT = "chat.visitor"
+DEFAULT_HANDLE_SECONDS = 300
+# A closed chat stays in the widget this long so the customer can rate it.
+RECENT_CLOSED_WINDOW = timedelta(hours=2)
+
+
+def visitor_token(visitor: Visitor) -> str:
+    return signing.dumps(str(visitor.pk), salt=VISITOR_TOKEN_SALT, compress=True)
+
+
+def visitor_from_token(token: str | None) -> Visitor | None:
+    if not token:
+        return None
+    try:
+        visitor_id = signing.loads(token, salt=VISITOR_TOKEN_SALT)
+    except signing.BadSignature:
+        return None
+    return Visitor.objects.filter(pk=visitor_id).first()
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    author = getattr(message.author, "expert", None) if message.author_id else None
+    return {
+        "seq": message.seq,
+        "sender": message.sender,
+        "author": author.display_name if author else None,
+        "body": message.body,
+        "at": message.created_at.isoformat(),
+    }
+
+
+def messages_after(*, conversation_id: int, last_seq: int) -> list[dict[str, Any]]:
+    messages = (
+        Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
+        .select_related("author__expert")
+        .order_by("seq")
+    )
+    return [message_data(message) for message in messages]
+
+
+def expert_data(expert: Expert | None) -> dict[str, Any] | None:
+    if expert is None:
+        return None
+    return {"id": expert.pk, "name": expert.display_name, "initials": expert.initials}
+
+
+def conversation_data(conversation: Conversation) -> dict[str, Any]:
+    visitor = conversation.visitor
+    return {
+        "id": conversation.pk,
+        "topic": conversation.topic,
+        "status": conversation.status,
+        "customer": {"name": visitor.name, "email": visitor.email},
+        "expert": expert_data(conversation.expert),
+        "created_at": conversation.created_at.isoformat(),
+        "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,
+        "customer_left": conversation.customer_left_at is not None,
+        "last_seq": conversation.last_seq,
+        "customer_read_seq": conversation.customer_read_seq,
+        "expert_read_seq": conversation.expert_read_seq,
+        "rating": conversation.rating,
+        "summary": conversation.resolution_summary,
+    }
+
+
+def conversation_get(*, conversation_id: int) -> Conversation | None:
+    return (
+        Conversation.objects.select_related("visitor", "expert")
+        .filter(pk=conversation_id)
+        .first()
+    )
+
+
+def visitor_current_conversation(*, visitor: Visitor) -> Conversation | None:
+    """The open chat, or one closed recently enough to still rate."""
+    recent = timezone.now() - RECENT_CLOSED_WINDOW
+    return (
+        Conversation.objects.select_related("visitor", "expert")
+        .filter(visitor=visitor)
+        .filter(Q(status__in=["waiting", "active"]) | Q(resolved_at__gte=recent))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def follow_up_data(follow_up: FollowUp) -> dict[str, Any]:
+    return {
+        "id": follow_up.pk,
+        "conversation": follow_up.conversation_id,
+        "topic": follow_up.conversation.topic,
+        "expert": follow_up.expert.display_name,
+        "body": follow_up.body,
+        "at": follow_up.created_at.isoformat(),
+        "seen": follow_up.seen_at is not None,
+    }
+
+
+def visitor_follow_ups(*, visitor: Visitor) -> list[dict[str, Any]]:
+    follow_ups = FollowUp.objects.filter(conversation__visitor=visitor).select_related(
+        "conversation", "expert"
+    )
+    return [follow_up_data(f) for f in follow_ups.order_by("-created_at")[:20]]
+
+
+def available_experts():
+    """Experts who may take a new chat now: on shift, connected, with a free slot."""
+    fresh = timezone.now() - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 2.5)
+    return Expert.objects.filter(
+        on_shift=True,
+        suspended_at__isnull=True,
+        console_connections__gt=0,
+        last_seen_at__gte=fresh,
+        open_chat_count__lt=F("max_concurrent_chats"),
+    )
+
+
+def experts_on_shift_count() -> int:
+    return Expert.objects.filter(on_shift=True, suspended_at__isnull=True).count()
+
+
+def waiting_conversation_ids() -> list[int]:
+    return list(
+        Conversation.objects.filter(status=Conversation.Status.WAITING)
+        .order_by("queued_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def average_handle_seconds() -> float:
+    recent = Conversation.objects.filter(
+        status=Conversation.Status.RESOLVED, assigned_at__isnull=False
+    ).order_by("-resolved_at")[:50]
+    durations = [
+        (c.resolved_at - c.assigned_at).total_seconds()
+        for c in recent.only("resolved_at", "assigned_at")
+    ]
+    return sum(durations) / len(durations) if durations else DEFAULT_HANDLE_SECONDS
+
+
+def queue_estimates() -> list[tuple[int, int, int]]:
+    """(conversation id, 1-based position, estimated wait in seconds) for the queue."""
+    waiting = waiting_conversation_ids()
+    if not waiting:
+        return []
+    capacity = (
+        Expert.objects.filter(on_shift=True, suspended_at__isnull=True).aggregate(
+            slots=Sum("max_concurrent_chats")
+        )["slots"]
+        or 0
+    )
+    handle = average_handle_seconds()
+    estimates = []
+    for index, conversation_id in enumerate(waiting):
+        rounds = ceil((index + 1) / capacity) if capacity else None
+        wait = int(rounds * handle) if rounds else -1
+        estimates.append((conversation_id, index + 1, wait))
+    return estimates
+
+
+def transfer_targets(*, expert: Expert) -> list[dict[str, Any]]:
+    return [expert_data(e) for e in available_experts().exclude(pk=expert.pk)]
+
+
+def expert_open_conversations(*, expert: Expert) -> list[Conversation]:
+    return list(
+        Conversation.objects.select_related("visitor", "expert")
+        .filter(expert=expert, status=Conversation.Status.ACTIVE)
+        .order_by("assigned_at")
+    )
+
+
+def expert_past_conversations(*, expert: Expert, limit: int = 30) -> list[Conversation]:
+    return list(
+        Conversation.objects.select_related("visitor", "expert")
+        .filter(expert=expert, status=Conversation.Status.RESOLVED)
+        .order_by("-resolved_at")[:limit]
+    )
+
+
+def expert_average_rating(*, expert: Expert) -> float | None:
+    return Conversation.objects.filter(expert=expert, rating__isnull=False).aggregate(
+        avg=Avg("rating")
+    )["avg"]
+
+
+def transcript_text(*, conversation: Conversation) -> str:
+    """Plain-text transcript as the customer saw it."""
+    lines = [f"{conversation.topic}", conversation.created_at.strftime("%Y-%m-%d %H:%M UTC"), ""]
+    for message in conversation.messages.select_related("author__expert").order_by("seq"):
+        data = message_data(message)
+        who = data["author"] or message.get_sender_display()
+        lines.append(f"[{message.created_at:%H:%M}] {who}: {message.body}")
+    return "\n".join(lines) + "\n"
+
+
+def participant_conversation(
+    *, conversation_id: int, visitor: Visitor | None = None, expert: Expert | None = None
+) -> Conversation | None:
+    """The conversation if the asker takes part in it now, else None."""
+    conversation = conversation_get(conversation_id=conversation_id)
+    if conversation is None:
+        return None
+    if visitor is not None and conversation.visitor_id == visitor.pk:
+        return conversation
+    if expert is not None and conversation.expert_id == expert.pk:
+        return conversation
+    return None

@@ -1,0 +1,493 @@
+"""Writes of the chat: starting chats, the FIFO queue, messages, closing and rating.
+
+Routing changes (assign, resolve, transfer, requeue) run under one routing
+lock per database, so the queue is served strictly first come, first served;
+the CHECK on Expert.open_chat_count is the last line that keeps the cap.
+"""
+
+import logging
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat import selectors
+from chat.models import Conversation, FollowUp, Message, OfflineMessage, Visitor
+from community.models import Expert
+from config import realtime
+from config.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+ROUTING_LOCK_KEY = 7_310_001
+
+
+def _lock_routing() -> None:
+    """Serialise routing decisions across processes (SQLite already has one writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
+
+
+def _announce_conversation(conversation: Conversation) -> None:
+    frame = {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+    realtime.send_after_commit(realtime.conversation_group(conversation.pk), frame)
+
+
+def _announce_queue() -> None:
+    def send() -> None:
+        layer = get_channel_layer()
+        for conversation_id, position, wait in selectors.queue_estimates():
+            frame = {
+                "type": "queue",
+                "conversation": conversation_id,
+                "position": position,
+                "estimated_wait_seconds": wait,
+            }
+            async_to_sync(layer.group_send)(
+                realtime.conversation_group(conversation_id), {"type": "relay", "frame": frame}
+            )
+
+    transaction.on_commit(send, robust=True)
+
+
+def _post_system_message(*, conversation: Conversation, body: str) -> Message:
+    return _append_message(
+        conversation_id=conversation.pk, sender=Message.Sender.SYSTEM, author=None, body=body
+    )
+
+
+def _append_message(
+    *, conversation_id: int, sender: str, author, body: str, client_id: str = ""
+) -> Message:
+    """Append with the next sequence number; the row lock is held until commit."""
+    Conversation.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1)
+    seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+    message = Message.objects.create(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender=sender,
+        author=author,
+        body=body,
+        client_id=client_id,
+    )
+    frame = {
+        "type": "message",
+        "conversation": conversation_id,
+        "message": selectors.message_data(message),
+    }
+    realtime.send_after_commit(realtime.conversation_group(conversation_id), frame)
+    return message
+
+
+def _assign(*, conversation: Conversation, expert: Expert) -> bool:
+    now = timezone.now()
+    # Conditional: even if two routers raced, the slot is only taken while free.
+    took_slot = Expert.objects.filter(
+        pk=expert.pk, open_chat_count__lt=F("max_concurrent_chats")
+    ).update(open_chat_count=F("open_chat_count") + 1, last_assigned_at=now)
+    if not took_slot:
+        return False
+    conversation.status = Conversation.Status.ACTIVE
+    conversation.expert = expert
+    conversation.assigned_at = now
+    conversation.save(update_fields=["status", "expert", "assigned_at"])
+    _post_system_message(
+        conversation=conversation,
+        body=_("%(name)s joined the chat.") % {"name": expert.display_name},
+    )
+    conversation.refresh_from_db(fields=["last_seq"])
+    realtime.send_after_commit(
+        realtime.expert_group(expert.pk),
+        {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
+    )
+    _announce_conversation(conversation)
+    return True
+
+
+def queue_drain() -> int:
+    """Assign waiting chats, oldest first, to the least-loaded available experts.
+
+    Must run inside a transaction; returns how many chats were assigned.
+    """
+    _lock_routing()
+    assigned = 0
+    waiting = Conversation.objects.select_related("visitor").filter(
+        status=Conversation.Status.WAITING
+    )
+    while True:
+        expert = (
+            selectors.available_experts()
+            .order_by("open_chat_count", F("last_assigned_at").asc(nulls_first=True), "pk")
+            .first()
+        )
+        if expert is None:
+            break
+        conversation = waiting.order_by("queued_at", "pk").first()
+        if conversation is None:
+            break
+        if _assign(conversation=conversation, expert=expert):
+            assigned += 1
+    if assigned:
+        _announce_queue()
+    return assigned
+
+
+@transaction.atomic
+def conversation_start(
+    *, visitor: Visitor, topic: str, name: str = "", email: str = ""
+) -> Conversation:
+    """Open a chat for the visitor, or return the one already open (double clicks)."""
+    open_chat = (
+        Conversation.objects.select_for_update()
+        .filter(visitor=visitor, status__in=["waiting", "active"])
+        .first()
+    )
+    if open_chat:
+        return open_chat
+    if name or email:
+        visitor.name = name or visitor.name
+        visitor.email = email or visitor.email
+        visitor.full_clean(exclude=["id"])
+        visitor.save(update_fields=["name", "email"])
+    conversation = Conversation.objects.create(visitor=visitor, topic=topic)
+    _append_message(
+        conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER, author=None, body=topic
+    )
+    if not queue_drain():
+        _announce_queue()
+    conversation.refresh_from_db()
+    return conversation
+
+
+def message_post(
+    *,
+    conversation_id: int,
+    visitor: Visitor | None = None,
+    expert: Expert | None = None,
+    body: str,
+    client_id: str,
+) -> tuple[Message, bool]:
+    """Store a message from the customer or the expert; returns (message, created).
+
+    A retry with the same client_id returns the stored message, never a second one.
+    """
+    body = body.strip()
+    if not body:
+        raise ServiceError("bad_field", _("A message cannot be empty."))
+    if len(body) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise ServiceError(
+            "too_long",
+            _("Messages can be at most %(max)d characters.")
+            % {"max": settings.CHAT_MAX_MESSAGE_LENGTH},
+        )
+    sender = Message.Sender.CUSTOMER if visitor else Message.Sender.EXPERT
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        _check_participant(conversation=conversation, visitor=visitor, expert=expert)
+        if conversation.status not in ("waiting", "active"):
+            raise ServiceError("chat_closed", _("This chat has ended."))
+        if sender == Message.Sender.CUSTOMER and conversation.customer_left_at:
+            raise ServiceError("chat_closed", _("You left this chat."))
+        existing = Message.objects.filter(
+            conversation_id=conversation_id, sender=sender, client_id=client_id
+        ).first()
+        if existing:
+            return existing, False
+        message = _append_message(
+            conversation_id=conversation_id,
+            sender=sender,
+            author=expert.user if expert else None,
+            body=body,
+            client_id=client_id,
+        )
+        return message, True
+
+
+def _check_participant(
+    *, conversation: Conversation | None, visitor: Visitor | None, expert: Expert | None
+) -> Conversation:
+    """Refuse anyone who is not this chat's customer or its current expert."""
+    allowed = conversation is not None and (
+        (visitor is not None and conversation.visitor_id == visitor.pk)
+        or (expert is not None and conversation.expert_id == expert.pk)
+    )
+    if not allowed:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    return conversation
+
+
+@transaction.atomic
+def conversation_mark_read(
+    *, conversation_id: int, visitor: Visitor | None = None, expert: Expert | None = None, seq: int
+) -> None:
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    _check_participant(conversation=conversation, visitor=visitor, expert=expert)
+    field = "customer_read_seq" if visitor else "expert_read_seq"
+    seq = min(seq, conversation.last_seq)
+    if seq <= getattr(conversation, field):
+        return
+    Conversation.objects.filter(pk=conversation_id).update(**{field: Greatest(F(field), seq)})
+    realtime.send_after_commit(
+        realtime.conversation_group(conversation_id),
+        {
+            "type": "receipt",
+            "conversation": conversation_id,
+            "reader": "customer" if visitor else "expert",
+            "status": "read",
+            "seq": seq,
+        },
+    )
+
+
+def _locked_active(*, conversation_id: int, expert: Expert) -> Conversation:
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("visitor")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None or conversation.expert_id != expert.pk:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    if conversation.status != Conversation.Status.ACTIVE:
+        raise ServiceError("chat_closed", _("This chat is already closed."))
+    return conversation
+
+
+def _release_slot(expert: Expert) -> None:
+    Expert.objects.filter(pk=expert.pk).update(open_chat_count=F("open_chat_count") - 1)
+
+
+@transaction.atomic
+def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) -> Conversation:
+    """Close the chat as resolved, free the expert's slot and serve the queue."""
+    _lock_routing()
+    conversation = _locked_active(conversation_id=conversation_id, expert=expert)
+    conversation.status = Conversation.Status.RESOLVED
+    conversation.resolved_at = timezone.now()
+    conversation.resolution_summary = summary
+    conversation.save(update_fields=["status", "resolved_at", "resolution_summary"])
+    _release_slot(expert)
+    _post_system_message(conversation=conversation, body=_("The expert marked this chat as resolved."))
+    conversation.refresh_from_db()
+    realtime.send_after_commit(
+        realtime.expert_group(expert.pk),
+        {"type": "chat.removed", "conversation": conversation.pk, "reason": "resolved"},
+    )
+    _announce_conversation(conversation)
+    queue_drain()
+    return conversation
+
+
+@transaction.atomic
+def conversation_transfer(*, conversation_id: int, expert: Expert, to_expert_id: int) -> Conversation:
+    _lock_routing()
+    conversation = _locked_active(conversation_id=conversation_id, expert=expert)
+    target = selectors.available_experts().exclude(pk=expert.pk).filter(pk=to_expert_id).first()
+    if target is None:
+        raise ServiceError(
+            "expert_unavailable", _("That expert is not on shift or has no free chat slot.")
+        )
+    took_slot = Expert.objects.filter(
+        pk=target.pk, open_chat_count__lt=F("max_concurrent_chats")
+    ).update(open_chat_count=F("open_chat_count") + 1, last_assigned_at=timezone.now())
+    if not took_slot:
+        raise ServiceError(
+            "expert_unavailable", _("That expert is not on shift or has no free chat slot.")
+        )
+    _release_slot(expert)
+    conversation.expert = target
+    conversation.save(update_fields=["expert"])
+    _post_system_message(
+        conversation=conversation,
+        body=_("%(from)s handed this chat to %(to)s.")
+        % {"from": expert.display_name, "to": target.display_name},
+    )
+    conversation.refresh_from_db()
+    realtime.send_after_commit(
+        realtime.expert_group(expert.pk),
+        {"type": "chat.removed", "conversation": conversation.pk, "reason": "transferred"},
+    )
+    realtime.send_after_commit(
+        realtime.expert_group(target.pk),
+        {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
+    )
+    _announce_conversation(conversation)
+    queue_drain()
+    return conversation
+
+
+@transaction.atomic
+def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversation:
+    """The customer ends the chat: a waiting chat leaves the queue, an active one
+    stays with the expert until they resolve it."""
+    _lock_routing()
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("visitor", "expert")
+        .filter(pk=conversation_id, visitor=visitor)
+        .first()
+    )
+    if conversation is None:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    if conversation.status == Conversation.Status.WAITING:
+        conversation.status = Conversation.Status.ABANDONED
+        conversation.save(update_fields=["status"])
+        _announce_queue()
+    elif conversation.status == Conversation.Status.ACTIVE and not conversation.customer_left_at:
+        conversation.customer_left_at = timezone.now()
+        conversation.save(update_fields=["customer_left_at"])
+        _post_system_message(conversation=conversation, body=_("The customer left the chat."))
+    else:
+        return conversation
+    conversation.refresh_from_db()
+    _announce_conversation(conversation)
+    return conversation
+
+
+@transaction.atomic
+def conversation_rate(
+    *, conversation_id: int, visitor: Visitor, rating: int, comment: str = ""
+) -> Conversation:
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("visitor", "expert")
+        .filter(pk=conversation_id, visitor=visitor)
+        .first()
+    )
+    if conversation is None:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    if conversation.expert_id is None:
+        raise ServiceError("invalid_state", _("Only a chat with an expert can be rated."))
+    if conversation.rating is not None:
+        raise ServiceError("already_rated", _("You already rated this chat. Thank you!"))
+    conversation.rating = rating
+    conversation.rating_comment = comment
+    conversation.save(update_fields=["rating", "rating_comment"])
+    _announce_conversation(conversation)
+    return conversation
+
+
+def transcript_email(*, conversation_id: int, visitor: Visitor) -> None:
+    conversation = Conversation.objects.filter(pk=conversation_id, visitor=visitor).first()
+    if conversation is None:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    if not visitor.email:
+        raise ServiceError("no_email", _("Leave your email address first."))
+    send_mail(
+        subject=_("Your chat transcript: %(topic)s") % {"topic": conversation.topic},
+        message=selectors.transcript_text(conversation=conversation),
+        from_email=None,
+        recipient_list=[visitor.email],
+    )
+
+
+@transaction.atomic
+def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowUp:
+    """A follow-up after a resolved chat; the customer sees it on the next visit."""
+    body = body.strip()
+    conversation = (
+        Conversation.objects.select_related("visitor")
+        .filter(pk=conversation_id, expert=expert)
+        .first()
+    )
+    if conversation is None:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    if conversation.status != Conversation.Status.RESOLVED:
+        raise ServiceError("invalid_state", _("Follow-ups are for resolved chats."))
+    if not body:
+        raise ServiceError("bad_field", _("A follow-up cannot be empty."))
+    follow_up = FollowUp.objects.create(conversation=conversation, expert=expert, body=body)
+    realtime.send_after_commit(
+        realtime.visitor_group(conversation.visitor_id),
+        {"type": "followup", "follow_up": selectors.follow_up_data(follow_up)},
+    )
+    if conversation.visitor.email:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=_("%(name)s followed up on your question") % {"name": expert.display_name},
+                message=f"{conversation.topic}\n\n{body}",
+                from_email=None,
+                recipient_list=[conversation.visitor.email],
+            ),
+            robust=True,
+        )
+    return follow_up
+
+
+def followup_mark_seen(*, follow_up_id: int, visitor: Visitor) -> None:
+    FollowUp.objects.filter(
+        pk=follow_up_id, conversation__visitor=visitor, seen_at__isnull=True
+    ).update(seen_at=timezone.now())
+
+
+def offline_message_leave(*, visitor: Visitor, name: str, email: str, body: str) -> OfflineMessage:
+    message = OfflineMessage(visitor=visitor, name=name, email=email, body=body)
+    try:
+        message.full_clean(exclude=["visitor"])
+    except Exception:  # noqa: BLE001 - any validation failure is the same answer
+        raise ServiceError("bad_field", _("Enter a valid email address.")) from None
+    message.save()
+    realtime.send_after_commit(
+        realtime.STAFF, {"type": "offline.new", "id": message.pk, "email": email}
+    )
+    return message
+
+
+@transaction.atomic
+def expert_chats_requeue(*, expert: Expert, reason: str) -> int:
+    """Put the expert's open chats back at the front of the queue."""
+    _lock_routing()
+    conversations = list(
+        Conversation.objects.select_for_update()
+        .select_related("visitor")
+        .filter(expert=expert, status=Conversation.Status.ACTIVE)
+    )
+    for conversation in conversations:
+        conversation.status = Conversation.Status.WAITING
+        conversation.expert = None
+        conversation.save(update_fields=["status", "expert"])
+        _post_system_message(conversation=conversation, body=reason)
+        realtime.send_after_commit(
+            realtime.expert_group(expert.pk),
+            {"type": "chat.removed", "conversation": conversation.pk, "reason": "requeued"},
+        )
+        conversation.refresh_from_db()
+        _announce_conversation(conversation)
+    Expert.objects.filter(pk=expert.pk).update(open_chat_count=0)
+    if not queue_drain():
+        _announce_queue()
+    return len(conversations)
+
+
+def absent_experts_requeue() -> int:
+    """Requeue the chats of experts whose console has been gone past the grace period."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CHAT_DISCONNECT_GRACE_SECONDS)
+    absent = Expert.objects.filter(open_chat_count__gt=0, last_seen_at__lt=cutoff)
+    requeued = 0
+    for expert in absent:
+        with transaction.atomic():
+            Expert.objects.filter(pk=expert.pk).update(on_shift=False)
+            requeued += expert_chats_requeue(
+                expert=expert,
+                reason=_("Your expert lost their connection. You are first in line for the next one."),
+            )
+    return requeued
+
+
+async def ephemeral_relay(*, conversation_id: int, frame: dict, sender_channel: str) -> None:
+    """Typing and delivery receipts: relayed at once to the other side, never stored.
+
+    The caller has already checked that the sender takes part in the chat.
+    """
+    await get_channel_layer().group_send(
+        realtime.conversation_group(conversation_id),
+        {"type": "relay", "frame": frame, "skip_channel": sender_channel},
+    )

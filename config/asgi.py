@@ -1,0 +1,34 @@
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from chat.consumers import ConsoleConsumer, WidgetConsumer  # noqa: E402
+
+
+def websocket_application():
+    site_origins = list(settings.ALLOWED_HOSTS)
+    widget_origins = site_origins + list(settings.WIDGET_ALLOWED_ORIGINS)
+    return URLRouter(
+        [
+            path(
+                "ws/widget/",
+                OriginValidator(WidgetConsumer.as_asgi(), widget_origins),
+            ),
+            path(
+                "ws/console/",
+                OriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()), site_origins),
+            ),
+        ]
+    )
+
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application()})

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from chat import views as chat_views
+from community import views as community_views
+
+urlpatterns = [
+    path("", community_views.home, name="home"),
+    path("shop/", chat_views.demo_shop, name="demo_shop"),
+    path("widget/transcript/<int:conversation_id>/", chat_views.transcript, name="transcript"),
+    path("console/", community_views.console, name="console"),
+    path(
+        "console/chats/<int:conversation_id>/",
+        community_views.past_conversation,
+        name="past_conversation",
+    ),
+    path("staff/", community_views.staff_overview, name="staff_overview"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
