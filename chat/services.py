@@ -144,12 +144,14 @@ def queue_drain() -> int:
 def conversation_start(
     *, visitor: Visitor, topic: str, name: str = "", email: str = ""
 ) -> Conversation:
-    """Open a chat for the visitor, or return the one already open (double clicks)."""
-    open_chat = (
-        Conversation.objects.select_for_update()
-        .filter(visitor=visitor, status__in=["waiting", "active"])
-        .first()
-    )
+    """Open a chat for the visitor, or return the one already open (double clicks).
+
+    The routing lock is taken first, so queue order is commit order.
+    """
+    _lock_routing()
+    open_chat = Conversation.objects.filter(
+        visitor=visitor, status__in=["waiting", "active"]
+    ).first()
     if open_chat:
         return open_chat
     if name or email:
@@ -157,7 +159,10 @@ def conversation_start(
         visitor.email = email or visitor.email
         visitor.full_clean(exclude=["id"])
         visitor.save(update_fields=["name", "email"])
-    conversation = Conversation.objects.create(visitor=visitor, topic=topic)
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        visitor=visitor, topic=topic, created_at=now, queued_at=now
+    )
     _append_message(
         conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER, author=None, body=topic
     )
@@ -190,7 +195,7 @@ def message_post(
         )
     sender = Message.Sender.CUSTOMER if visitor else Message.Sender.EXPERT
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        conversation = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
         _check_participant(conversation=conversation, visitor=visitor, expert=expert)
         if conversation.status not in ("waiting", "active"):
             raise ServiceError("chat_closed", _("This chat has ended."))
@@ -249,7 +254,7 @@ def conversation_mark_read(
 
 def _locked_active(*, conversation_id: int, expert: Expert) -> Conversation:
     conversation = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("visitor")
         .filter(pk=conversation_id)
         .first()
@@ -330,7 +335,7 @@ def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversatio
     stays with the expert until they resolve it."""
     _lock_routing()
     conversation = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("visitor", "expert")
         .filter(pk=conversation_id, visitor=visitor)
         .first()
@@ -357,7 +362,7 @@ def conversation_rate(
     *, conversation_id: int, visitor: Visitor, rating: int, comment: str = ""
 ) -> Conversation:
     conversation = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("visitor", "expert")
         .filter(pk=conversation_id, visitor=visitor)
         .first()
@@ -446,7 +451,7 @@ def expert_chats_requeue(*, expert: Expert, reason: str) -> int:
     """Put the expert's open chats back at the front of the queue."""
     _lock_routing()
     conversations = list(
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("visitor")
         .filter(expert=expert, status=Conversation.Status.ACTIVE)
     )

@@ -1,0 +1,93 @@
+"""The three-chat cap and the FIFO queue under real parallel transactions on PostgreSQL."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from chat import services
+from chat.models import Conversation, Message, Visitor
+from community.models import Expert
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_in_parallel(calls):
+    """Run each call in its own thread and database connection, released together."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait()
+            return call()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(run, call) for call in calls]]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.fail("concurrency tests need PostgreSQL (set DATABASE_URL)")
+
+
+def test_fifty_concurrent_starts_against_two_experts(make_expert):
+    experts = [make_expert(name="A"), make_expert(name="B")]
+    visitors = [Visitor.objects.create(name=f"v{n}") for n in range(50)]
+
+    started = run_in_parallel(
+        [lambda v=v: services.conversation_start(visitor=v, topic=f"from {v.name}") for v in visitors]
+    )
+
+    assert len({c.pk for c in started}) == 50  # none lost, none doubled
+    for expert in experts:
+        expert.refresh_from_db()
+        active = Conversation.objects.filter(expert=expert, status="active").count()
+        assert active == expert.open_chat_count == 3
+    queue = list(Conversation.objects.order_by("queued_at", "pk"))
+    # The six served are exactly the six that arrived first; the rest wait in order.
+    assert [c.status for c in queue] == ["active"] * 6 + ["waiting"] * 44
+    assert Message.objects.filter(sender="customer").count() == 50
+
+
+def test_concurrent_resolves_and_starts_never_exceed_the_cap(make_expert):
+    expert = make_expert()
+    first = [services.conversation_start(visitor=Visitor.objects.create(), topic="q")
+             for _ in range(3)]
+    newcomers = [Visitor.objects.create() for _ in range(20)]
+
+    calls = [lambda c=c: services.conversation_resolve(conversation_id=c.pk, expert=expert,
+                                                        summary="done") for c in first]
+    calls += [lambda v=v: services.conversation_start(visitor=v, topic="new") for v in newcomers]
+    run_in_parallel(calls)
+
+    expert.refresh_from_db()
+    assert expert.open_chat_count == 3
+    assert Conversation.objects.filter(expert=expert, status="active").count() == 3
+    assert Conversation.objects.filter(status="waiting").count() == 17
+    assert not Expert.objects.filter(open_chat_count__gt=3).exists()
+
+
+def test_concurrent_sends_get_consecutive_sequence_numbers(make_expert):
+    expert = make_expert()
+    chat = services.conversation_start(visitor=Visitor.objects.create(), topic="q")
+    calls = [
+        lambda n=n: services.message_post(
+            conversation_id=chat.pk, expert=expert, body=f"m{n}", client_id=f"c{n}"
+        )
+        for n in range(30)
+    ]
+    # The same client_id sent twice at once (a double click) is stored once.
+    calls += [
+        lambda: services.message_post(
+            conversation_id=chat.pk, visitor=chat.visitor, body="dup", client_id="twice"
+        )
+        for _ in range(2)
+    ]
+    run_in_parallel(calls)
+    seqs = list(Message.objects.filter(conversation=chat).values_list("seq", flat=True))
+    assert seqs == list(range(1, 2 + 30 + 1 + 1))
+    assert Message.objects.filter(conversation=chat, body="dup").count() == 1

@@ -1,0 +1,317 @@
+"""The widget and console sockets through the real ASGI application and channel layer."""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from chat.models import Conversation, Message
+from community.models import Expert
+from config.asgi import application
+from tests.conftest import session_cookie_for
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+SHOP = b"http://shop.example"
+
+
+@pytest.fixture(autouse=True)
+def _widget_origin(settings):
+    settings.WIDGET_ALLOWED_ORIGINS = ["http://shop.example"]
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+
+def app():
+    # Built per test so origin settings from fixtures apply.
+    from config.asgi import websocket_application
+
+    return websocket_application()
+
+
+async def widget(origin: bytes = SHOP) -> WebsocketCommunicator:
+    socket = WebsocketCommunicator(app(), "/ws/widget/", headers=[(b"origin", origin)])
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def console(user) -> WebsocketCommunicator:
+    cookie = await database_sync_to_async(session_cookie_for)(user)
+    socket = WebsocketCommunicator(
+        app(), "/ws/console/", headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def receive_until(socket, kind: str, timeout: float = 3) -> dict:
+    """Frames of other types may come first (e.g. a `conversation` before `history`)."""
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+async def greet(socket, token=None) -> dict:
+    await socket.send_json_to({"type": "hello", "token": token, "lang": "en"})
+    return await receive_until(socket, "welcome")
+
+
+async def no_more_frames(socket) -> bool:
+    return await socket.receive_nothing(timeout=0.3)
+
+
+async def test_customer_and_expert_chat_end_to_end(make_expert):
+    expert = await database_sync_to_async(make_expert)(name="Anna de Vries")
+    expert_socket = await console(expert.user)
+    welcome = await receive_until(expert_socket, "welcome")
+    assert welcome["expert"]["name"] == "Anna de Vries"
+
+    customer = await widget()
+    hello = await greet(customer)
+    assert hello["token"] is None and hello["experts_on_shift"] == 1
+    await customer.send_json_to({"type": "chat.start", "topic": "Pairing help", "name": "Sam"})
+    identity = await receive_until(customer, "identity")
+    state = await receive_until(customer, "conversation")
+    assert state["conversation"]["status"] == "active"
+    history = await receive_until(customer, "history")
+    assert [m["body"] for m in history["messages"]] == ["Pairing help", "Anna de Vries joined the chat."]
+    conversation_id = state["conversation"]["id"]
+
+    assigned = await receive_until(expert_socket, "chat.assigned")
+    assert assigned["conversation"]["customer"]["name"] == "Sam"
+    await receive_until(expert_socket, "history")
+
+    await expert_socket.send_json_to(
+        {"type": "message.send", "conversation": conversation_id, "body": "Hi Sam!", "client_id": "e1"}
+    )
+    ack = await receive_until(expert_socket, "message.ack")
+    assert ack["seq"] == 3
+    incoming = await receive_until(customer, "message")
+    assert incoming["message"] == {**incoming["message"], "seq": 3, "body": "Hi Sam!",
+                                   "sender": "expert", "author": "Anna de Vries"}
+
+    await customer.send_json_to({"type": "typing", "conversation": conversation_id, "active": True})
+    typing = await receive_until(expert_socket, "typing")
+    assert typing["who"] == "customer" and typing["active"] is True
+
+    await customer.send_json_to({"type": "receipt", "conversation": conversation_id, "seq": 3,
+                                 "status": "read"})
+    receipt = await receive_until(expert_socket, "receipt")
+    assert receipt["reader"] == "customer" and receipt["seq"] == 3
+
+    await expert_socket.send_json_to(
+        {"type": "chat.resolve", "conversation": conversation_id, "summary": "Re-paired"}
+    )
+    removed = await receive_until(expert_socket, "chat.removed")
+    assert removed == {"type": "chat.removed", "conversation": conversation_id, "reason": "resolved"}
+    closed = await receive_until(customer, "conversation")
+    assert closed["conversation"]["status"] == "resolved"
+
+    await customer.send_json_to({"type": "chat.rate", "conversation": conversation_id, "rating": 5})
+    rated = await receive_until(customer, "conversation")
+    assert rated["conversation"]["rating"] == 5
+
+    # A returning visitor gets the chat back with its token.
+    await customer.disconnect()
+    again = await widget()
+    hello = await greet(again, token=identity["token"])
+    assert hello["conversation"]["id"] == conversation_id
+    await again.disconnect()
+    await expert_socket.disconnect()
+
+
+async def test_resume_after_disconnect_delivers_exactly_the_gap(make_expert):
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
+    token = (await receive_until(customer, "identity"))["token"]
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    seen = (await receive_until(customer, "history"))["messages"][-1]["seq"]
+    await receive_until(expert_socket, "history")
+
+    await customer.disconnect()
+    for n in range(3):
+        await expert_socket.send_json_to({"type": "message.send", "conversation": conversation_id,
+                                          "body": f"while you were away {n}", "client_id": f"a{n}"})
+        await receive_until(expert_socket, "message.ack")
+
+    back = await widget()
+    await greet(back, token=token)
+    await back.send_json_to({"type": "resume", "conversation": conversation_id, "last_seq": seen})
+    history = await receive_until(back, "history")
+    assert [m["body"] for m in history["messages"]] == [f"while you were away {n}" for n in range(3)]
+    assert [m["seq"] for m in history["messages"]] == [seen + 1, seen + 2, seen + 3]
+
+    # Live messages continue from there, with no duplicates.
+    await expert_socket.send_json_to({"type": "message.send", "conversation": conversation_id,
+                                      "body": "welcome back", "client_id": "b"})
+    live = await receive_until(back, "message")
+    assert live["message"]["seq"] == seen + 4
+    assert await no_more_frames(back)
+    await back.disconnect()
+    await expert_socket.disconnect()
+
+
+async def test_fourth_customer_waits_with_a_position_then_gets_the_freed_slot(make_expert):
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    customers, ids = [], []
+    for n in range(4):
+        customer = await widget()
+        await greet(customer)
+        await customer.send_json_to({"type": "chat.start", "topic": f"Q{n}"})
+        ids.append((await receive_until(customer, "conversation"))["conversation"]["id"])
+        customers.append(customer)
+    queue = await receive_until(customers[3], "queue")
+    assert queue["position"] == 1
+
+    await expert_socket.send_json_to({"type": "chat.resolve", "conversation": ids[0], "summary": "ok"})
+    assigned = await receive_until(customers[3], "conversation")
+    assert assigned["conversation"]["status"] == "active"
+    for socket in customers + [expert_socket]:
+        await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("{not json", "bad_json"),
+        ("[1, 2]", "bad_json"),
+        (json.dumps({"type": "launch.missiles"}), "unknown_type"),
+        (json.dumps({"type": "message.send", "conversation": "1", "body": "x", "client_id": "c"}),
+         "bad_field"),
+        (json.dumps({"type": "message.send", "conversation": 1, "body": "x" * 4001,
+                     "client_id": "c"}), "too_long"),
+        ("x" * 20000, "frame_too_large"),
+    ],
+)
+async def test_malformed_frames_get_an_error_and_change_nothing(make_expert, raw, code):
+    expert = await database_sync_to_async(make_expert)()
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Q"})
+    await receive_until(customer, "history")
+    before = await database_sync_to_async(Message.objects.count)()
+
+    await customer.send_to(text_data=raw)
+    error = await receive_until(customer, "error")
+    assert error["code"] == code and error["message"]
+    assert await database_sync_to_async(Message.objects.count)() == before
+
+    # The socket is still usable afterwards.
+    await customer.send_json_to({"type": "ping"})
+    assert (await receive_until(customer, "pong"))["type"] == "pong"
+    await customer.disconnect()
+    assert expert
+
+
+async def test_binary_frames_are_refused():
+    customer = await widget()
+    await customer.send_to(bytes_data=b"\x00\x01")
+    assert (await receive_until(customer, "error"))["code"] == "bad_json"
+    await customer.disconnect()
+
+
+async def test_frames_before_hello_are_refused():
+    customer = await widget()
+    await customer.send_json_to({"type": "chat.start", "topic": "Q"})
+    assert (await receive_until(customer, "error"))["code"] == "hello_required"
+    assert not await database_sync_to_async(Conversation.objects.exists)()
+    await customer.disconnect()
+
+
+async def test_widget_from_a_foreign_origin_is_refused():
+    socket = WebsocketCommunicator(app(), "/ws/widget/", headers=[(b"origin", b"http://evil.example")])
+    connected, _ = await socket.connect()
+    assert not connected
+
+
+async def test_console_from_a_widget_origin_is_refused(make_expert):
+    expert = await database_sync_to_async(make_expert)()
+    cookie = await database_sync_to_async(session_cookie_for)(expert.user)
+    socket = WebsocketCommunicator(app(), "/ws/console/", headers=[(b"origin", SHOP), (b"cookie", cookie)])
+    connected, _ = await socket.connect()
+    assert not connected
+
+
+async def test_console_refuses_anonymous_and_non_experts(make_visitor):
+    socket = WebsocketCommunicator(app(), "/ws/console/", headers=[(b"origin", b"http://testserver")])
+    connected, _ = await socket.connect()
+    assert connected  # accepted, then closed with a documented code
+    assert (await socket.receive_output(timeout=2)) == {"type": "websocket.close", "code": 4401}
+
+    from django.contrib.auth import get_user_model
+
+    shopper = await database_sync_to_async(get_user_model().objects.create_user)(
+        username="not-an-expert", password="pw-123456"
+    )
+    socket = await console(shopper)
+    assert (await socket.receive_output(timeout=2)) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_customer_cannot_read_or_write_someone_elses_chat(make_expert):
+    await database_sync_to_async(make_expert)()
+    owner = await widget()
+    await greet(owner)
+    await owner.send_json_to({"type": "chat.start", "topic": "Mine"})
+    conversation_id = (await receive_until(owner, "conversation"))["conversation"]["id"]
+
+    stranger = await widget()
+    await greet(stranger)
+    await stranger.send_json_to({"type": "chat.start", "topic": "Other"})
+    await receive_until(stranger, "history")
+    for frame in (
+        {"type": "resume", "conversation": conversation_id, "last_seq": 0},
+        {"type": "message.send", "conversation": conversation_id, "body": "hi", "client_id": "x"},
+        {"type": "typing", "conversation": conversation_id, "active": True},
+        {"type": "chat.leave", "conversation": conversation_id},
+        {"type": "chat.rate", "conversation": conversation_id, "rating": 1},
+    ):
+        await stranger.send_json_to(frame)
+        assert (await receive_until(stranger, "error"))["code"] == "not_found"
+    conversation = await database_sync_to_async(Conversation.objects.get)(pk=conversation_id)
+    assert conversation.last_seq == 2 and conversation.customer_left_at is None
+    assert conversation.rating is None
+    await owner.disconnect()
+    await stranger.disconnect()
+
+
+async def test_expert_sees_only_chats_assigned_to_them(make_expert):
+    anna = await database_sync_to_async(make_expert)(name="Anna")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Anna's"})
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    bram = await database_sync_to_async(make_expert)(name="Bram")
+    bram_socket = await console(bram.user)
+    await receive_until(bram_socket, "welcome")
+    for frame in (
+        {"type": "resume", "conversation": conversation_id, "last_seq": 0},
+        {"type": "message.send", "conversation": conversation_id, "body": "hi", "client_id": "x"},
+        {"type": "chat.resolve", "conversation": conversation_id, "summary": "mine now"},
+    ):
+        await bram_socket.send_json_to(frame)
+        assert (await receive_until(bram_socket, "error"))["code"] == "not_found"
+    conversation = await database_sync_to_async(Conversation.objects.get)(pk=conversation_id)
+    assert conversation.status == "active" and conversation.expert_id == anna.pk
+    await customer.disconnect()
+    await bram_socket.disconnect()
+
+
+async def test_expert_console_disconnect_starts_the_grace_period(make_expert):
+    expert = await database_sync_to_async(make_expert)()
+    socket = await console(expert.user)
+    await receive_until(socket, "welcome")
+    await socket.disconnect()
+    await asyncio.sleep(0.1)
+    refreshed = await database_sync_to_async(Expert.objects.get)(pk=expert.pk)
+    # The fixture counted one console already; the socket added and removed one.
+    assert refreshed.console_connections == 1

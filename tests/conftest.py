@@ -1,0 +1,130 @@
+"""Shared fixtures. With REQUIRE_SERVICES=1 (as `make test` sets) the suite refuses
+to run unless PostgreSQL and Redis answer: it never silently falls back."""
+
+import asyncio
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from chat.models import Visitor
+from community.models import Expert
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    else:
+        import psycopg
+
+        db = settings.DATABASES["default"]
+        try:
+            psycopg.connect(
+                host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"],
+                connect_timeout=3,
+            ).close()
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"PostgreSQL does not answer: {error}")
+    if settings.CHANNEL_LAYERS["default"]["BACKEND"] != "channels_redis.core.RedisChannelLayer":
+        problems.append("REDIS_URL is not set, so the channel layer is not Redis")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3).ping()
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"Redis does not answer: {error}")
+    if problems:
+        pytest.exit("Required services missing: " + "; ".join(problems), returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test starts with an empty channel layer (Redis keeps state between tests)."""
+    layer = get_channel_layer()
+    if hasattr(layer, "flush"):
+        async_to_sync(layer.flush)()
+    yield
+
+
+@pytest.fixture
+def make_expert(db):
+    counter = iter(range(1, 10_000))
+
+    def make(
+        *, name: str | None = None, on_shift: bool = True, connected: bool = True, cap: int = 3
+    ) -> Expert:
+        n = next(counter)
+        user = get_user_model().objects.create_user(
+            username=f"expert{n}@test.example", email=f"expert{n}@test.example", password="pw-123456"
+        )
+        return Expert.objects.create(
+            user=user,
+            display_name=name or f"Expert {n}",
+            on_shift=on_shift,
+            console_connections=1 if connected else 0,
+            last_seen_at=timezone.now() if connected else timezone.now() - timedelta(hours=1),
+            max_concurrent_chats=cap,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_visitor(db):
+    def make(**fields) -> Visitor:
+        return Visitor.objects.create(**fields)
+
+    return make
+
+
+def session_cookie_for(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+class GroupListener:
+    """Subscribes a real channel on the real layer to groups and collects the frames.
+
+    It keeps one event loop of its own: the Redis layer binds receive state to a loop.
+    """
+
+    def __init__(self, *groups: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.layer = get_channel_layer()
+        self.channel = self._run(self.layer.new_channel())
+        for group in groups:
+            self._run(self.layer.group_add(group, self.channel))
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def frames(self, wait: float = 0.3) -> list[dict]:
+        async def drain() -> list[dict]:
+            collected = []
+            while True:
+                try:
+                    event = await asyncio.wait_for(self.layer.receive(self.channel), wait)
+                except (asyncio.TimeoutError, TimeoutError):
+                    return collected
+                collected.append(event["frame"])
+
+        return self._run(drain())
+
+
+@pytest.fixture
+def listen():
+    return GroupListener
