@@ -118,7 +118,7 @@ class GroupListener:
             while True:
                 try:
                     event = await asyncio.wait_for(self.layer.receive(self.channel), wait)
-                except (asyncio.TimeoutError, TimeoutError):
+                except TimeoutError:
                     return collected
                 collected.append(event["frame"])
 

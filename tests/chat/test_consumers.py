@@ -9,7 +9,6 @@ from channels.testing import WebsocketCommunicator
 
 from chat.models import Conversation, Message
 from community.models import Expert
-from config.asgi import application
 from tests.conftest import session_cookie_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

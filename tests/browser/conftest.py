@@ -1,0 +1,132 @@
+"""End-to-end fixtures: the product under Daphne against the test database and
+the real channel layer, a shop page served from another origin, and headless
+Chromium driven by Playwright."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+# Playwright's sync API keeps an event loop in the test thread; the ORM calls the
+# tests make there are still plain synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+@pytest.fixture(scope="session")
+def shop_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker, shop_port):
+    """Daphne serving config.asgi on the test database, like production would."""
+    port = free_port()
+    with django_db_blocker.unblock():
+        database = connection.settings_dict
+        db_url = (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/"
+            f"{database['NAME']}"
+            if connection.vendor == "postgresql"
+            else f"sqlite:///{database['NAME']}"
+        )
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{shop_port}",
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def shop_url(live_server_url, shop_port):
+    """Someone else's shop on another origin, embedding the widget with one script tag."""
+    page = (
+        "<!doctype html><html><head><meta name=viewport content='width=device-width'>"
+        "<title>Other shop</title><style>body{font:16px serif;background:#fafafa}"
+        "button{all:unset}div{color:red!important}</style></head><body>"
+        "<h1>A shop on another origin</h1><p>Hostile CSS above must not reach the widget.</p>"
+        f"<script src='{live_server_url}/static/widget.js' async></script></body></html>"
+    ).encode()
+
+    class Shop(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", shop_port), Shop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{shop_port}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    path = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
