@@ -22,6 +22,9 @@ from community import services as community_services
 from config import realtime
 from config.errors import ServiceError
 from config.frames import FrameSpecs, error_frame, parse_frame
+from points import selectors as points_selectors
+from points.consumers import LeaderboardFeed
+from points.protocol import LEADERBOARD_FRAMES
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -306,11 +309,18 @@ class WidgetConsumer(ChatSocket):
             follow_up_id=frame["follow_up"], visitor=self.visitor
         )
 
+    async def on_followup_helpful(self, frame: dict[str, Any]) -> None:
+        follow_up = await database_sync_to_async(services.followup_mark_helpful)(
+            follow_up_id=frame["follow_up"], visitor=self.visitor
+        )
+        data = await database_sync_to_async(selectors.follow_up_data)(follow_up)
+        await self.send_frame({"type": "followup", "follow_up": data})
 
-class ConsoleConsumer(ChatSocket):
-    """The expert console: shift, up to three chats, follow-ups."""
 
-    frames = protocol.EXPERT_FRAMES
+class ConsoleConsumer(LeaderboardFeed, ChatSocket):
+    """The expert console: shift, up to three chats, follow-ups, the leaderboard."""
+
+    frames = {**protocol.EXPERT_FRAMES, **LEADERBOARD_FRAMES}
     side = "expert"
 
     async def connect(self) -> None:
@@ -326,10 +336,13 @@ class ConsoleConsumer(ChatSocket):
         if self.expert is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.viewer_id = self.expert.pk
         await self.channel_layer.group_add(realtime.expert_group(self.expert.pk), self.channel_name)
-        await self.channel_layer.group_add(realtime.LEADERBOARD, self.channel_name)
-        await database_sync_to_async(community_services.expert_console_connected)(expert=self.expert)
+        await database_sync_to_async(community_services.expert_console_connected)(
+            expert=self.expert
+        )
         await self.send_frame(await database_sync_to_async(self.welcome_data)())
+        await self.watch_leaderboard()
 
     def welcome_data(self) -> dict[str, Any]:
         self.expert.refresh_from_db()
@@ -343,6 +356,7 @@ class ConsoleConsumer(ChatSocket):
                 for c in selectors.expert_open_conversations(expert=self.expert)
             ],
             "max_message_length": protocol.MESSAGE_BODY.max_length,
+            "balance": points_selectors.balance(expert=self.expert),
         }
 
     async def disconnect(self, code: int) -> None:
@@ -359,6 +373,9 @@ class ConsoleConsumer(ChatSocket):
             raise ServiceError("forbidden", _("Only brand experts can use the console."))
 
     async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "leaderboard.changed":
+            await self.leaderboard_changed(frame["entry"])
+            return
         if frame["type"] == "chat.assigned":
             await self.send_frame(frame)
             await self.follow(frame["conversation"]["id"], 0)

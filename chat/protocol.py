@@ -47,6 +47,7 @@ CUSTOMER_FRAMES: FrameSpecs = {
         "body": MESSAGE_BODY,
     },
     "followup.seen": {"follow_up": Integer(minimum=1)},
+    "followup.helpful": {"follow_up": Integer(minimum=1)},
 }
 
 EXPERT_FRAMES: FrameSpecs = {

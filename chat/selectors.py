@@ -106,6 +106,7 @@ def follow_up_data(follow_up: FollowUp) -> dict[str, Any]:
         "body": follow_up.body,
         "at": follow_up.created_at.isoformat(),
         "seen": follow_up.seen_at is not None,
+        "helpful": follow_up.marked_helpful_at is not None,
     }
 
 

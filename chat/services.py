@@ -23,6 +23,7 @@ from chat.models import Conversation, FollowUp, Message, OfflineMessage, Visitor
 from community.models import Expert
 from config import realtime
 from config.errors import ServiceError
+from points import services as points_services
 
 logger = logging.getLogger(__name__)
 
@@ -280,8 +281,11 @@ def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) 
     conversation.resolution_summary = summary
     conversation.save(update_fields=["status", "resolved_at", "resolution_summary"])
     _release_slot(expert)
-    _post_system_message(conversation=conversation, body=_("The expert marked this chat as resolved."))
+    _post_system_message(
+        conversation=conversation, body=_("The expert marked this chat as resolved.")
+    )
     conversation.refresh_from_db()
+    points_services.points_award_for_resolved_chat(conversation=conversation)
     realtime.send_after_commit(
         realtime.expert_group(expert.pk),
         {"type": "chat.removed", "conversation": conversation.pk, "reason": "resolved"},
@@ -376,6 +380,7 @@ def conversation_rate(
     conversation.rating = rating
     conversation.rating_comment = comment
     conversation.save(update_fields=["rating", "rating_comment"])
+    points_services.points_award_for_rating(conversation=conversation)
     _announce_conversation(conversation)
     return conversation
 
@@ -410,6 +415,7 @@ def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowU
     if not body:
         raise ServiceError("bad_field", _("A follow-up cannot be empty."))
     follow_up = FollowUp.objects.create(conversation=conversation, expert=expert, body=body)
+    points_services.points_award_for_follow_up(follow_up=follow_up)
     realtime.send_after_commit(
         realtime.visitor_group(conversation.visitor_id),
         {"type": "followup", "follow_up": selectors.follow_up_data(follow_up)},
@@ -431,6 +437,25 @@ def followup_mark_seen(*, follow_up_id: int, visitor: Visitor) -> None:
     FollowUp.objects.filter(
         pk=follow_up_id, conversation__visitor=visitor, seen_at__isnull=True
     ).update(seen_at=timezone.now())
+
+
+@transaction.atomic
+def followup_mark_helpful(*, follow_up_id: int, visitor: Visitor) -> FollowUp:
+    """The customer found a follow-up helpful: once per follow-up."""
+    follow_up = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("conversation", "expert")
+        .filter(pk=follow_up_id, conversation__visitor=visitor)
+        .first()
+    )
+    if follow_up is None:
+        raise ServiceError("not_found", _("This follow-up does not exist or is not yours."))
+    if follow_up.marked_helpful_at is None:
+        follow_up.marked_helpful_at = timezone.now()
+        follow_up.seen_at = follow_up.seen_at or follow_up.marked_helpful_at
+        follow_up.save(update_fields=["marked_helpful_at", "seen_at"])
+        points_services.points_award_for_helpful_follow_up(follow_up=follow_up)
+    return follow_up
 
 
 def offline_message_leave(*, visitor: Visitor, name: str, email: str, body: str) -> OfflineMessage:
