@@ -13,6 +13,7 @@ from django.db import transaction
 
 STAFF = "staff"
 LEADERBOARD = "leaderboard"
+SHOP = "shop"
 
 
 def conversation_group(conversation_id: int) -> str:

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from chat import views as chat_views
 from community import views as community_views
+from points import views as points_views
 
 urlpatterns = [
     path("", community_views.home, name="home"),
@@ -16,6 +17,8 @@ urlpatterns = [
         community_views.past_conversation,
         name="past_conversation",
     ),
+    path("console/points/", points_views.statement, name="points_statement"),
+    path("console/points.csv", points_views.statement_csv, name="points_statement_csv"),
     path("staff/", community_views.staff_overview, name="staff_overview"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

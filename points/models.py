@@ -94,6 +94,9 @@ class LedgerEntry(models.Model):
     staff_member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
+    redemption = models.ForeignKey(
+        "rewards.Redemption", on_delete=models.PROTECT, null=True, blank=True
+    )
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )

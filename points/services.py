@@ -179,3 +179,30 @@ def points_reverse(*, entry: LedgerEntry, reason: str, staff_member) -> LedgerEn
     if reversal is None:
         raise ServiceError("already_reversed", _("This entry was already reversed."))
     return reversal
+
+
+def points_hold_for_redemption(*, redemption) -> LedgerEntry:
+    """Debit the cost when a reward is redeemed; refused if the balance is short."""
+    entry = _post_entry(
+        expert_id=redemption.expert_id,
+        amount=-redemption.points,
+        kind=EntryKind.REDEMPTION_HOLD,
+        idempotency_key=f"redemption-hold:{redemption.pk}",
+        memo=redemption.product.name[:300],
+        redemption=redemption,
+    )
+    if entry is None:
+        raise ServiceError("duplicate", _("These points are already held."))
+    return entry
+
+
+def points_release_for_redemption(*, redemption) -> LedgerEntry | None:
+    """Give the held points back (rejected, cancelled or expired); once per redemption."""
+    return _post_entry(
+        expert_id=redemption.expert_id,
+        amount=redemption.points,
+        kind=EntryKind.REDEMPTION_RELEASE,
+        idempotency_key=f"redemption-release:{redemption.pk}",
+        memo=redemption.product.name[:300],
+        redemption=redemption,
+    )

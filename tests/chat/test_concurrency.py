@@ -1,5 +1,6 @@
 """The three-chat cap and the FIFO queue under real parallel transactions on PostgreSQL."""
 
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,19 +14,39 @@ from community.models import Expert
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_in_parallel(calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
+# PostgreSQL's default max_connections is 100; leave room for the test itself.
+MAX_CONNECTIONS = 80
 
-    def run(call):
+
+def run_in_parallel(calls):
+    """Run the calls at once, each worker thread with its own database connection.
+
+    Up to MAX_CONNECTIONS transactions are in flight together; all workers are
+    released by one barrier, then take the remaining calls as they finish.
+    """
+    workers = min(len(calls), MAX_CONNECTIONS)
+    barrier = threading.Barrier(workers)
+    pending = queue.SimpleQueue()
+    for index, call in enumerate(calls):
+        pending.put((index, call))
+    results = [None] * len(calls)
+
+    def work():
+        barrier.wait()
         try:
-            barrier.wait()
-            return call()
+            while True:
+                try:
+                    index, call = pending.get_nowait()
+                except queue.Empty:
+                    return
+                results[index] = call()
         finally:
             connections.close_all()
 
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [f.result() for f in [pool.submit(run, call) for call in calls]]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work) for _ in range(workers)]:
+            future.result()
+    return results
 
 
 @pytest.fixture(autouse=True)

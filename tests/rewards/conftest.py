@@ -1,0 +1,30 @@
+import pytest
+
+from points import services as points_services
+from rewards.models import Product
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def fund(staff):
+    def fund(expert, points: int):
+        points_services.points_adjust(
+            expert=expert, amount=points, reason="Starting balance", staff_member=staff,
+            idempotency_key=f"fund-{expert.pk}",
+        )
+        return expert
+
+    return fund
+
+
+@pytest.fixture
+def make_product(db):
+    def make(**fields) -> Product:
+        defaults = {"name": "Stride Sport earbuds", "points_cost": 100, "stock": 10}
+        return Product.objects.create(**{**defaults, **fields})
+
+    return make
