@@ -5,29 +5,24 @@ forward what the channel layer relays. Messages are forwarded strictly in
 sequence: a gap in what the layer delivered is filled from the database.
 """
 
-import json
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
 from chat.models import Visitor
 from chat.strings import widget_strings
-from community import selectors as community_selectors
 from community import services as community_services
+from community.consumers import ExpertFeed
 from config import realtime
 from config.errors import ServiceError
-from config.frames import FrameSpecs, error_frame, parse_frame
+from config.sockets import FrameSocket
 from points import selectors as points_selectors
-from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 SWEEP_INTERVAL_SECONDS = 5.0
 _last_sweep = 0.0
 
@@ -42,43 +37,19 @@ def _sweep_due() -> bool:
     return True
 
 
-class ChatSocket(AsyncWebsocketConsumer):
-    frames: FrameSpecs = {}
+class ChatSocket(FrameSocket):
+    """Follows conversations and forwards their messages strictly in sequence."""
 
     async def connect(self) -> None:
         # conversation id -> highest seq this socket has forwarded
         self.delivered: dict[int, int] = {}
         await self.accept()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        frame: dict[str, Any] = {}
-        try:
-            frame = parse_frame(text_data, bytes_data, self.frames)
-            await self.check_ready(frame)
-            handler = getattr(self, "on_" + frame["type"].replace(".", "_"))
-            await handler(frame)
-        except ServiceError as error:
-            await self.send_frame(error_frame(error, ref=frame.get("type") or getattr(error, "ref", None)))
-
-    async def check_ready(self, frame: dict[str, Any]) -> None:
-        """Hook for frames that need a handshake first."""
-
-    async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
-
-    # -- relayed from the channel layer -------------------------------------------
-
-    async def relay(self, event: dict[str, Any]) -> None:
-        if event.get("skip_channel") == self.channel_name:
-            return
-        frame = event["frame"]
+    async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "message":
             await self.forward_message(frame)
         else:
-            await self.forward(frame)
-
-    async def forward(self, frame: dict[str, Any]) -> None:
-        await self.send_frame(frame)
+            await self.send_frame(frame)
 
     async def forward_message(self, frame: dict[str, Any]) -> None:
         conversation_id = frame["conversation"]
@@ -174,7 +145,7 @@ class ChatSocket(AsyncWebsocketConsumer):
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if _sweep_due():
             await database_sync_to_async(services.absent_experts_requeue)()
-        await self.send_frame({"type": "pong"})
+        await super().on_ping(frame)
 
 
 class WidgetConsumer(ChatSocket):
@@ -317,27 +288,16 @@ class WidgetConsumer(ChatSocket):
         await self.send_frame({"type": "followup", "follow_up": data})
 
 
-class ConsoleConsumer(LeaderboardFeed, ChatSocket):
+class ConsoleConsumer(ExpertFeed, ChatSocket):
     """The expert console: shift, up to three chats, follow-ups, the leaderboard."""
 
     frames = {**protocol.EXPERT_FRAMES, **LEADERBOARD_FRAMES}
     side = "expert"
 
     async def connect(self) -> None:
-        self.expert = None
-        user = self.scope.get("user")
         await super().connect()
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if not await self.admit_expert():
             return
-        self.expert = await database_sync_to_async(community_selectors.active_expert_for_user)(
-            user=user
-        )
-        if self.expert is None:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.viewer_id = self.expert.pk
-        await self.channel_layer.group_add(realtime.expert_group(self.expert.pk), self.channel_name)
         await database_sync_to_async(community_services.expert_console_connected)(
             expert=self.expert
         )
@@ -373,16 +333,13 @@ class ConsoleConsumer(LeaderboardFeed, ChatSocket):
             raise ServiceError("forbidden", _("Only brand experts can use the console."))
 
     async def forward(self, frame: dict[str, Any]) -> None:
-        if frame["type"] == "leaderboard.changed":
-            await self.leaderboard_changed(frame["entry"])
-            return
         if frame["type"] == "chat.assigned":
             await self.send_frame(frame)
             await self.follow(frame["conversation"]["id"], 0)
             return
         if frame["type"] == "chat.removed":
             await self.unfollow(frame["conversation"])
-        await self.send_frame(frame)
+        await super().forward(frame)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await database_sync_to_async(community_services.expert_heartbeat)(expert=self.expert)

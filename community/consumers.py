@@ -1,33 +1,53 @@
-"""The staff socket: what staff pages watch live."""
+"""Sockets of the expert's own pages and of the staff pages."""
 
-from typing import Any
+from channels.db import database_sync_to_async
 
-from chat.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ChatSocket
+from community import selectors
+from community.models import Expert
 from config import realtime
+from config.sockets import FrameSocket
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
 
 
-class StaffConsumer(LeaderboardFeed, ChatSocket):
+class ExpertFeed(LeaderboardFeed):
+    """An expert's live frames: points, redemption statuses, shop stock, the leaderboard."""
+
+    expert: Expert | None = None
+
+    async def admit_expert(self) -> bool:
+        """Accept the socket for an active expert; close it for anyone else."""
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.expert = await database_sync_to_async(selectors.active_expert_for_user)(user=user)
+        if await self.refuse_unless(user, allowed=self.expert is not None):
+            return False
+        self.viewer_id = self.expert.pk
+        for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
+            await self.channel_layer.group_add(group, self.channel_name)
+        return True
+
+
+class ExpertPageConsumer(ExpertFeed, FrameSocket):
+    """`/ws/expert/`: the statement and shop pages (no chats, no presence)."""
+
     frames = {"ping": {}, **LEADERBOARD_FRAMES}
 
     async def connect(self) -> None:
-        await super().connect()
+        await self.accept()
+        if await self.admit_expert():
+            await self.watch_leaderboard()
+
+
+class StaffConsumer(LeaderboardFeed, FrameSocket):
+    """`/ws/staff/`: live staff pages."""
+
+    frames = {"ping": {}, **LEADERBOARD_FRAMES}
+
+    async def connect(self) -> None:
+        await self.accept()
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        if not user.is_staff:
-            await self.close(code=CLOSE_FORBIDDEN)
+        if await self.refuse_unless(user, allowed=bool(user and user.is_staff)):
             return
         await self.channel_layer.group_add(realtime.STAFF, self.channel_name)
         await self.watch_leaderboard()
-
-    async def forward(self, frame: dict[str, Any]) -> None:
-        if frame["type"] == "leaderboard.changed":
-            await self.leaderboard_changed(frame["entry"])
-            return
-        await self.send_frame(frame)
-
-    async def on_ping(self, frame: dict[str, Any]) -> None:
-        await self.send_frame({"type": "pong"})

@@ -12,7 +12,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chat.consumers import ConsoleConsumer, WidgetConsumer  # noqa: E402
-from community.consumers import StaffConsumer  # noqa: E402
+from community.consumers import ExpertPageConsumer, StaffConsumer  # noqa: E402
 
 
 def websocket_application():
@@ -27,6 +27,10 @@ def websocket_application():
             path(
                 "ws/console/",
                 OriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()), site_origins),
+            ),
+            path(
+                "ws/expert/",
+                OriginValidator(AuthMiddlewareStack(ExpertPageConsumer.as_asgi()), site_origins),
             ),
             path(
                 "ws/staff/",

@@ -22,7 +22,7 @@ def _rows_including(period: str, entry_id: int) -> list[dict[str, Any]]:
 
 
 class LeaderboardFeed:
-    """Needs `send_frame`, `channel_layer`, `channel_name`; `viewer_id` marks the own row."""
+    """Mixin for a config.sockets.FrameSocket; `viewer_id` marks the viewer's own row."""
 
     leaderboard_period = "week"
     viewer_id: int | None = None
@@ -45,7 +45,9 @@ class LeaderboardFeed:
         self.leaderboard_period = frame["period"]
         await self.send_leaderboard(selectors.leaderboard)
 
-    async def leaderboard_changed(self, entry_id: int) -> None:
-        await self.send_leaderboard(
-            lambda period: _rows_including(period, entry_id)
-        )
+    async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] != "leaderboard.changed":
+            await super().forward(frame)
+            return
+        entry_id = frame["entry"]
+        await self.send_leaderboard(lambda period: _rows_including(period, entry_id))

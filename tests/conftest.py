@@ -128,3 +128,14 @@ class GroupListener:
 @pytest.fixture
 def listen():
     return GroupListener
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_consumer_connections(django_db_setup):
+    """Consumers reach the database from asgiref's worker thread; close its
+    connection so the test database can be dropped at the end."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
