@@ -6,6 +6,7 @@ from django.urls import include, path
 from chat import views as chat_views
 from community import views as community_views
 from points import views as points_views
+from rewards import views as rewards_views
 
 urlpatterns = [
     path("", community_views.home, name="home"),
@@ -19,7 +20,17 @@ urlpatterns = [
     ),
     path("console/points/", points_views.statement, name="points_statement"),
     path("console/points.csv", points_views.statement_csv, name="points_statement_csv"),
+    path("console/shop/", rewards_views.shop, name="rewards_shop"),
+    path("console/shop/<int:product_id>/redeem/", rewards_views.redeem, name="rewards_redeem"),
+    path(
+        "console/redemptions/<int:redemption_id>/cancel/",
+        rewards_views.cancel,
+        name="rewards_cancel",
+    ),
     path("staff/", community_views.staff_overview, name="staff_overview"),
+    path("staff/leaderboard/", points_views.staff_leaderboard, name="staff_leaderboard"),
+    path("staff/redemptions/", rewards_views.staff_queue, name="staff_redemptions"),
+    path("staff/redemptions/action/", rewards_views.staff_action, name="staff_redemption_action"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from community.decorators import staff_required
 from community.selectors import active_expert_for_user
 from points import selectors
 
@@ -48,3 +49,9 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+@staff_required
+def staff_leaderboard(request: HttpRequest) -> HttpResponse:
+    """Filled and kept live by /ws/staff/."""
+    return render(request, "points/staff_leaderboard.html")

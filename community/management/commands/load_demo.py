@@ -14,6 +14,10 @@ from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, Visitor
 from community.models import Expert
+from points import selectors as points_selectors
+from points import services as points_services
+from rewards import services as rewards_services
+from rewards.models import Product
 
 EXPERT_PASSWORD = "expert-demo-2026"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -54,6 +58,9 @@ class Command(BaseCommand):
             experts.append(expert)
         if not Conversation.objects.exists():
             self._history(experts, rng)
+            self._points(experts)
+        if not Product.objects.exists():
+            self._products(experts)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             "\n  Demo logins (log in at /accounts/login/):\n"
@@ -112,8 +119,65 @@ class Command(BaseCommand):
                 )
                 if rng.random() < 0.2:
                     FollowUp.objects.create(
+                        marked_helpful_at=started + timedelta(days=2) if rng.random() < 0.5 else None,
                         conversation=conversation,
                         expert=expert,
                         body="I tested this myself over the weekend: " + answer,
                         created_at=started + timedelta(days=1),
                     )
+
+    def _points(self, experts: list[Expert]) -> None:
+        """Award the history through the real ledger services (the entries are dated
+        today: the ledger has no way to write the past, on purpose)."""
+        for conversation in Conversation.objects.filter(status="resolved").order_by("resolved_at"):
+            points_services.points_award_for_resolved_chat(conversation=conversation)
+            points_services.points_award_for_rating(conversation=conversation)
+        for follow_up in FollowUp.objects.order_by("created_at"):
+            points_services.points_award_for_follow_up(follow_up=follow_up)
+            if follow_up.marked_helpful_at:
+                points_services.points_award_for_helpful_follow_up(follow_up=follow_up)
+
+    def _products(self, experts: list[Expert]) -> None:
+        now = timezone.now()
+        catalog = [
+            ("Northwind cap", "A soft cotton cap with the embroidered logo.", 60, None, False,
+             None, None, "#0f766e"),
+            ("Stride Sport earbuds", "Sweat-proof earbuds that stay put on long runs.", 250, 25,
+             False, None, None, "#1d4ed8"),
+            ("Voyager ANC, first batch", "The new noise-cancelling headphones, before launch.",
+             400, 10, True, None, 1, "#7c3aed"),
+            ("Studio Desk 2, signed", "Signed by the design team. Numbered, one per expert.",
+             600, 5, True, now + timedelta(days=3), 1, "#b45309"),
+        ]
+        for name, description, cost, stock, limited, opens, limit, colour in catalog:
+            product = Product(name=name, description=description, points_cost=cost, stock=stock,
+                              limited_edition=limited, available_from=opens,
+                              per_expert_limit=limit)
+            product.image.save(f"{name.split()[0].lower()}.png", _placeholder(name, colour),
+                               save=False)
+            product.save()
+        richest = max(experts, key=lambda e: points_selectors.balance(expert=e))
+        cap = Product.objects.get(name="Northwind cap")
+        rewards_services.redemption_place(expert=richest, product_id=cap.pk,
+                                          shipping_address="Keizersgracht 1, Amsterdam",
+                                          request_key="demo")
+
+
+def _placeholder(name: str, colour: str):
+    """A generated product picture, so the demo ships no image files."""
+    from io import BytesIO
+
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 360), colour)
+    draw = ImageDraw.Draw(image)
+    for ring in range(6):
+        inset = 40 + ring * 22
+        draw.ellipse([inset + 60, inset - 20, 420 - inset + 60, 380 - inset - 20],
+                     outline=(255, 255, 255), width=2)
+    initials = "".join(word[0] for word in name.split()[:2]).upper()
+    draw.text((36, 290), initials, fill=(255, 255, 255), font_size=56)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return ContentFile(buffer.getvalue())
