@@ -1,0 +1,85 @@
+"""The shop and the staff approval queue over HTTP: who may do what, and that a
+refusal changes nothing."""
+
+import pytest
+
+from points import selectors as points_selectors
+from rewards.models import Redemption
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending(make_expert, make_product, fund):
+    expert = fund(make_expert(), 500)
+    product = make_product(stock=5)
+    from rewards import services
+
+    redemption = services.redemption_place(expert=expert, product_id=product.pk,
+                                           shipping_address="Damrak 1", request_key="r")
+    return redemption
+
+
+def test_expert_redeems_from_the_shop_once_per_form(client, make_expert, make_product, fund):
+    expert = fund(make_expert(), 500)
+    product = make_product(stock=5)
+    client.force_login(expert.user)
+    form = {"shipping_address": "Damrak 1, Amsterdam", "request_key": "form-1"}
+    for _ in range(2):  # a double submit of the same form
+        response = client.post(f"/console/shop/{product.pk}/redeem/", form)
+        assert response.status_code == 302
+    assert Redemption.objects.filter(expert=expert).count() == 1
+    assert points_selectors.balance(expert=expert) == 400
+
+
+@pytest.mark.parametrize("who", ["anonymous", "expert"])
+@pytest.mark.parametrize("action", ["approve", "reject", "ship", "deliver"])
+def test_only_staff_act_on_redemptions(client, pending, make_expert, who, action):
+    if who == "expert":
+        client.force_login(make_expert().user)
+    response = client.post("/staff/redemptions/action/",
+                           {"action": action, "redemption": [pending.pk], "note": "x"})
+    if who == "anonymous":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    else:
+        assert response.status_code == 403
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert points_selectors.balance(expert=pending.expert) == 400
+
+
+@pytest.mark.parametrize("url", ["/staff/redemptions/", "/staff/leaderboard/", "/staff/"])
+def test_staff_pages_refuse_experts(client, make_expert, url):
+    client.force_login(make_expert().user)
+    assert client.get(url).status_code == 403
+
+
+def test_staff_approves_in_bulk_and_rejects_with_a_reason(client, pending, staff, make_product):
+    from rewards import services
+
+    second = services.redemption_place(expert=pending.expert, product_id=make_product().pk,
+                                       shipping_address="x", request_key="second")
+    client.force_login(staff)
+    client.post("/staff/redemptions/action/", {"action": "approve", "redemption": [pending.pk]})
+    client.post("/staff/redemptions/action/",
+                {"action": "reject", "redemption": [second.pk], "note": "Out of stock locally"})
+    pending.refresh_from_db()
+    second.refresh_from_db()
+    assert pending.status == "approved"
+    assert (second.status, second.decision_reason) == ("rejected", "Out of stock locally")
+    assert points_selectors.balance(expert=pending.expert) == 400
+
+
+def test_another_expert_cannot_cancel(client, pending, make_expert):
+    client.force_login(make_expert().user)
+    client.post(f"/console/redemptions/{pending.pk}/cancel/")
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+
+
+def test_statement_csv_lists_entries_with_running_balance(client, pending):
+    client.force_login(pending.expert.user)
+    response = client.get("/console/points.csv")
+    lines = response.content.decode().strip().splitlines()
+    assert lines[0].startswith("Date,Kind,Points,Balance")
+    assert [line.split(",")[2:4] for line in lines[1:]] == [["500", "500"], ["-100", "400"]]
