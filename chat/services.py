@@ -333,11 +333,7 @@ def conversation_transfer(*, conversation_id: int, expert: Expert, to_expert_id:
     return conversation
 
 
-@transaction.atomic
-def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversation:
-    """The customer ends the chat: a waiting chat leaves the queue, an active one
-    stays with the expert until they resolve it."""
-    _lock_routing()
+def _locked_for_customer(*, conversation_id: int, visitor: Visitor) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("visitor", "expert")
@@ -346,6 +342,15 @@ def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversatio
     )
     if conversation is None:
         raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    return conversation
+
+
+@transaction.atomic
+def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversation:
+    """The customer ends the chat: a waiting chat leaves the queue, an active one
+    stays with the expert until they resolve it."""
+    _lock_routing()
+    conversation = _locked_for_customer(conversation_id=conversation_id, visitor=visitor)
     if conversation.status == Conversation.Status.WAITING:
         conversation.status = Conversation.Status.ABANDONED
         conversation.save(update_fields=["status"])
@@ -365,14 +370,7 @@ def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversatio
 def conversation_rate(
     *, conversation_id: int, visitor: Visitor, rating: int, comment: str = ""
 ) -> Conversation:
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor", "expert")
-        .filter(pk=conversation_id, visitor=visitor)
-        .first()
-    )
-    if conversation is None:
-        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    conversation = _locked_for_customer(conversation_id=conversation_id, visitor=visitor)
     if conversation.expert_id is None:
         raise ServiceError("invalid_state", _("Only a chat with an expert can be rated."))
     if conversation.rating is not None:
