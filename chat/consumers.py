@@ -9,17 +9,19 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
 from chat.models import Visitor
 from chat.strings import widget_strings
+from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
 from config import realtime
 from config.errors import ServiceError
-from config.sockets import FrameSocket
+from config.sockets import FrameSocket, supported_language
 from points import selectors as points_selectors
 from points.protocol import LEADERBOARD_FRAMES
 
@@ -59,6 +61,10 @@ class ChatSocket(FrameSocket):
             return
         if seq == last + 1:
             self.delivered[conversation_id] = seq
+            message = frame["message"]
+            if "event" in message:  # worded by the sender's process: reword for this reader
+                frame = {**frame, "message": {**message, "body": system_text(
+                    message["event"], message["params"])}}
             await self.send_frame(frame)
         else:  # the layer dropped something: catch up from the store
             await self.send_history(conversation_id, last)
@@ -157,7 +163,7 @@ class WidgetConsumer(ChatSocket):
     async def connect(self) -> None:
         self.visitor: Visitor | None = None
         self.greeted = False
-        self.language = "en"
+        self.language = settings.LANGUAGE_CODE  # until `hello` says otherwise
         await super().connect()
 
     def participant(self) -> dict[str, Any]:
@@ -169,7 +175,6 @@ class WidgetConsumer(ChatSocket):
             return
         if not self.greeted:
             raise ServiceError("hello_required", _("Say hello with your visitor token first."))
-        translation.activate(self.language)
         if self.visitor is None and kind not in ("chat.start", "offline.send"):
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
 
@@ -188,8 +193,7 @@ class WidgetConsumer(ChatSocket):
         return self.visitor
 
     async def on_hello(self, frame: dict[str, Any]) -> None:
-        requested = (frame.get("lang") or "en").split("-")[0].lower()
-        self.language = requested if requested in ("en", "nl") else "en"
+        self.language = supported_language(frame.get("lang"))
         translation.activate(self.language)
         self.greeted = True
         welcome = await database_sync_to_async(self.welcome_data)(frame.get("token"))
@@ -368,9 +372,4 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         )
 
     async def on_followup_send(self, frame: dict[str, Any]) -> None:
-        follow_up = await database_sync_to_async(services.followup_send)(
-            conversation_id=frame["conversation"], expert=self.expert, body=frame["body"]
-        )
-        await self.send_frame(
-            {"type": "followup.sent", "conversation": frame["conversation"], "id": follow_up.pk}
-        )
+        await self.send_follow_up(frame)

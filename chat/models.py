@@ -95,6 +95,9 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     body = models.TextField()
+    # System lines: what happened, worded per reader (chat/system_messages.py).
+    system_event = models.CharField(max_length=20, blank=True)
+    system_params = models.JSONField(default=dict, blank=True)
     # Chosen by the sending client so a retried send is stored once.
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -10,6 +10,7 @@ from django.db.models import Avg, F, Q, Sum
 from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, Visitor
+from chat.system_messages import system_text
 from community.models import Expert
 
 VISITOR_TOKEN_SALT = "chat.visitor"
@@ -34,13 +35,18 @@ def visitor_from_token(token: str | None) -> Visitor | None:
 
 def message_data(message: Message) -> dict[str, Any]:
     author = getattr(message.author, "expert", None) if message.author_id else None
-    return {
+    data = {
         "seq": message.seq,
         "sender": message.sender,
         "author": author.display_name if author else None,
         "body": message.body,
         "at": message.created_at.isoformat(),
     }
+    if message.system_event:
+        data["event"] = message.system_event
+        data["params"] = message.system_params
+        data["body"] = system_text(message.system_event, message.system_params)
+    return data
 
 
 def messages_after(*, conversation_id: int, last_seq: int) -> list[dict[str, Any]]:

@@ -15,11 +15,12 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import selectors
 from chat.models import Conversation, FollowUp, Message, OfflineMessage, Visitor
+from chat.system_messages import system_text
 from community.models import Expert
 from config import realtime
 from config.errors import ServiceError
@@ -59,14 +60,21 @@ def _announce_queue() -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _post_system_message(*, conversation: Conversation, body: str) -> Message:
+def _post_system_message(*, conversation: Conversation, event: str, **params: str) -> Message:
+    with translation.override(settings.LANGUAGE_CODE):
+        body = system_text(event, params)
     return _append_message(
-        conversation_id=conversation.pk, sender=Message.Sender.SYSTEM, author=None, body=body
+        conversation_id=conversation.pk,
+        sender=Message.Sender.SYSTEM,
+        author=None,
+        body=body,
+        system_event=event,
+        system_params=params,
     )
 
 
 def _append_message(
-    *, conversation_id: int, sender: str, author, body: str, client_id: str = ""
+    *, conversation_id: int, sender: str, author, body: str, client_id: str = "", **system
 ) -> Message:
     """Append with the next sequence number; the row lock is held until commit."""
     Conversation.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1)
@@ -78,6 +86,7 @@ def _append_message(
         author=author,
         body=body,
         client_id=client_id,
+        **system,
     )
     frame = {
         "type": "message",
@@ -100,10 +109,7 @@ def _assign(*, conversation: Conversation, expert: Expert) -> bool:
     conversation.expert = expert
     conversation.assigned_at = now
     conversation.save(update_fields=["status", "expert", "assigned_at"])
-    _post_system_message(
-        conversation=conversation,
-        body=_("%(name)s joined the chat.") % {"name": expert.display_name},
-    )
+    _post_system_message(conversation=conversation, event="joined", name=expert.display_name)
     conversation.refresh_from_db(fields=["last_seq"])
     realtime.send_after_commit(
         realtime.expert_group(expert.pk),
@@ -281,9 +287,7 @@ def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) 
     conversation.resolution_summary = summary
     conversation.save(update_fields=["status", "resolved_at", "resolution_summary"])
     _release_slot(expert)
-    _post_system_message(
-        conversation=conversation, body=_("The expert marked this chat as resolved.")
-    )
+    _post_system_message(conversation=conversation, event="resolved")
     conversation.refresh_from_db()
     points_services.points_award_for_resolved_chat(conversation=conversation)
     realtime.send_after_commit(
@@ -316,8 +320,8 @@ def conversation_transfer(*, conversation_id: int, expert: Expert, to_expert_id:
     conversation.save(update_fields=["expert"])
     _post_system_message(
         conversation=conversation,
-        body=_("%(from)s handed this chat to %(to)s.")
-        % {"from": expert.display_name, "to": target.display_name},
+        event="transferred",
+        **{"from": expert.display_name, "to": target.display_name},
     )
     conversation.refresh_from_db()
     realtime.send_after_commit(
@@ -358,7 +362,7 @@ def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversatio
     elif conversation.status == Conversation.Status.ACTIVE and not conversation.customer_left_at:
         conversation.customer_left_at = timezone.now()
         conversation.save(update_fields=["customer_left_at"])
-        _post_system_message(conversation=conversation, body=_("The customer left the chat."))
+        _post_system_message(conversation=conversation, event="customer_left")
     else:
         return conversation
     conversation.refresh_from_db()
@@ -470,7 +474,7 @@ def offline_message_leave(*, visitor: Visitor, name: str, email: str, body: str)
 
 
 @transaction.atomic
-def expert_chats_requeue(*, expert: Expert, reason: str) -> int:
+def expert_chats_requeue(*, expert: Expert, event: str) -> int:
     """Put the expert's open chats back at the front of the queue."""
     _lock_routing()
     conversations = list(
@@ -482,7 +486,7 @@ def expert_chats_requeue(*, expert: Expert, reason: str) -> int:
         conversation.status = Conversation.Status.WAITING
         conversation.expert = None
         conversation.save(update_fields=["status", "expert"])
-        _post_system_message(conversation=conversation, body=reason)
+        _post_system_message(conversation=conversation, event=event)
         realtime.send_after_commit(
             realtime.expert_group(expert.pk),
             {"type": "chat.removed", "conversation": conversation.pk, "reason": "requeued"},
@@ -503,10 +507,7 @@ def absent_experts_requeue() -> int:
     for expert in absent:
         with transaction.atomic():
             Expert.objects.filter(pk=expert.pk).update(on_shift=False)
-            requeued += expert_chats_requeue(
-                expert=expert,
-                reason=_("Your expert lost their connection. You are first in line for the next one."),
-            )
+            requeued += expert_chats_requeue(expert=expert, event="requeued")
     return requeued
 
 

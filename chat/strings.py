@@ -12,12 +12,15 @@ def widget_strings() -> dict[str, str]:
     return {
         # Launcher and panel frame
         "title": _("Ask a brand expert"),
-        "subtitle": _("Real people who know our products inside out."),
+        "subtitle": _("Real people who know our products."),
         "open": _("Chat with a brand expert"),
         "close": _("Minimise chat"),
         "reconnecting": _("Reconnecting…"),
         # Pre-chat form
-        "intro": _("Hi there! Ask our experts anything about our products. They usually reply within a few minutes."),
+        "intro": _(
+            "Hi there! Ask our experts anything about our products. "
+            "They usually reply within a few minutes."
+        ),
         "topic_label": _("Your question"),
         "topic_placeholder": _("For example: which headphones are best for running?"),
         "name_label": _("Name (optional)"),
@@ -27,9 +30,10 @@ def widget_strings() -> dict[str, str]:
         # Waiting in the queue
         "queue_title": _("Finding an expert for you…"),
         "queue_position": _("You are number {position} in line"),
-        "queue_next": _("You're next in line"),
         "wait_estimate": _("Estimated wait: about {minutes} min"),
-        "wait_unknown": _("No expert is available right now. We'll connect you as soon as one starts."),
+        "wait_unknown": _(
+            "No expert is available right now. We'll connect you as soon as one starts."
+        ),
         "leave_queue": _("Leave queue"),
         "waiting_placeholder": _("Add details while you wait…"),
         # Live chat

@@ -1,6 +1,11 @@
 """Sockets of the expert's own pages and of the staff pages."""
 
+from typing import Any
+
 from channels.db import database_sync_to_async
+
+from chat import services as chat_services
+from chat.protocol import EXPERT_FRAMES
 
 from community import selectors
 from community.models import Expert
@@ -27,16 +32,27 @@ class ExpertFeed(LeaderboardFeed):
             await self.channel_layer.group_add(group, self.channel_name)
         return True
 
+    async def send_follow_up(self, frame: dict[str, Any]) -> None:
+        follow_up = await database_sync_to_async(chat_services.followup_send)(
+            conversation_id=frame["conversation"], expert=self.expert, body=frame["body"]
+        )
+        await self.send_frame(
+            {"type": "followup.sent", "conversation": frame["conversation"], "id": follow_up.pk}
+        )
+
 
 class ExpertPageConsumer(ExpertFeed, FrameSocket):
-    """`/ws/expert/`: the statement and shop pages (no chats, no presence)."""
+    """`/ws/expert/`: the expert's other pages (no live chats, no presence)."""
 
-    frames = {"ping": {}, **LEADERBOARD_FRAMES}
+    frames = {"ping": {}, **LEADERBOARD_FRAMES, "followup.send": EXPERT_FRAMES["followup.send"]}
 
     async def connect(self) -> None:
         await self.accept()
         if await self.admit_expert():
             await self.watch_leaderboard()
+
+    async def on_followup_send(self, frame: dict[str, Any]) -> None:
+        await self.send_follow_up(frame)
 
 
 class StaffConsumer(LeaderboardFeed, FrameSocket):

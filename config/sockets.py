@@ -5,6 +5,9 @@ import json
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from config.errors import ServiceError
 from config.frames import FrameSpecs, error_frame, parse_frame
@@ -13,10 +16,33 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
+def supported_language(*candidates: str | None) -> str:
+    for candidate in candidates:
+        try:
+            return translation.get_supported_language_variant(candidate or "")
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def language_from_scope(scope: dict) -> str:
+    """The language cookie set by the switcher, else the browser's Accept-Language."""
+    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+    header = dict(scope.get("headers") or {}).get(b"accept-language", b"").decode("latin1")
+    return supported_language(cookie, *(code for code, _q in parse_accept_lang_header(header)))
+
+
 class FrameSocket(AsyncWebsocketConsumer):
     frames: FrameSpecs = {}
+    language: str | None = None
+
+    def activate_language(self) -> None:
+        if self.language is None:
+            self.language = language_from_scope(self.scope)
+        translation.activate(self.language)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.activate_language()
         frame: dict[str, Any] = {}
         try:
             frame = parse_frame(text_data, bytes_data, self.frames)
@@ -44,6 +70,7 @@ class FrameSocket(AsyncWebsocketConsumer):
 
     async def relay(self, event: dict[str, Any]) -> None:
         """Everything services send with config.realtime arrives here."""
+        self.activate_language()
         if event.get("skip_channel") != self.channel_name:
             await self.forward(event["frame"])
 

@@ -53,7 +53,10 @@ def _fresh_channel_layer():
     """Each test starts with an empty channel layer (Redis keeps state between tests)."""
     layer = get_channel_layer()
     if hasattr(layer, "flush"):
-        async_to_sync(layer.flush)()
+        # Its own thread: browser tests keep Playwright's event loop in this one.
+        flusher = threading.Thread(target=async_to_sync(layer.flush))
+        flusher.start()
+        flusher.join()
     yield
 
 

@@ -1,0 +1,16 @@
+"""Lines the chat itself writes ("Anna joined the chat"). They are stored as an
+event with parameters and put into words in each reader's own language."""
+
+from django.utils.translation import gettext_lazy as _
+
+TEXTS = {
+    "joined": _("%(name)s joined the chat."),
+    "resolved": _("The expert marked this chat as resolved."),
+    "transferred": _("%(from)s handed this chat to %(to)s."),
+    "customer_left": _("The customer left the chat."),
+    "requeued": _("Your expert lost their connection. You are first in line for the next one."),
+}
+
+
+def system_text(event: str, params: dict) -> str:
+    return str(TEXTS[event]) % params
