@@ -42,6 +42,8 @@ def _sweep_due() -> bool:
 class ChatSocket(FrameSocket):
     """Follows conversations and forwards their messages strictly in sequence."""
 
+    for_customer = False  # customers never receive whispers or hidden messages
+
     async def connect(self) -> None:
         # conversation id -> highest seq this socket has forwarded
         self.delivered: dict[int, int] = {}
@@ -62,6 +64,8 @@ class ChatSocket(FrameSocket):
         if seq == last + 1:
             self.delivered[conversation_id] = seq
             message = frame["message"]
+            if self.for_customer and message.get("whisper"):
+                return
             if "event" in message:  # worded by the sender's process: reword for this reader
                 frame = {**frame, "message": {**message, "body": system_text(
                     message["event"], message["params"])}}
@@ -84,9 +88,9 @@ class ChatSocket(FrameSocket):
 
     async def send_history(self, conversation_id: int, last_seq: int) -> None:
         messages = await database_sync_to_async(selectors.messages_after)(
-            conversation_id=conversation_id, last_seq=last_seq
+            conversation_id=conversation_id, last_seq=last_seq, for_customer=self.for_customer
         )
-        self.delivered[conversation_id] = messages[-1]["seq"] if messages else last_seq
+        self.delivered[conversation_id] = max([last_seq] + [m["seq"] for m in messages])
         await self.send_frame(
             {"type": "history", "conversation": conversation_id, "messages": messages}
         )
@@ -159,6 +163,7 @@ class WidgetConsumer(ChatSocket):
 
     frames = protocol.CUSTOMER_FRAMES
     side = "customer"
+    for_customer = True
 
     async def connect(self) -> None:
         self.visitor: Visitor | None = None
@@ -278,6 +283,17 @@ class WidgetConsumer(ChatSocket):
             visitor=visitor, name=frame.get("name", ""), email=frame["email"], body=frame["body"]
         )
         await self.send_frame({"type": "offline.sent"})
+
+    async def on_message_report(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.message_report)(
+            conversation_id=frame["conversation"],
+            seq=frame["seq"],
+            visitor=self.visitor,
+            reason=frame.get("reason", ""),
+        )
+        await self.send_frame(
+            {"type": "message.reported", "conversation": frame["conversation"], "seq": frame["seq"]}
+        )
 
     async def on_followup_seen(self, frame: dict[str, Any]) -> None:
         await database_sync_to_async(services.followup_mark_seen)(

@@ -48,6 +48,14 @@ class Conversation(models.Model):
     customer_left_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
+    # Set when a staff member took the chat over from the expert.
+    staff_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="taken_over_conversations",
+    )
     last_seq = models.PositiveIntegerField(default=0)
     customer_read_seq = models.PositiveIntegerField(default=0)
     expert_read_seq = models.PositiveIntegerField(default=0)
@@ -64,7 +72,7 @@ class Conversation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="waiting") & Q(expert__isnull=True))
-                | (Q(status="active") & Q(expert__isnull=False))
+                | (Q(status="active") & (Q(expert__isnull=False) | Q(staff_member__isnull=False)))
                 | Q(status__in=["resolved", "abandoned"]),
                 name="conversation_expert_matches_status",
             ),
@@ -86,6 +94,7 @@ class Message(models.Model):
     class Sender(models.TextChoices):
         CUSTOMER = "customer", _("Customer")
         EXPERT = "expert", _("Expert")
+        STAFF = "staff", _("Staff")
         SYSTEM = "system", _("System")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
@@ -95,6 +104,18 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     body = models.TextField()
+    # Staff notes to the expert only: never sent to the customer.
+    whisper = models.BooleanField(default=False)
+    # Moderation: hidden from the customer and the transcript, kept for audit.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hidden_messages",
+    )
+    hidden_reason = models.CharField(max_length=300, blank=True)
     # System lines: what happened, worded per reader (chat/system_messages.py).
     system_event = models.CharField(max_length=20, blank=True)
     system_params = models.JSONField(default=dict, blank=True)
@@ -149,3 +170,25 @@ class OfflineMessage(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("offline message")
         verbose_name_plural = _("offline messages")
+
+
+class MessageReport(models.Model):
+    """A customer flagged a message from the widget; staff review it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "visitor"], name="report_once_per_visitor")
+        ]
+
+    def __str__(self) -> str:
+        return f"report on {self.message}"

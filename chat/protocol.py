@@ -46,6 +46,11 @@ CUSTOMER_FRAMES: FrameSpecs = {
         "email": Text(max_length=254, min_length=3),
         "body": MESSAGE_BODY,
     },
+    "message.report": {
+        "conversation": CONVERSATION,
+        "seq": Integer(minimum=1),
+        "reason": Text(max_length=300, required=False),
+    },
     "followup.seen": {"follow_up": Integer(minimum=1)},
     "followup.helpful": {"follow_up": Integer(minimum=1)},
 }

@@ -42,6 +42,10 @@ def message_data(message: Message) -> dict[str, Any]:
         "body": message.body,
         "at": message.created_at.isoformat(),
     }
+    if message.whisper:
+        data["whisper"] = True
+    if message.hidden_at:
+        data["hidden"] = True
     if message.system_event:
         data["event"] = message.system_event
         data["params"] = message.system_params
@@ -49,13 +53,18 @@ def message_data(message: Message) -> dict[str, Any]:
     return data
 
 
-def messages_after(*, conversation_id: int, last_seq: int) -> list[dict[str, Any]]:
-    messages = (
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
-        .select_related("author__expert")
-        .order_by("seq")
-    )
-    return [message_data(message) for message in messages]
+def customer_visible(messages):
+    """Whispers to the expert and messages staff hid never reach the customer."""
+    return messages.filter(whisper=False, hidden_at__isnull=True)
+
+
+def messages_after(
+    *, conversation_id: int, last_seq: int, for_customer: bool = False
+) -> list[dict[str, Any]]:
+    messages = Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
+    if for_customer:
+        messages = customer_visible(messages)
+    return [message_data(m) for m in messages.select_related("author__expert").order_by("seq")]
 
 
 def expert_data(expert: Expert | None) -> dict[str, Any] | None:
@@ -207,7 +216,7 @@ def expert_average_rating(*, expert: Expert) -> float | None:
 def transcript_text(*, conversation: Conversation) -> str:
     """Plain-text transcript as the customer saw it."""
     lines = [f"{conversation.topic}", conversation.created_at.strftime("%Y-%m-%d %H:%M UTC"), ""]
-    for message in conversation.messages.select_related("author__expert").order_by("seq"):
+    for message in customer_visible(conversation.messages).select_related("author__expert").order_by("seq"):
         data = message_data(message)
         who = data["author"] or message.get_sender_display()
         lines.append(f"[{message.created_at:%H:%M}] {who}: {message.body}")

@@ -19,8 +19,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import selectors
-from chat.models import Conversation, FollowUp, Message, OfflineMessage, Visitor
+from chat.models import (
+    Conversation,
+    FollowUp,
+    Message,
+    MessageReport,
+    OfflineMessage,
+    Visitor,
+)
 from chat.system_messages import system_text
+from community.audit import audit_record
 from community.models import Expert
 from config import realtime
 from config.errors import ServiceError
@@ -184,6 +192,7 @@ def message_post(
     conversation_id: int,
     visitor: Visitor | None = None,
     expert: Expert | None = None,
+    staff_member=None,
     body: str,
     client_id: str,
 ) -> tuple[Message, bool]:
@@ -200,10 +209,20 @@ def message_post(
             _("Messages can be at most %(max)d characters.")
             % {"max": settings.CHAT_MAX_MESSAGE_LENGTH},
         )
-    sender = Message.Sender.CUSTOMER if visitor else Message.Sender.EXPERT
+    sender = (
+        Message.Sender.CUSTOMER
+        if visitor
+        else Message.Sender.STAFF
+        if staff_member
+        else Message.Sender.EXPERT
+    )
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
-        _check_participant(conversation=conversation, visitor=visitor, expert=expert)
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
+        )
+        _check_participant(
+            conversation=conversation, visitor=visitor, expert=expert, staff_member=staff_member
+        )
         if conversation.status not in ("waiting", "active"):
             raise ServiceError("chat_closed", _("This chat has ended."))
         if sender == Message.Sender.CUSTOMER and conversation.customer_left_at:
@@ -216,7 +235,7 @@ def message_post(
         message = _append_message(
             conversation_id=conversation_id,
             sender=sender,
-            author=expert.user if expert else None,
+            author=expert.user if expert else staff_member,
             body=body,
             client_id=client_id,
         )
@@ -224,12 +243,18 @@ def message_post(
 
 
 def _check_participant(
-    *, conversation: Conversation | None, visitor: Visitor | None, expert: Expert | None
+    *,
+    conversation: Conversation | None,
+    visitor: Visitor | None,
+    expert: Expert | None,
+    staff_member=None,
 ) -> Conversation:
-    """Refuse anyone who is not this chat's customer or its current expert."""
+    """Refuse anyone who is not this chat's customer, its expert or the staff member
+    who took it over."""
     allowed = conversation is not None and (
         (visitor is not None and conversation.visitor_id == visitor.pk)
         or (expert is not None and conversation.expert_id == expert.pk)
+        or (staff_member is not None and conversation.staff_member_id == staff_member.pk)
     )
     if not allowed:
         raise ServiceError("not_found", _("This chat does not exist or is not yours."))
@@ -520,3 +545,111 @@ async def ephemeral_relay(*, conversation_id: int, frame: dict, sender_channel: 
         realtime.conversation_group(conversation_id),
         {"type": "relay", "frame": frame, "skip_channel": sender_channel},
     )
+
+
+# -- staff moderation -------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_whisper(*, conversation_id: int, staff_member, body: str) -> Message:
+    """A note to the expert inside the chat; the customer never receives it."""
+    body = body.strip()
+    if not body:
+        raise ServiceError("bad_field", _("A message cannot be empty."))
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
+    )
+    if conversation is None or conversation.status != Conversation.Status.ACTIVE:
+        raise ServiceError("chat_closed", _("You can only whisper into a live chat."))
+    message = _append_message(
+        conversation_id=conversation.pk,
+        sender=Message.Sender.STAFF,
+        author=staff_member,
+        body=body[: settings.CHAT_MAX_MESSAGE_LENGTH],
+        whisper=True,
+    )
+    audit_record(actor=staff_member, action="whisper", subject=conversation)
+    return message
+
+
+@transaction.atomic
+def conversation_take_over(*, conversation_id: int, staff_member) -> Conversation:
+    """Staff take the chat from the expert, whose slot is freed for the queue."""
+    _lock_routing()
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor", "expert")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None or conversation.status != Conversation.Status.ACTIVE:
+        raise ServiceError("chat_closed", _("This chat is not live."))
+    if conversation.staff_member_id:
+        raise ServiceError("invalid_state", _("Staff already took this chat over."))
+    expert = conversation.expert
+    _release_slot(expert)
+    conversation.expert = None
+    conversation.staff_member = staff_member
+    conversation.save(update_fields=["expert", "staff_member"])
+    name = staff_member.get_full_name() or staff_member.get_username()
+    _post_system_message(conversation=conversation, event="taken_over", name=name)
+    conversation.refresh_from_db()
+    realtime.send_after_commit(
+        realtime.expert_group(expert.pk),
+        {"type": "chat.removed", "conversation": conversation.pk, "reason": "taken_over"},
+    )
+    _announce_conversation(conversation)
+    audit_record(actor=staff_member, action="take_over", subject=conversation)
+    queue_drain()
+    return conversation
+
+
+@transaction.atomic
+def message_hide(*, conversation_id: int, seq: int, staff_member, reason: str) -> Message:
+    """Hide a message from the customer and the transcript; it is kept for audit."""
+    if not reason.strip():
+        raise ServiceError("bad_field", _("Say why the message is hidden."))
+    message = (
+        Message.objects.select_for_update()
+        .filter(conversation_id=conversation_id, seq=seq, hidden_at__isnull=True)
+        .first()
+    )
+    if message is None:
+        raise ServiceError("not_found", _("No such message, or it is already hidden."))
+    message.hidden_at = timezone.now()
+    message.hidden_by = staff_member
+    message.hidden_reason = reason.strip()[:300]
+    message.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    MessageReport.objects.filter(message=message, handled_at__isnull=True).update(
+        handled_at=message.hidden_at, handled_by=staff_member
+    )
+    frame = {"type": "message.hidden", "conversation": conversation_id, "seq": seq}
+    realtime.send_after_commit(realtime.conversation_group(conversation_id), frame)
+    realtime.send_after_commit(realtime.STAFF, frame)
+    audit_record(actor=staff_member, action="hide_message", subject=message, reason=reason)
+    return message
+
+
+def message_report(*, conversation_id: int, seq: int, visitor: Visitor, reason: str) -> MessageReport:
+    """A customer reports a message they were shown; once per message and customer."""
+    message = (
+        Message.objects.filter(
+            conversation_id=conversation_id,
+            conversation__visitor=visitor,
+            seq=seq,
+            whisper=False,
+        )
+        .exclude(sender=Message.Sender.CUSTOMER)
+        .first()
+    )
+    if message is None:
+        raise ServiceError("not_found", _("This message does not exist or is not yours."))
+    report, created = MessageReport.objects.get_or_create(
+        message=message, visitor=visitor, defaults={"reason": reason.strip()[:300]}
+    )
+    if created:
+        realtime.send_after_commit(
+            realtime.STAFF,
+            {"type": "report.new", "conversation": conversation_id, "seq": seq, "id": report.pk},
+        )
+    return report

@@ -73,5 +73,7 @@ def widget_strings() -> dict[str, str]:
         # Follow-ups from an expert after a chat
         "followup_title": _("{name} followed up"),
         "followup_about": _("About: {topic}"),
+        "followup_helpful": _("This helped"),
+        "followup_thanks": _("Thanks! We'll let {name} know."),
         "dismiss": _("Dismiss"),
     }

@@ -9,6 +9,10 @@ TEXTS = {
     "transferred": _("%(from)s handed this chat to %(to)s."),
     "customer_left": _("The customer left the chat."),
     "requeued": _("Your expert lost their connection. You are first in line for the next one."),
+    "expert_unavailable": _(
+        "Your expert is no longer available. You are first in line for the next one."
+    ),
+    "taken_over": _("%(name)s from our team has taken over this chat."),
 }
 
 

@@ -10,7 +10,7 @@ from chat.protocol import EXPERT_FRAMES
 from community import selectors
 from community.models import Expert
 from config import realtime
-from config.sockets import FrameSocket
+from config.sockets import CLOSE_FORBIDDEN, FrameSocket
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
 
@@ -31,6 +31,12 @@ class ExpertFeed(LeaderboardFeed):
         for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
             await self.channel_layer.group_add(group, self.channel_name)
         return True
+
+    async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "suspended":
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await super().forward(frame)
 
     async def send_follow_up(self, frame: dict[str, Any]) -> None:
         follow_up = await database_sync_to_async(chat_services.followup_send)(

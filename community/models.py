@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -53,3 +54,23 @@ class Expert(models.Model):
     @property
     def initials(self) -> str:
         return "".join(part[0] for part in self.display_name.split()[:2]).upper()
+
+
+class AuditEntry(models.Model):
+    """Every staff action, for staff to browse and filter."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.CharField(max_length=40)
+    subject = models.CharField(_("subject"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.subject}"
