@@ -5,6 +5,7 @@ forward what the channel layer relays. Messages are forwarded strictly in
 sequence: a gap in what the layer delivered is filled from the database.
 """
 
+import asyncio
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from config import realtime
 from config.errors import ServiceError
 from config.sockets import FrameSocket, supported_language
 from points import selectors as points_selectors
+from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
 
 SWEEP_INTERVAL_SECONDS = 5.0
@@ -389,3 +391,90 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def on_followup_send(self, frame: dict[str, Any]) -> None:
         await self.send_follow_up(frame)
+
+
+class StaffConsumer(LeaderboardFeed, ChatSocket):
+    """`/ws/staff/`: the live monitor, moderation and the leaderboard for staff."""
+
+    frames = {**protocol.STAFF_FRAMES, **LEADERBOARD_FRAMES}
+    staff_member = None
+    monitoring = False
+    monitor_refresh: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        await super().connect()
+        user = self.scope.get("user")
+        if await self.refuse_unless(user, allowed=bool(user and user.is_staff)):
+            return
+        self.staff_member = user
+        await self.channel_layer.group_add(realtime.STAFF, self.channel_name)
+        await self.watch_leaderboard()
+
+    async def check_ready(self, frame: dict[str, Any]) -> None:
+        if self.staff_member is None:
+            raise ServiceError("forbidden", _("Only staff can do this."))
+
+    def participant(self) -> dict[str, Any]:
+        return {"staff_member": self.staff_member}
+
+    async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "monitor.changed":
+            self.schedule_monitor()
+            return
+        await super().forward(frame)
+
+    def schedule_monitor(self) -> None:
+        """Many changes in a burst become one snapshot."""
+        if self.monitoring and (self.monitor_refresh is None or self.monitor_refresh.done()):
+            self.monitor_refresh = asyncio.ensure_future(self.send_monitor(delay=0.25))
+
+    async def send_monitor(self, delay: float = 0) -> None:
+        await asyncio.sleep(delay)
+        await self.send_frame(await database_sync_to_async(selectors.monitor_snapshot)())
+
+    async def disconnect(self, code: int) -> None:
+        if self.monitor_refresh:
+            self.monitor_refresh.cancel()
+
+    async def on_monitor_watch(self, frame: dict[str, Any]) -> None:
+        self.monitoring = True
+        await self.send_monitor()
+
+    async def on_chat_open(self, frame: dict[str, Any]) -> None:
+        conversation = await database_sync_to_async(selectors.conversation_get)(
+            conversation_id=frame["conversation"]
+        )
+        if conversation is None:
+            raise ServiceError("not_found", _("This chat does not exist."))
+        await self.send_frame(
+            {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+        )
+        await self.follow(conversation.pk, 0)
+
+    async def on_chat_close_view(self, frame: dict[str, Any]) -> None:
+        await self.unfollow(frame["conversation"])
+
+    async def on_chat_whisper(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.staff_whisper)(
+            conversation_id=frame["conversation"], staff_member=self.staff_member, body=frame["body"]
+        )
+
+    async def on_chat_take_over(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_take_over)(
+            conversation_id=frame["conversation"], staff_member=self.staff_member
+        )
+
+    async def on_chat_close(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_close_by_staff)(
+            conversation_id=frame["conversation"],
+            staff_member=self.staff_member,
+            summary=frame["summary"],
+        )
+
+    async def on_message_hide(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.message_hide)(
+            conversation_id=frame["conversation"],
+            seq=frame["seq"],
+            staff_member=self.staff_member,
+            reason=frame["reason"],
+        )

@@ -64,3 +64,19 @@ EXPERT_FRAMES: FrameSpecs = {
     "chat.transfer": {"conversation": CONVERSATION, "expert": Integer(minimum=1)},
     "followup.send": {"conversation": CONVERSATION, "body": MESSAGE_BODY},
 }
+
+STAFF_FRAMES: FrameSpecs = {
+    "ping": {},
+    "monitor.watch": {},
+    "chat.open": {"conversation": CONVERSATION},
+    "chat.close_view": {"conversation": CONVERSATION},
+    "chat.whisper": {"conversation": CONVERSATION, "body": MESSAGE_BODY},
+    "chat.take_over": {"conversation": CONVERSATION},
+    "chat.close": {"conversation": CONVERSATION, "summary": Text(max_length=1000, min_length=1)},
+    "message.send": SHARED_FRAMES["message.send"],
+    "message.hide": {
+        "conversation": CONVERSATION,
+        "seq": Integer(minimum=1),
+        "reason": Text(max_length=300, min_length=1),
+    },
+}

@@ -235,3 +235,41 @@ def participant_conversation(
     if expert is not None and conversation.expert_id == expert.pk:
         return conversation
     return None
+
+
+def monitor_snapshot() -> dict[str, Any]:
+    """What the staff live monitor shows; a fixed number of queries."""
+    now = timezone.now()
+    live = list(
+        Conversation.objects.filter(status__in=["waiting", "active"])
+        .select_related("visitor", "expert", "staff_member")
+        .order_by("queued_at", "pk")
+    )
+    waiting = [c for c in live if c.status == "waiting"]
+    experts = Expert.objects.filter(
+        Q(on_shift=True) | Q(open_chat_count__gt=0), suspended_at__isnull=True
+    ).order_by("display_name")
+    return {
+        "type": "monitor",
+        "queue_length": len(waiting),
+        "longest_wait_seconds": int((now - waiting[0].queued_at).total_seconds()) if waiting else 0,
+        "conversations": [
+            {
+                **conversation_data(c),
+                "staff": (c.staff_member.get_full_name() or c.staff_member.get_username())
+                if c.staff_member_id
+                else None,
+                "waiting_seconds": int((now - c.queued_at).total_seconds()),
+            }
+            for c in live
+        ],
+        "experts": [
+            {
+                **expert_data(e),
+                "on_shift": e.on_shift,
+                "open_chats": e.open_chat_count,
+                "max_chats": e.max_concurrent_chats,
+            }
+            for e in experts
+        ],
+    }

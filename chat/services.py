@@ -11,7 +11,9 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -49,6 +51,7 @@ def _lock_routing() -> None:
 def _announce_conversation(conversation: Conversation) -> None:
     frame = {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
     realtime.send_after_commit(realtime.conversation_group(conversation.pk), frame)
+    realtime.ring_staff_monitor()
 
 
 def _announce_queue() -> None:
@@ -169,10 +172,14 @@ def conversation_start(
     ).first()
     if open_chat:
         return open_chat
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceError("bad_field", _("Enter a valid email address.")) from None
     if name or email:
         visitor.name = name or visitor.name
         visitor.email = email or visitor.email
-        visitor.full_clean(exclude=["id"])
         visitor.save(update_fields=["name", "email"])
     now = timezone.now()
     conversation = Conversation.objects.create(
@@ -486,12 +493,11 @@ def followup_mark_helpful(*, follow_up_id: int, visitor: Visitor) -> FollowUp:
 
 
 def offline_message_leave(*, visitor: Visitor, name: str, email: str, body: str) -> OfflineMessage:
-    message = OfflineMessage(visitor=visitor, name=name, email=email, body=body)
     try:
-        message.full_clean(exclude=["visitor"])
-    except Exception:  # noqa: BLE001 - any validation failure is the same answer
+        validate_email(email)
+    except ValidationError:
         raise ServiceError("bad_field", _("Enter a valid email address.")) from None
-    message.save()
+    message = OfflineMessage.objects.create(visitor=visitor, name=name, email=email, body=body)
     realtime.send_after_commit(
         realtime.STAFF, {"type": "offline.new", "id": message.pk, "email": email}
     )
@@ -653,3 +659,25 @@ def message_report(*, conversation_id: int, seq: int, visitor: Visitor, reason: 
             {"type": "report.new", "conversation": conversation_id, "seq": seq, "id": report.pk},
         )
     return report
+
+
+@transaction.atomic
+def conversation_close_by_staff(*, conversation_id: int, staff_member, summary: str) -> Conversation:
+    """Staff end a chat they took over (no points: no expert resolved it)."""
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor")
+        .filter(pk=conversation_id, staff_member=staff_member, status=Conversation.Status.ACTIVE)
+        .first()
+    )
+    if conversation is None:
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    conversation.status = Conversation.Status.RESOLVED
+    conversation.resolved_at = timezone.now()
+    conversation.resolution_summary = summary
+    conversation.save(update_fields=["status", "resolved_at", "resolution_summary"])
+    _post_system_message(conversation=conversation, event="resolved")
+    conversation.refresh_from_db()
+    _announce_conversation(conversation)
+    audit_record(actor=staff_member, action="close_chat", subject=conversation, reason=summary)
+    return conversation

@@ -1,4 +1,4 @@
-"""Sockets of the expert's own pages and of the staff pages."""
+"""Sockets of the expert's own pages."""
 
 from typing import Any
 
@@ -59,17 +59,3 @@ class ExpertPageConsumer(ExpertFeed, FrameSocket):
 
     async def on_followup_send(self, frame: dict[str, Any]) -> None:
         await self.send_follow_up(frame)
-
-
-class StaffConsumer(LeaderboardFeed, FrameSocket):
-    """`/ws/staff/`: live staff pages."""
-
-    frames = {"ping": {}, **LEADERBOARD_FRAMES}
-
-    async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if await self.refuse_unless(user, allowed=bool(user and user.is_staff)):
-            return
-        await self.channel_layer.group_add(realtime.STAFF, self.channel_name)
-        await self.watch_leaderboard()

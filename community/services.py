@@ -13,8 +13,11 @@ from config import realtime
 from config.errors import ServiceError
 
 
-def _shift_frame(expert: Expert) -> dict:
-    return {"type": "shift", "on_shift": expert.on_shift}
+def _announce_shift(expert: Expert) -> None:
+    realtime.send_after_commit(
+        realtime.expert_group(expert.pk), {"type": "shift", "on_shift": expert.on_shift}
+    )
+    realtime.ring_staff_monitor()
 
 
 @transaction.atomic
@@ -25,7 +28,7 @@ def expert_shift_start(*, expert: Expert) -> Expert:
     expert.on_shift = True
     expert.last_seen_at = timezone.now()
     expert.save(update_fields=["on_shift", "last_seen_at"])
-    realtime.send_after_commit(realtime.expert_group(expert.pk), _shift_frame(expert))
+    _announce_shift(expert)
     chat_services.queue_drain()
     return expert
 
@@ -35,7 +38,7 @@ def expert_shift_end(*, expert: Expert) -> Expert:
     """Off shift: open chats continue, no new ones arrive."""
     Expert.objects.filter(pk=expert.pk).update(on_shift=False)
     expert.refresh_from_db()
-    realtime.send_after_commit(realtime.expert_group(expert.pk), _shift_frame(expert))
+    _announce_shift(expert)
     return expert
 
 

@@ -11,8 +11,8 @@ from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from chat.consumers import ConsoleConsumer, WidgetConsumer  # noqa: E402
-from community.consumers import ExpertPageConsumer, StaffConsumer  # noqa: E402
+from chat.consumers import ConsoleConsumer, StaffConsumer, WidgetConsumer  # noqa: E402
+from community.consumers import ExpertPageConsumer  # noqa: E402
 
 
 def websocket_application():

@@ -35,3 +35,8 @@ def send_after_commit(group: str, frame: dict[str, Any]) -> None:
         async_to_sync(get_channel_layer().group_send)(group, {"type": "relay", "frame": frame})
 
     transaction.on_commit(send, robust=True)
+
+
+def ring_staff_monitor() -> None:
+    """Tell staff monitors that the queue, chats or experts changed (they re-read)."""
+    send_after_commit(STAFF, {"type": "monitor.changed"})

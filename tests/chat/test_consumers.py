@@ -314,3 +314,15 @@ async def test_expert_console_disconnect_starts_the_grace_period(make_expert):
     refreshed = await database_sync_to_async(Expert.objects.get)(pk=expert.pk)
     # The fixture counted one console already; the socket added and removed one.
     assert refreshed.console_connections == 1
+
+
+async def test_invalid_email_at_chat_start_is_a_clear_error(make_expert):
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Q", "email": "a@b"})
+    error = await receive_until(customer, "error")
+    assert (error["code"], error["ref"]) == ("bad_field", "chat.start")
+    assert not await database_sync_to_async(Conversation.objects.exists)()
+    await customer.send_json_to({"type": "ping"})  # still connected
+    assert (await receive_until(customer, "pong"))["type"] == "pong"
+    await customer.disconnect()

@@ -1,0 +1,70 @@
+"""The staff socket: live monitor, whisper and take-over through the real ASGI app."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.models import Conversation
+from tests.chat.test_consumers import console, greet, no_more_frames, receive_until, widget
+from tests.points.test_leaderboard_live import connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _origins(settings):
+    settings.WIDGET_ALLOWED_ORIGINS = ["http://shop.example"]
+    settings.ALLOWED_HOSTS = ["testserver"]
+
+
+async def test_monitor_whisper_and_take_over(make_expert, django_user_model):
+    expert = await database_sync_to_async(make_expert)(name="Anna")
+    lead = await database_sync_to_async(django_user_model.objects.create_user)(
+        username="lead", first_name="Lars", is_staff=True
+    )
+    staff = await connect("/ws/staff/", lead)
+    await staff.send_json_to({"type": "monitor.watch"})
+    empty = await receive_until(staff, "monitor")
+    assert empty["queue_length"] == 0 and empty["conversations"] == []
+
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Pairing"})
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    await receive_until(customer, "history")
+    await receive_until(expert_socket, "history")
+
+    monitor = await receive_until(staff, "monitor")
+    [live] = monitor["conversations"]
+    assert (live["id"], live["status"], live["expert"]["name"]) == (conversation_id, "active",
+                                                                    "Anna")
+    assert monitor["experts"][0]["open_chats"] == 1
+
+    await staff.send_json_to({"type": "chat.open", "conversation": conversation_id})
+    await receive_until(staff, "history")
+    await staff.send_json_to({"type": "chat.whisper", "conversation": conversation_id,
+                              "body": "Offer the 30-day return."})
+    whisper = await receive_until(expert_socket, "message")
+    assert whisper["message"]["whisper"] is True
+    assert await no_more_frames(customer)  # the customer never hears it
+
+    await staff.send_json_to({"type": "chat.take_over", "conversation": conversation_id})
+    removed = await receive_until(expert_socket, "chat.removed")
+    assert removed["reason"] == "taken_over"
+    note = await receive_until(customer, "message")
+    assert note["message"]["body"] == "Lars from our team has taken over this chat."
+    await staff.send_json_to({"type": "message.send", "conversation": conversation_id,
+                              "body": "Lars here, how can I help?", "client_id": "s1"})
+    reply = await receive_until(customer, "message")
+    assert reply["message"]["sender"] == "staff"
+    conversation = await database_sync_to_async(Conversation.objects.get)(pk=conversation_id)
+    assert conversation.expert_id is None and conversation.staff_member_id == lead.pk
+    for socket in (staff, expert_socket, customer):
+        await socket.disconnect()
+
+
+async def test_experts_cannot_use_staff_frames(make_expert, make_visitor):
+    expert = await database_sync_to_async(make_expert)()
+    socket = await connect("/ws/staff/", expert.user)
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
