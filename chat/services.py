@@ -681,3 +681,17 @@ def conversation_close_by_staff(*, conversation_id: int, staff_member, summary: 
     _announce_conversation(conversation)
     audit_record(actor=staff_member, action="close_chat", subject=conversation, reason=summary)
     return conversation
+
+
+def message_report_dismiss(*, report_id: int, staff_member) -> None:
+    """The reported message stays visible; the report is closed and audited."""
+    with transaction.atomic():
+        report = MessageReport.objects.select_for_update().filter(
+            pk=report_id, handled_at__isnull=True
+        ).first()
+        if report is None:
+            raise ServiceError("not_found", _("This report was already handled."))
+        report.handled_at = timezone.now()
+        report.handled_by = staff_member
+        report.save(update_fields=["handled_at", "handled_by"])
+        audit_record(actor=staff_member, action="dismiss_report", subject=report)

@@ -1,12 +1,22 @@
+import uuid
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from django.utils.translation import gettext as _
 
 from chat import selectors as chat_selectors
-from chat.models import Conversation, OfflineMessage
-from community import selectors
+from chat import services as chat_services
+from chat.models import Conversation, MessageReport, OfflineMessage
+from community import selectors, services
+from community.models import AuditEntry, Expert
+from config.errors import ServiceError
+from points import services as points_services
+from points.models import LedgerEntry
 from community.decorators import staff_required
 
 
@@ -129,3 +139,146 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
             "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
+
+
+# -- staff: running the expert community -----------------------------------------
+
+
+@staff_required
+def staff_monitor(request: HttpRequest) -> HttpResponse:
+    """Filled and kept live by /ws/staff/ (monitor.watch)."""
+    return render(request, "staff/monitor.html", {"strings": _monitor_strings()})
+
+
+def _monitor_strings() -> dict[str, str]:
+    return {
+        "waiting": _("Waiting"),
+        "active": _("Active"),
+        "queue": _("In queue"),
+        "longest_wait": _("Longest wait"),
+        "on_shift": _("On shift"),
+        "off_shift": _("Off shift"),
+        "open": _("Open"),
+        "whisper": _("Whisper to the expert"),
+        "whisper_placeholder": _("Only the expert sees this…"),
+        "take_over": _("Take over"),
+        "take_over_confirm": _("Take this chat over from the expert? The customer will be told."),
+        "reply_placeholder": _("Reply to the customer…"),
+        "send": _("Send"),
+        "hide": _("Hide"),
+        "hide_reason": _("Why hide this message?"),
+        "hidden": _("Hidden by staff"),
+        "whispered": _("Whisper"),
+        "close_chat": _("Close chat"),
+        "close_summary": _("Summary for the record"),
+        "no_chats": _("No live chats right now."),
+        "no_experts": _("Nobody is on shift."),
+        "taken_over_by": _("Taken over by %(name)s"),
+        "reconnecting": _("Reconnecting…"),
+    }
+
+
+@staff_required
+def staff_experts(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "staff/experts.html",
+        {
+            "experts": selectors.experts_for_staff(),
+            "max_chat_limit": settings.CHAT_BRAND_MAX_CONCURRENT,
+            "request_key": uuid.uuid4().hex,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
+    """Suspend, reinstate, set the chat limit or adjust points, each with a reason."""
+    expert = get_object_or_404(Expert, pk=expert_id)
+    action = request.POST.get("action")
+    reason = request.POST.get("reason", "")
+    staff = request.user
+    try:
+        if action == "suspend":
+            services.expert_suspend(expert=expert, staff_member=staff, reason=reason)
+        elif action == "reinstate":
+            services.expert_reinstate(expert=expert, staff_member=staff, reason=reason)
+        elif action == "limit":
+            services.expert_set_chat_limit(
+                expert=expert, limit=_int(request.POST.get("limit")), staff_member=staff
+            )
+        elif action == "adjust":
+            points_services.points_adjust(
+                expert=expert,
+                amount=_int(request.POST.get("amount")),
+                reason=reason,
+                staff_member=staff,
+                idempotency_key=request.POST.get("request_key", "")[:64] or uuid.uuid4().hex,
+            )
+        elif action == "reverse":
+            entry = get_object_or_404(LedgerEntry, pk=_int(request.POST.get("entry")), expert=expert)
+            points_services.points_reverse(entry=entry, reason=reason, staff_member=staff)
+        else:
+            raise ServiceError("bad_field", _("Unknown action."))
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Saved for %(name)s.") % {"name": expert.display_name})
+    return redirect(request.POST.get("next") or "staff_experts")
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise ServiceError("bad_field", _("Enter a whole number.")) from None
+
+
+@staff_required
+def staff_audit(request: HttpRequest) -> HttpResponse:
+    action = request.GET.get("action", "")
+    entries = AuditEntry.objects.select_related("actor")
+    if action:
+        entries = entries.filter(action=action)
+    return render(
+        request,
+        "staff/audit.html",
+        {
+            "entries": Paginator(entries, 50).get_page(request.GET.get("page")),
+            "actions": AuditEntry.objects.values_list("action", flat=True).distinct().order_by("action"),
+            "current_action": action,
+        },
+    )
+
+
+@staff_required
+def staff_reports(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "staff/reports.html",
+        {
+            "reports": MessageReport.objects.filter(handled_at__isnull=True).select_related(
+                "message", "message__conversation", "message__author__expert"
+            )
+        },
+    )
+
+
+@staff_required
+@require_POST
+def staff_report_action(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = get_object_or_404(MessageReport.objects.select_related("message"), pk=report_id)
+    try:
+        if request.POST.get("action") == "hide":
+            chat_services.message_hide(
+                conversation_id=report.message.conversation_id,
+                seq=report.message.seq,
+                staff_member=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+        else:
+            chat_services.message_report_dismiss(report_id=report.pk, staff_member=request.user)
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect("staff_reports")

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from chat.models import Conversation, FollowUp, Message
+from community.audit import audit_record
 from community.models import Expert
 from config import realtime
 from config.errors import ServiceError
@@ -139,6 +140,7 @@ def points_award_for_helpful_follow_up(*, follow_up: FollowUp) -> LedgerEntry | 
     )
 
 
+@transaction.atomic
 def points_adjust(
     *, expert: Expert, amount: int, reason: str, staff_member, idempotency_key: str
 ) -> LedgerEntry:
@@ -157,9 +159,12 @@ def points_adjust(
     )
     if entry is None:
         raise ServiceError("duplicate", _("This adjustment was already made."))
+    audit_record(actor=staff_member, action="adjust_points", subject=expert,
+                 reason=f"{amount:+d}: {reason}")
     return entry
 
 
+@transaction.atomic
 def points_reverse(*, entry: LedgerEntry, reason: str, staff_member) -> LedgerEntry:
     """Undo an award with a new, linked entry; an entry can be reversed once."""
     if not reason.strip():
@@ -178,6 +183,7 @@ def points_reverse(*, entry: LedgerEntry, reason: str, staff_member) -> LedgerEn
     )
     if reversal is None:
         raise ServiceError("already_reversed", _("This entry was already reversed."))
+    audit_record(actor=staff_member, action="reverse_points", subject=entry, reason=reason)
     return reversal
 
 
