@@ -1058,11 +1058,27 @@
 
     // -------------------------------------------------------------- frames
 
+    // The live leaderboard (frontend/leaderboard.js); late frames of another period are dropped.
+    let leaderboardPeriod = "week";
+    function renderLeaderboard(frame) {
+      const host = document.getElementById("leaderboard");
+      if (!host || !window.Leaderboard || frame.period !== leaderboardPeriod) return;
+      window.Leaderboard.render(host, frame, {
+        onPeriod: (period) => {
+          leaderboardPeriod = period;
+          socket.send({ type: "leaderboard.watch", period: period });
+        },
+      });
+    }
+
     function handleFrame(frame) {
       const chat = typeof frame.conversation === "number" ? state.chats.get(frame.conversation) : null;
       switch (frame.type) {
         case "welcome":
           onWelcome(frame);
+          break;
+        case "leaderboard":
+          renderLeaderboard(frame);
           break;
         case "shift":
           state.onShift = !!frame.on_shift;

@@ -76,7 +76,8 @@ def live_server_url(django_db_setup, django_db_blocker, shop_port):
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
+         "config.asgi:application"],
         cwd=ROOT,
         env=env,
     )

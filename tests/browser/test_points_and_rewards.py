@@ -1,0 +1,97 @@
+"""Live standings and redemptions in the browser, across sessions, without reloads."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def make_expert(django_user_model, email, name):
+    from community.models import Expert
+
+    user = django_user_model.objects.create_user(username=email, email=email, password=PASSWORD)
+    return Expert.objects.create(user=user, display_name=name)
+
+
+def test_resolving_a_chat_moves_another_experts_leaderboard(
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+):
+    anna_expert = make_expert(django_user_model, "anna@shop.test", "Anna de Vries")
+    bram_expert = make_expert(django_user_model, "bram@shop.test", "Bram Jansen")
+
+    anna = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(anna, live_server_url, "anna@shop.test")
+    anna.goto(f"{live_server_url}/console/")
+    anna.get_by_test_id("shift-toggle").click()
+
+    bram = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(bram, live_server_url, "bram@shop.test")
+    bram.goto(f"{live_server_url}/console/")
+    board = bram.get_by_test_id("leaderboard")
+    expect(board.get_by_test_id("leaderboard-row")).to_have_count(2)
+
+    shopper = browser.new_context().new_page()
+    start_chat(shopper, shop_url, "Which earbuds stay in while running?", "Sam")
+    pane = anna.get_by_test_id("chat-pane").first
+    expect(pane).to_contain_text("Which earbuds stay in while running?")
+    send_from_widget(shopper, "I run marathons.")
+    pane.get_by_test_id("composer-input").fill("The Stride Sport: wing tips keep them in place.")
+    pane.get_by_test_id("send-button").click()
+    expect(shopper.get_by_test_id("message-list")).to_contain_text("wing tips")
+    pane.get_by_test_id("resolve-button").click()
+    anna.get_by_test_id("resolve-summary").fill("Stride Sport")
+    anna.get_by_test_id("resolve-confirm").click()
+
+    # Bram's page was never reloaded: Anna now leads with the resolved-chat award
+    # (before it, both shared rank 1 with no points).
+    row = 'li[data-testid="leaderboard-row"][data-expert-id="{}"]'
+    anna_row, bram_row = board.locator(row.format(anna_expert.pk)), board.locator(
+        row.format(bram_expert.pk))
+    expect(anna_row).to_have_attribute("data-rank", "1", timeout=5_000)
+    expect(anna_row).to_contain_text("10")
+    expect(bram_row).to_have_attribute("data-rank", "2")
+    bram.screenshot(path=screenshot_dir / "console-leaderboard.png")
+
+
+def test_redemption_is_approved_live(browser, live_server_url, django_user_model,
+                                     screenshot_dir):
+    from points import services as points_services
+    from rewards.models import Product
+
+    expert = make_expert(django_user_model, "eva@shop.test", "Eva Visser")
+    staff = django_user_model.objects.create_user(
+        username="staff@shop.test", email="staff@shop.test", password=PASSWORD, is_staff=True
+    )
+    points_services.points_adjust(expert=expert, amount=500, reason="Welcome bonus",
+                                  staff_member=staff, idempotency_key="welcome")
+    Product.objects.create(name="Voyager ANC, first batch", points_cost=400, stock=3,
+                           limited_edition=True, per_expert_limit=1)
+
+    shop = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    log_in(shop, live_server_url, "eva@shop.test")
+    shop.goto(f"{live_server_url}/console/shop/")
+    card = shop.get_by_test_id("product-card").first
+    card.get_by_test_id("redeem-address").fill("Damrak 1\n1012 LG Amsterdam")
+    card.get_by_test_id("redeem-submit").click()
+    mine = shop.get_by_test_id("my-redemption").first
+    expect(mine.get_by_test_id("redemption-status")).to_contain_text("Waiting for approval")
+    expect(shop.get_by_test_id("balance").first).to_contain_text("100")
+    expect(card.get_by_test_id("stock")).to_contain_text("2")
+
+    desk = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(desk, live_server_url, "staff@shop.test")
+    desk.goto(f"{live_server_url}/staff/redemptions/")
+    row = desk.get_by_test_id("redemption-row").first
+    expect(row).to_contain_text("Eva Visser")
+    row.get_by_test_id("approve-submit").click()
+    expect(desk.get_by_test_id("queue-empty")).to_be_visible()  # nothing pending any more
+    desk.goto(f"{live_server_url}/staff/redemptions/?status=approved")
+    expect(desk.get_by_test_id("redemption-row").first.get_by_test_id("row-status")
+           ).to_contain_text("Approved")
+
+    # The expert's page was not reloaded.
+    expect(mine.get_by_test_id("redemption-status")).to_contain_text("Approved", timeout=5_000)
+    shop.screenshot(path=screenshot_dir / "shop-phone-approved.png", full_page=True)
+    desk.screenshot(path=screenshot_dir / "staff-redemptions.png")
