@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
 from chat.models import Visitor
-from chat.strings import widget_strings
+from chat.strings import next_expert_text, widget_strings
 from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
@@ -222,6 +222,7 @@ class WidgetConsumer(ChatSocket):
             "conversation": selectors.conversation_data(conversation) if conversation else None,
             "follow_ups": selectors.visitor_follow_ups(visitor=self.visitor) if self.visitor else [],
             "experts_on_shift": selectors.experts_on_shift_count(),
+            "next_expert": next_expert_text(),
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "strings": widget_strings(),
         }

@@ -5,7 +5,13 @@ Placeholders in braces ({name}, {position}, ...) are filled in by the widget;
 translations must keep them unchanged.
 """
 
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+from community.selectors import next_staffed_shift_start
 
 
 def widget_strings() -> dict[str, str]:
@@ -77,3 +83,14 @@ def widget_strings() -> dict[str, str]:
         "followup_thanks": _("Thanks! We'll let {name} know."),
         "dismiss": _("Dismiss"),
     }
+
+
+def next_expert_text() -> str:
+    """"The next expert is expected on …", when a shift with experts is planned."""
+    starts = next_staffed_shift_start()
+    if starts is None:
+        return ""
+    when = formats.date_format(
+        timezone.localtime(starts, ZoneInfo(settings.BRAND_TIME_ZONE)), "l j F, H:i"
+    )
+    return _("The next expert is expected on %(when)s.") % {"when": when}

@@ -74,3 +74,55 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.subject}"
+
+
+class ExpertApplication(models.Model):
+    """A customer who wants to become a brand expert."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    name = models.CharField(_("name"), max_length=80)
+    email = models.EmailField(_("email"))
+    motivation = models.TextField(_("why you"))
+    product_areas = models.CharField(_("products you know best"), max_length=300)
+    availability = models.CharField(_("when you could take shifts"), max_length=300)
+    visitor = models.ForeignKey(
+        "chat.Visitor", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+    expert = models.OneToOneField(Expert, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("expert application")
+        verbose_name_plural = _("expert applications")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class ShiftSlot(models.Model):
+    """A shift staff publish; experts sign up for it."""
+
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    capacity = models.PositiveSmallIntegerField(_("experts needed"), default=2)
+    experts = models.ManyToManyField(Expert, blank=True, related_name="shift_slots")
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"

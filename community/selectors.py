@@ -15,3 +15,29 @@ def experts_for_staff():
         .annotate(resolved=Count("conversations", filter=Q(conversations__status="resolved")))
         .order_by("suspended_at", "display_name")
     )
+
+
+def next_staffed_shift_start():
+    """When the next expert is expected, for the widget when nobody is on shift."""
+    from django.utils import timezone
+
+    from community.models import ShiftSlot
+
+    return (
+        ShiftSlot.objects.filter(starts_at__gt=timezone.now(), experts__isnull=False)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+
+
+def applicant_history(*, email: str) -> dict:
+    """The applicant's past chats as a customer, found by the email they left."""
+    from chat.models import Conversation
+
+    chats = Conversation.objects.filter(visitor__email__iexact=email).select_related("expert")
+    rated = [c.rating for c in chats if c.rating]
+    return {
+        "chats": list(chats.order_by("-created_at")[:10]),
+        "average_rating_given": round(sum(rated) / len(rated), 1) if rated else None,
+    }

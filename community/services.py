@@ -1,14 +1,21 @@
 """Writes for experts: shifts and console presence."""
 
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import services as chat_services
 from community.audit import audit_record
-from community.models import Expert
+from community.models import Expert, ExpertApplication, ShiftSlot
 from config import realtime
 from config.errors import ServiceError
 
@@ -111,3 +118,140 @@ def expert_set_chat_limit(*, expert: Expert, limit: int, staff_member) -> Expert
     audit_record(actor=staff_member, action="set_chat_limit", subject=expert, reason=str(limit))
     chat_services.queue_drain()
     return expert
+
+
+# -- recruiting -------------------------------------------------------------------
+
+
+def application_submit(
+    *,
+    name: str,
+    email: str,
+    motivation: str,
+    product_areas: str,
+    availability: str,
+    visitor=None,
+) -> ExpertApplication:
+    """A customer applies to become an expert; one open application per address."""
+    email = email.strip().lower()
+    if ExpertApplication.objects.filter(
+        email=email, status=ExpertApplication.Status.PENDING
+    ).exists():
+        raise ServiceError("duplicate", _("You already applied; we will get back to you soon."))
+    application = ExpertApplication(
+        name=name.strip(),
+        email=email,
+        motivation=motivation.strip(),
+        product_areas=product_areas.strip(),
+        availability=availability.strip(),
+        visitor=visitor,
+    )
+    try:
+        application.full_clean(exclude=["visitor", "decided_by", "expert"])
+    except ValidationError as invalid:
+        raise ServiceError("bad_field", " ".join(invalid.messages)) from None
+    application.save()
+    realtime.send_after_commit(realtime.STAFF, {"type": "application.new", "id": application.pk})
+    return application
+
+
+def _locked_pending_application(application_id: int) -> ExpertApplication:
+    application = (
+        ExpertApplication.objects.select_for_update()
+        .filter(pk=application_id, status=ExpertApplication.Status.PENDING)
+        .first()
+    )
+    if application is None:
+        raise ServiceError("invalid_state", _("This application was already decided."))
+    return application
+
+
+@transaction.atomic
+def application_accept(*, application_id: int, staff_member, site_url: str) -> Expert:
+    """Create the expert account and email an invitation to choose a password."""
+    application = _locked_pending_application(application_id)
+    users = get_user_model()
+    if users.objects.filter(email__iexact=application.email).exists():
+        raise ServiceError("duplicate", _("Someone with this email address already has an account."))
+    first, _space, last = application.name.partition(" ")
+    user = users.objects.create_user(
+        username=application.email, email=application.email, first_name=first, last_name=last
+    )
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=application.email, verified=True, primary=True)
+    expert = Expert.objects.create(user=user, display_name=application.name)
+    application.status = ExpertApplication.Status.ACCEPTED
+    application.decided_by = staff_member
+    application.decided_at = timezone.now()
+    application.expert = expert
+    application.save()
+    audit_record(actor=staff_member, action="accept_application", subject=application)
+    link = site_url.rstrip("/") + reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("Welcome to the %(brand)s experts!") % {"brand": settings.BRAND_NAME},
+            message=_(
+                "Hi %(name)s,\n\nYou are now a %(brand)s brand expert. Choose your password "
+                "here to log in to the expert console:\n\n%(link)s\n"
+            )
+            % {"name": first, "brand": settings.BRAND_NAME, "link": link},
+            from_email=None,
+            recipient_list=[application.email],
+        ),
+        robust=True,
+    )
+    return expert
+
+
+@transaction.atomic
+def application_decline(*, application_id: int, staff_member, reason: str) -> ExpertApplication:
+    application = _locked_pending_application(application_id)
+    application.status = ExpertApplication.Status.DECLINED
+    application.decided_by = staff_member
+    application.decided_at = timezone.now()
+    application.decision_reason = reason.strip()[:300]
+    application.save()
+    audit_record(actor=staff_member, action="decline_application", subject=application,
+                 reason=reason)
+    return application
+
+
+# -- shifts -----------------------------------------------------------------------
+
+
+def shift_publish(*, starts_at, ends_at, capacity: int, staff_member) -> ShiftSlot:
+    if ends_at <= starts_at:
+        raise ServiceError("bad_field", _("A shift must end after it starts."))
+    if capacity < 1:
+        raise ServiceError("bad_field", _("A shift needs at least one expert."))
+    with transaction.atomic():
+        slot = ShiftSlot.objects.create(starts_at=starts_at, ends_at=ends_at, capacity=capacity)
+        audit_record(actor=staff_member, action="publish_shift", subject=slot)
+    return slot
+
+
+@transaction.atomic
+def shift_sign_up(*, slot_id: int, expert: Expert) -> ShiftSlot:
+    slot = ShiftSlot.objects.select_for_update().filter(pk=slot_id, ends_at__gt=timezone.now()).first()
+    if slot is None:
+        raise ServiceError("not_found", _("This shift is over or does not exist."))
+    if expert.is_suspended:
+        raise ServiceError("suspended", _("Your account is suspended; you cannot take shifts."))
+    if slot.experts.filter(pk=expert.pk).exists():
+        return slot
+    if slot.experts.count() >= slot.capacity:
+        raise ServiceError("full", _("This shift is already fully staffed."))
+    slot.experts.add(expert)
+    return slot
+
+
+@transaction.atomic
+def shift_withdraw(*, slot_id: int, expert: Expert) -> None:
+    slot = ShiftSlot.objects.select_for_update().filter(pk=slot_id).first()
+    if slot is None:
+        raise ServiceError("not_found", _("This shift is over or does not exist."))
+    slot.experts.remove(expert)

@@ -280,6 +280,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       visitor = f.visitor;
       experts = f.experts_on_shift;
       if (!ui) build();
+      u.offNext.textContent = f.next_expert || '';
       (f.follow_ups || []).forEach(addFollowUp);
       const c = f.conversation;
       if (c && c.id >= floorId && (!conv || c.id >= conv.id)) setConv(c);
@@ -708,6 +709,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     u.offErr = errBox('offline-error');
     u.offForm = h('form', { class: 'v', tid: 'offline-form', onsubmit: sendOffline },
       h('h3', { text: S.offline_title }), h('p', { class: 'lead', text: S.offline_intro }),
+      u.offNext = h('p', { class: 'lead', tid: 'offline-next' }),
       field(S.name_label, u.offName), field(S.offline_email, u.offEmail), field(S.offline_message, u.offBody),
       u.offErr, h('button', { class: 'btn full', type: 'submit', tid: 'offline-send', text: S.offline_send }));
     u.sentText = h('p', { tid: 'offline-sent', role: 'status' });

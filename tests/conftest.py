@@ -48,6 +48,12 @@ def pytest_sessionstart(session):
         pytest.exit("Required services missing: " + "; ".join(problems), returncode=3)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest and their event loop must not
+    precede async tests in the same thread."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test starts with an empty channel layer (Redis keeps state between tests)."""

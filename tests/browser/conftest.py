@@ -116,8 +116,10 @@ def shop_url(live_server_url, shop_port):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API holds an event loop in this thread while
+    it runs, which async tests elsewhere must not inherit."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

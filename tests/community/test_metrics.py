@@ -1,0 +1,49 @@
+"""Service metrics computed from chats, follow-ups and the ledger."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chat.models import Conversation, FollowUp, Visitor
+from community import metrics
+
+pytestmark = pytest.mark.django_db
+
+
+def chat(expert, *, wait, length=None, rating=None, status="resolved", days_ago=0):
+    started = timezone.now() - timedelta(days=days_ago, hours=1)
+    assigned = started + timedelta(seconds=wait) if expert else None
+    return Conversation.objects.create(
+        visitor=Visitor.objects.create(), topic="q", status=status, expert=expert,
+        created_at=started, queued_at=started, assigned_at=assigned,
+        resolved_at=assigned + timedelta(seconds=length) if length else None, rating=rating,
+    )
+
+
+def test_figures_for_a_period(make_expert):
+    anna = make_expert(name="Anna")
+    for wait, length, rating in ((10, 600, 5), (20, 300, 4), (30, 900, None), (200, 60, 2)):
+        chat(anna, wait=wait, length=length, rating=rating)
+    chat(None, wait=0, status="abandoned")
+    chat(anna, wait=5, length=60, days_ago=40)  # outside the period
+    FollowUp.objects.create(conversation=Conversation.objects.first(), expert=anna, body="x",
+                            marked_helpful_at=timezone.now())
+
+    figures = metrics.service_metrics(metrics.period_ending_today(30))
+
+    assert figures["chats_total"] == 5
+    assert figures["wait_median"] == 25  # of 10, 20, 30, 200
+    assert figures["wait_p90"] == 200
+    assert figures["duration_median"] == 450
+    assert figures["resolution_rate"] == 1.0  # every served chat was resolved
+    assert dict(figures["ratings"]) == {1: 0, 2: 1, 3: 0, 4: 1, 5: 1}
+    assert (figures["follow_ups_sent"], figures["follow_ups_helpful"]) == (1, 1)
+    assert sum(n for _, n in figures["chats_per_day"]) == 5
+    [row] = figures["experts"]
+    assert (row["name"], row["chats"], row["resolved"], row["avg_rating"]) == ("Anna", 4, 4, 3.7)
+
+
+def test_bar_chart_escapes_labels():
+    svg = str(metrics.bar_chart_svg([("<b>", 3), ("x", 0)], label="Chats & more"))
+    assert "<b>" not in svg and "&lt;b&gt;" in svg and 'aria-label="Chats &amp; more"' in svg
