@@ -29,6 +29,8 @@ run: setup
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
 		$(BIN)/pytest $(PYTEST_ARGS)
 

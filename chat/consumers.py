@@ -20,6 +20,7 @@ from chat.strings import next_expert_text, widget_strings
 from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
+from community.permissions import MODERATE_CHATS
 from config import realtime
 from config.errors import ServiceError
 from config.sockets import FrameSocket, supported_language
@@ -69,8 +70,13 @@ class ChatSocket(FrameSocket):
             if self.for_customer and message.get("whisper"):
                 return
             if "event" in message:  # worded by the sender's process: reword for this reader
-                frame = {**frame, "message": {**message, "body": system_text(
-                    message["event"], message["params"])}}
+                frame = {
+                    **frame,
+                    "message": {
+                        **message,
+                        "body": system_text(message["event"], message["params"]),
+                    },
+                }
             await self.send_frame(frame)
         else:  # the layer dropped something: catch up from the store
             await self.send_history(conversation_id, last)
@@ -194,9 +200,7 @@ class WidgetConsumer(ChatSocket):
         if self.visitor is None:
             visitor = await database_sync_to_async(Visitor.objects.create)()
             await self.identify(visitor)
-            await self.send_frame(
-                {"type": "identity", "token": selectors.visitor_token(visitor)}
-            )
+            await self.send_frame({"type": "identity", "token": selectors.visitor_token(visitor)})
         return self.visitor
 
     async def on_hello(self, frame: dict[str, Any]) -> None:
@@ -220,7 +224,9 @@ class WidgetConsumer(ChatSocket):
             if self.visitor
             else None,
             "conversation": selectors.conversation_data(conversation) if conversation else None,
-            "follow_ups": selectors.visitor_follow_ups(visitor=self.visitor) if self.visitor else [],
+            "follow_ups": selectors.visitor_follow_ups(visitor=self.visitor)
+            if self.visitor
+            else [],
             "experts_on_shift": selectors.experts_on_shift_count(),
             "next_expert": next_expert_text(),
             "max_message_length": protocol.MESSAGE_BODY.max_length,
@@ -400,12 +406,16 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
     frames = {**protocol.STAFF_FRAMES, **LEADERBOARD_FRAMES}
     staff_member = None
     monitoring = False
+    monitor_stale = False
     monitor_refresh: asyncio.Task | None = None
 
     async def connect(self) -> None:
         await super().connect()
         user = self.scope.get("user")
-        if await self.refuse_unless(user, allowed=bool(user and user.is_staff)):
+        allowed = bool(user and user.is_staff) and await database_sync_to_async(user.has_perm)(
+            MODERATE_CHATS
+        )
+        if await self.refuse_unless(user, allowed=allowed):
             return
         self.staff_member = user
         await self.channel_layer.group_add(realtime.STAFF, self.channel_name)
@@ -425,12 +435,21 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
         await super().forward(frame)
 
     def schedule_monitor(self) -> None:
-        """Many changes in a burst become one snapshot."""
-        if self.monitoring and (self.monitor_refresh is None or self.monitor_refresh.done()):
-            self.monitor_refresh = asyncio.ensure_future(self.send_monitor(delay=0.25))
+        """Many changes in a burst become one snapshot; a change that arrives while
+        a snapshot is being read marks it stale, and one more follows."""
+        if not self.monitoring:
+            return
+        self.monitor_stale = True
+        if self.monitor_refresh is None or self.monitor_refresh.done():
+            self.monitor_refresh = asyncio.ensure_future(self.refresh_monitor())
 
-    async def send_monitor(self, delay: float = 0) -> None:
-        await asyncio.sleep(delay)
+    async def refresh_monitor(self) -> None:
+        while self.monitor_stale:
+            await asyncio.sleep(0.25)
+            self.monitor_stale = False
+            await self.send_monitor()
+
+    async def send_monitor(self) -> None:
         await self.send_frame(await database_sync_to_async(selectors.monitor_snapshot)())
 
     async def disconnect(self, code: int) -> None:
@@ -457,7 +476,9 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
 
     async def on_chat_whisper(self, frame: dict[str, Any]) -> None:
         await database_sync_to_async(services.staff_whisper)(
-            conversation_id=frame["conversation"], staff_member=self.staff_member, body=frame["body"]
+            conversation_id=frame["conversation"],
+            staff_member=self.staff_member,
+            body=frame["body"],
         )
 
     async def on_chat_take_over(self, frame: dict[str, Any]) -> None:

@@ -97,7 +97,9 @@ class Message(models.Model):
         STAFF = "staff", _("Staff")
         SYSTEM = "system", _("System")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     seq = models.PositiveIntegerField()
     sender = models.CharField(max_length=10, choices=Sender.choices)
     author = models.ForeignKey(
@@ -155,6 +157,9 @@ class FollowUp(models.Model):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
 
+    def __str__(self) -> str:
+        return f"follow-up on {self.conversation_id}"
+
 
 class OfflineMessage(models.Model):
     """Left from the widget when nobody is on shift."""
@@ -170,6 +175,9 @@ class OfflineMessage(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("offline message")
         verbose_name_plural = _("offline messages")
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.body[:40]}"
 
 
 class MessageReport(models.Model):

@@ -28,7 +28,10 @@ SHARED_FRAMES: FrameSpecs = {
 
 CUSTOMER_FRAMES: FrameSpecs = {
     **SHARED_FRAMES,
-    "hello": {"token": Text(max_length=300, required=False), "lang": Text(max_length=16, required=False)},
+    "hello": {
+        "token": Text(max_length=300, required=False),
+        "lang": Text(max_length=16, required=False),
+    },
     "chat.start": {
         "topic": Text(max_length=200, min_length=1),
         "name": Text(max_length=80, required=False),

@@ -33,12 +33,20 @@ def visitor_from_token(token: str | None) -> Visitor | None:
     return Visitor.objects.filter(pk=visitor_id).first()
 
 
+def author_name(message: Message) -> str | None:
+    if not message.author_id:
+        return None
+    expert = getattr(message.author, "expert", None)
+    if expert is not None:
+        return expert.display_name
+    return message.author.get_full_name() or message.author.get_username()
+
+
 def message_data(message: Message) -> dict[str, Any]:
-    author = getattr(message.author, "expert", None) if message.author_id else None
     data = {
         "seq": message.seq,
         "sender": message.sender,
-        "author": author.display_name if author else None,
+        "author": author_name(message),
         "body": message.body,
         "at": message.created_at.isoformat(),
     }
@@ -94,9 +102,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
 
 def conversation_get(*, conversation_id: int) -> Conversation | None:
     return (
-        Conversation.objects.select_related("visitor", "expert")
-        .filter(pk=conversation_id)
-        .first()
+        Conversation.objects.select_related("visitor", "expert").filter(pk=conversation_id).first()
     )
 
 
@@ -216,10 +222,12 @@ def expert_average_rating(*, expert: Expert) -> float | None:
 def transcript_text(*, conversation: Conversation) -> str:
     """Plain-text transcript as the customer saw it."""
     lines = [f"{conversation.topic}", conversation.created_at.strftime("%Y-%m-%d %H:%M UTC"), ""]
-    for message in customer_visible(conversation.messages).select_related("author__expert").order_by("seq"):
-        data = message_data(message)
+    for message in (
+        customer_visible(conversation.messages).select_related("author__expert").order_by("seq")
+    ):
+        data = message_data(message)  # system lines worded in the reader's language
         who = data["author"] or message.get_sender_display()
-        lines.append(f"[{message.created_at:%H:%M}] {who}: {message.body}")
+        lines.append(f"[{message.created_at:%H:%M}] {who}: {data['body']}")
     return "\n".join(lines) + "\n"
 
 

@@ -69,6 +69,7 @@ def _announce_queue() -> None:
             )
 
     transaction.on_commit(send, robust=True)
+    realtime.ring_staff_monitor()
 
 
 def _post_system_message(*, conversation: Conversation, event: str, **params: str) -> Message:
@@ -172,6 +173,13 @@ def conversation_start(
     ).first()
     if open_chat:
         return open_chat
+    recent = Conversation.objects.filter(
+        visitor=visitor, created_at__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    if recent >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
+        raise ServiceError(
+            "rate_limited", _("You started many chats in a short time; please try again later.")
+        )
     if email:
         try:
             validate_email(email)
@@ -332,7 +340,9 @@ def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) 
 
 
 @transaction.atomic
-def conversation_transfer(*, conversation_id: int, expert: Expert, to_expert_id: int) -> Conversation:
+def conversation_transfer(
+    *, conversation_id: int, expert: Expert, to_expert_id: int
+) -> Conversation:
     _lock_routing()
     conversation = _locked_active(conversation_id=conversation_id, expert=expert)
     target = selectors.available_experts().exclude(pk=expert.pk).filter(pk=to_expert_id).first()
@@ -636,7 +646,9 @@ def message_hide(*, conversation_id: int, seq: int, staff_member, reason: str) -
     return message
 
 
-def message_report(*, conversation_id: int, seq: int, visitor: Visitor, reason: str) -> MessageReport:
+def message_report(
+    *, conversation_id: int, seq: int, visitor: Visitor, reason: str
+) -> MessageReport:
     """A customer reports a message they were shown; once per message and customer."""
     message = (
         Message.objects.filter(
@@ -662,7 +674,9 @@ def message_report(*, conversation_id: int, seq: int, visitor: Visitor, reason: 
 
 
 @transaction.atomic
-def conversation_close_by_staff(*, conversation_id: int, staff_member, summary: str) -> Conversation:
+def conversation_close_by_staff(
+    *, conversation_id: int, staff_member, summary: str
+) -> Conversation:
     """Staff end a chat they took over (no points: no expert resolved it)."""
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
@@ -676,7 +690,7 @@ def conversation_close_by_staff(*, conversation_id: int, staff_member, summary: 
     conversation.resolved_at = timezone.now()
     conversation.resolution_summary = summary
     conversation.save(update_fields=["status", "resolved_at", "resolution_summary"])
-    _post_system_message(conversation=conversation, event="resolved")
+    _post_system_message(conversation=conversation, event="closed_by_staff")
     conversation.refresh_from_db()
     _announce_conversation(conversation)
     audit_record(actor=staff_member, action="close_chat", subject=conversation, reason=summary)
@@ -686,9 +700,11 @@ def conversation_close_by_staff(*, conversation_id: int, staff_member, summary: 
 def message_report_dismiss(*, report_id: int, staff_member) -> None:
     """The reported message stays visible; the report is closed and audited."""
     with transaction.atomic():
-        report = MessageReport.objects.select_for_update().filter(
-            pk=report_id, handled_at__isnull=True
-        ).first()
+        report = (
+            MessageReport.objects.select_for_update()
+            .filter(pk=report_id, handled_at__isnull=True)
+            .first()
+        )
         if report is None:
             raise ServiceError("not_found", _("This report was already handled."))
         report.handled_at = timezone.now()

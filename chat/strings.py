@@ -86,7 +86,7 @@ def widget_strings() -> dict[str, str]:
 
 
 def next_expert_text() -> str:
-    """"The next expert is expected on …", when a shift with experts is planned."""
+    """ "The next expert is expected on …", when a shift with experts is planned."""
     starts = next_staffed_shift_start()
     if starts is None:
         return ""

@@ -13,6 +13,7 @@ TEXTS = {
         "Your expert is no longer available. You are first in line for the next one."
     ),
     "taken_over": _("%(name)s from our team has taken over this chat."),
+    "closed_by_staff": _("Our team closed this chat."),
 }
 
 

@@ -6,7 +6,6 @@ from channels.db import database_sync_to_async
 
 from chat import services as chat_services
 from chat.protocol import EXPERT_FRAMES
-
 from community import selectors
 from community.models import Expert
 from config import realtime

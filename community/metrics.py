@@ -50,7 +50,12 @@ def service_metrics(period: Period) -> dict[str, Any]:
     zone = ZoneInfo(settings.BRAND_TIME_ZONE)
     chats = list(
         Conversation.objects.filter(created_at__gte=start, created_at__lt=end).values(
-            "status", "created_at", "queued_at", "assigned_at", "resolved_at", "rating",
+            "status",
+            "created_at",
+            "queued_at",
+            "assigned_at",
+            "resolved_at",
+            "rating",
             "expert_id",
         )
     )
@@ -77,22 +82,28 @@ def service_metrics(period: Period) -> dict[str, Any]:
         held=Sum("amount", filter=Q(kind=EntryKind.REDEMPTION_HOLD)),
         released=Sum("amount", filter=Q(kind=EntryKind.REDEMPTION_RELEASE)),
     )
-    experts = (
-        Expert.objects.annotate(
-            chats=Count("conversations", filter=Q(conversations__created_at__gte=start,
-                                                  conversations__created_at__lt=end)),
-            resolved=Count(
-                "conversations",
-                filter=Q(conversations__resolved_at__gte=start, conversations__resolved_at__lt=end),
+    experts = Expert.objects.annotate(
+        chats=Count(
+            "conversations",
+            filter=Q(conversations__created_at__gte=start, conversations__created_at__lt=end),
+        ),
+        resolved=Count(
+            "conversations",
+            filter=Q(conversations__resolved_at__gte=start, conversations__resolved_at__lt=end),
+        ),
+        rated=Count(
+            "conversations",
+            filter=Q(
+                conversations__rating__isnull=False,
+                conversations__created_at__gte=start,
+                conversations__created_at__lt=end,
             ),
-            rated=Count("conversations", filter=Q(conversations__rating__isnull=False,
-                                                  conversations__created_at__gte=start,
-                                                  conversations__created_at__lt=end)),
-            rating_sum=Sum("conversations__rating", filter=Q(conversations__created_at__gte=start,
-                                                            conversations__created_at__lt=end)),
-        )
-        .order_by("-resolved", "display_name")
-    )
+        ),
+        rating_sum=Sum(
+            "conversations__rating",
+            filter=Q(conversations__created_at__gte=start, conversations__created_at__lt=end),
+        ),
+    ).order_by("-resolved", "display_name")
     return {
         "period": period,
         "chats_per_day": list(per_day.items()),

@@ -32,6 +32,11 @@ class Expert(models.Model):
         verbose_name = _("expert")
         verbose_name_plural = _("experts")
         ordering = ["display_name"]
+        permissions = [
+            ("moderate_chats", _("Can watch, whisper into, take over and moderate chats")),
+            ("manage_experts", _("Can recruit, suspend and set limits for experts")),
+            ("view_service_metrics", _("Can see service metrics and the audit log")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(open_chat_count__lte=F("max_concurrent_chats")),
@@ -89,9 +94,7 @@ class ExpertApplication(models.Model):
     motivation = models.TextField(_("why you"))
     product_areas = models.CharField(_("products you know best"), max_length=300)
     availability = models.CharField(_("when you could take shifts"), max_length=300)
-    visitor = models.ForeignKey(
-        "chat.Visitor", on_delete=models.SET_NULL, null=True, blank=True
-    )
+    visitor = models.ForeignKey("chat.Visitor", on_delete=models.SET_NULL, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
@@ -121,7 +124,9 @@ class ShiftSlot(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start")
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start"
+            )
         ]
 
     def __str__(self) -> str:

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,7 +104,8 @@ def expert_set_chat_limit(*, expert: Expert, limit: int, staff_member) -> Expert
     if not 1 <= limit <= settings.CHAT_BRAND_MAX_CONCURRENT:
         raise ServiceError(
             "bad_field",
-            _("The limit must be between 1 and %(max)d.") % {"max": settings.CHAT_BRAND_MAX_CONCURRENT},
+            _("The limit must be between 1 and %(max)d.")
+            % {"max": settings.CHAT_BRAND_MAX_CONCURRENT},
         )
     expert = Expert.objects.select_for_update().get(pk=expert.pk)
     if limit < expert.open_chat_count:
@@ -172,7 +173,9 @@ def application_accept(*, application_id: int, staff_member, site_url: str) -> E
     application = _locked_pending_application(application_id)
     users = get_user_model()
     if users.objects.filter(email__iexact=application.email).exists():
-        raise ServiceError("duplicate", _("Someone with this email address already has an account."))
+        raise ServiceError(
+            "duplicate", _("Someone with this email address already has an account.")
+        )
     first, _space, last = application.name.partition(" ")
     user = users.objects.create_user(
         username=application.email, email=application.email, first_name=first, last_name=last
@@ -189,7 +192,10 @@ def application_accept(*, application_id: int, staff_member, site_url: str) -> E
     audit_record(actor=staff_member, action="accept_application", subject=application)
     link = site_url.rstrip("/") + reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     transaction.on_commit(
         lambda: send_mail(
@@ -215,8 +221,9 @@ def application_decline(*, application_id: int, staff_member, reason: str) -> Ex
     application.decided_at = timezone.now()
     application.decision_reason = reason.strip()[:300]
     application.save()
-    audit_record(actor=staff_member, action="decline_application", subject=application,
-                 reason=reason)
+    audit_record(
+        actor=staff_member, action="decline_application", subject=application, reason=reason
+    )
     return application
 
 
@@ -236,7 +243,9 @@ def shift_publish(*, starts_at, ends_at, capacity: int, staff_member) -> ShiftSl
 
 @transaction.atomic
 def shift_sign_up(*, slot_id: int, expert: Expert) -> ShiftSlot:
-    slot = ShiftSlot.objects.select_for_update().filter(pk=slot_id, ends_at__gt=timezone.now()).first()
+    slot = (
+        ShiftSlot.objects.select_for_update().filter(pk=slot_id, ends_at__gt=timezone.now()).first()
+    )
     if slot is None:
         raise ServiceError("not_found", _("This shift is over or does not exist."))
     if expert.is_suspended:

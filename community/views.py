@@ -1,23 +1,34 @@
+import csv
 import uuid
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, MessageReport, OfflineMessage
-from community import selectors, services
-from community.models import AuditEntry, Expert
+from community import metrics, selectors, services
+from community.models import AuditEntry, Expert, ExpertApplication, ShiftSlot
+from community.permissions import (
+    ADJUST_POINTS,
+    MANAGE_EXPERTS,
+    MODERATE_CHATS,
+    VIEW_METRICS,
+    staff_required,
+)
 from config.errors import ServiceError
 from points import services as points_services
 from points.models import LedgerEntry
-from community.decorators import staff_required
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -72,6 +83,9 @@ def _console_strings() -> dict[str, str]:
         "transferred": _("Chat handed over to %(name)s."),
         "transferred_anon": _("Chat handed over."),
         "requeued": _("“%(topic)s” went back to the queue."),
+        "taken_over": _("Our team took over “%(topic)s”."),
+        "whisper_from": _("Whisper from %(name)s · only you see this"),
+        "staff_from": _("%(name)s (team)"),
         "just_now": _("Just now"),
         "not_rated": _("Not rated yet"),
         "sound_test": _("Sound on: you will hear a chime for new chats."),
@@ -123,7 +137,7 @@ def past_conversation(request: HttpRequest, conversation_id: int) -> HttpRespons
     )
 
 
-@staff_required
+@staff_required(MODERATE_CHATS)
 def staff_overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -144,7 +158,7 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
 # -- staff: running the expert community -----------------------------------------
 
 
-@staff_required
+@staff_required(MODERATE_CHATS)
 def staff_monitor(request: HttpRequest) -> HttpResponse:
     """Filled and kept live by /ws/staff/ (monitor.watch)."""
     return render(request, "staff/monitor.html", {"strings": _monitor_strings()})
@@ -178,7 +192,7 @@ def _monitor_strings() -> dict[str, str]:
     }
 
 
-@staff_required
+@staff_required(MANAGE_EXPERTS)
 def staff_experts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -191,7 +205,7 @@ def staff_experts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@staff_required(MANAGE_EXPERTS)
 @require_POST
 def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
     """Suspend, reinstate, set the chat limit or adjust points, each with a reason."""
@@ -208,6 +222,8 @@ def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
             services.expert_set_chat_limit(
                 expert=expert, limit=_int(request.POST.get("limit")), staff_member=staff
             )
+        elif action in ("adjust", "reverse") and not staff.has_perm(ADJUST_POINTS):
+            raise PermissionDenied
         elif action == "adjust":
             points_services.points_adjust(
                 expert=expert,
@@ -217,7 +233,9 @@ def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
                 idempotency_key=request.POST.get("request_key", "")[:64] or uuid.uuid4().hex,
             )
         elif action == "reverse":
-            entry = get_object_or_404(LedgerEntry, pk=_int(request.POST.get("entry")), expert=expert)
+            entry = get_object_or_404(
+                LedgerEntry, pk=_int(request.POST.get("entry")), expert=expert
+            )
             points_services.points_reverse(entry=entry, reason=reason, staff_member=staff)
         else:
             raise ServiceError("bad_field", _("Unknown action."))
@@ -235,7 +253,7 @@ def _int(value: str | None) -> int:
         raise ServiceError("bad_field", _("Enter a whole number.")) from None
 
 
-@staff_required
+@staff_required(VIEW_METRICS)
 def staff_audit(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     entries = AuditEntry.objects.select_related("actor")
@@ -246,13 +264,15 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
         "staff/audit.html",
         {
             "entries": Paginator(entries, 50).get_page(request.GET.get("page")),
-            "actions": AuditEntry.objects.values_list("action", flat=True).distinct().order_by("action"),
+            "actions": AuditEntry.objects.values_list("action", flat=True)
+            .distinct()
+            .order_by("action"),
             "current_action": action,
         },
     )
 
 
-@staff_required
+@staff_required(MODERATE_CHATS)
 def staff_reports(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -265,7 +285,7 @@ def staff_reports(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@staff_required(MODERATE_CHATS)
 @require_POST
 def staff_report_action(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(MessageReport.objects.select_related("message"), pk=report_id)
@@ -282,3 +302,164 @@ def staff_report_action(request: HttpRequest, report_id: int) -> HttpResponse:
     except ServiceError as refused:
         messages.error(request, refused.message)
     return redirect("staff_reports")
+
+
+@staff_required(VIEW_METRICS)
+def staff_metrics(request: HttpRequest) -> HttpResponse:
+    days = _int(request.GET.get("days")) if request.GET.get("days", "").isdigit() else 30
+    days = min(max(days, 1), 366)
+    figures = metrics.service_metrics(metrics.period_ending_today(days))
+    if request.GET.get("format") == "csv":
+        return _metrics_csv(figures)
+    return render(
+        request,
+        "staff/metrics.html",
+        {
+            **figures,
+            "days": days,
+            "chats_chart": metrics.bar_chart_svg(
+                [(day.isoformat(), n) for day, n in figures["chats_per_day"]],
+                label=_("Chats per day"),
+            ),
+            "ratings_chart": metrics.bar_chart_svg(
+                [(f"{stars}★", n) for stars, n in figures["ratings"]],
+                label=_("Rating distribution"),
+            ),
+        },
+    )
+
+
+def _metrics_csv(figures: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="service-metrics.csv"'
+    writer = csv.writer(response)
+    writer.writerow([_("Figure"), _("Value")])
+    for key in (
+        "chats_total",
+        "wait_median",
+        "wait_p90",
+        "duration_median",
+        "resolution_rate",
+        "follow_ups_sent",
+        "follow_ups_helpful",
+        "points_awarded",
+        "points_redeemed",
+    ):
+        writer.writerow([key, figures[key] if figures[key] is not None else ""])
+    for day, count in figures["chats_per_day"]:
+        writer.writerow([f"chats {day.isoformat()}", count])
+    for stars, count in figures["ratings"]:
+        writer.writerow([f"rating {stars}", count])
+    writer.writerow([])
+    writer.writerow([_("Expert"), _("Chats"), _("Resolved"), _("Average rating")])
+    for row in figures["experts"]:
+        writer.writerow([row["name"], row["chats"], row["resolved"], row["avg_rating"] or ""])
+    return response
+
+
+# -- recruiting and shifts --------------------------------------------------------
+
+
+def apply(request: HttpRequest) -> HttpResponse:
+    """Public: a customer applies to become a brand expert (linked from the widget)."""
+    fields = ("name", "email", "motivation", "product_areas", "availability")
+    values = {field: request.POST.get(field, "") for field in fields}
+    error = None
+    if request.method == "POST":
+        try:
+            services.application_submit(**values)
+        except ServiceError as refused:
+            error = refused.message
+        else:
+            return render(request, "community/apply_thanks.html", {"name": values["name"]})
+    return render(request, "community/apply.html", {"values": values, "error": error})
+
+
+@staff_required(MANAGE_EXPERTS)
+def staff_applications(request: HttpRequest) -> HttpResponse:
+    pending = ExpertApplication.objects.filter(status=ExpertApplication.Status.PENDING)
+    return render(
+        request,
+        "staff/applications.html",
+        {
+            "applications": [
+                (application, selectors.applicant_history(email=application.email))
+                for application in pending.order_by("created_at")
+            ],
+            "decided": ExpertApplication.objects.exclude(
+                status=ExpertApplication.Status.PENDING
+            ).select_related("decided_by")[:20],
+        },
+    )
+
+
+@staff_required(MANAGE_EXPERTS)
+@require_POST
+def staff_application_action(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        if request.POST.get("action") == "accept":
+            expert = services.application_accept(
+                application_id=application_id,
+                staff_member=request.user,
+                site_url=request.build_absolute_uri("/"),
+            )
+            messages.success(
+                request,
+                _("%(name)s is now an expert; the invitation is on its way.")
+                % {"name": expert.display_name},
+            )
+        else:
+            services.application_decline(
+                application_id=application_id,
+                staff_member=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("Application declined."))
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect("staff_applications")
+
+
+@login_required
+def shifts(request: HttpRequest) -> HttpResponse:
+    """Experts see upcoming shifts and sign up; staff also publish them."""
+    expert = selectors.active_expert_for_user(user=request.user)
+    if expert is None and not request.user.is_staff:
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            _shift_action(request, expert)
+        except ServiceError as refused:
+            messages.error(request, refused.message)
+        return redirect("shifts")
+    upcoming = ShiftSlot.objects.filter(ends_at__gt=timezone.now()).prefetch_related("experts")
+    return render(
+        request,
+        "community/shifts.html",
+        {"slots": upcoming[:50], "expert": expert},
+    )
+
+
+def _shift_action(request: HttpRequest, expert) -> None:
+    action = request.POST.get("action")
+    if action == "publish":
+        if not (request.user.is_staff and request.user.has_perm(MANAGE_EXPERTS)):
+            raise PermissionDenied
+        starts, ends = (
+            parse_datetime(request.POST.get(field, "")) for field in ("starts_at", "ends_at")
+        )
+        if starts is None or ends is None:
+            raise ServiceError("bad_field", _("Enter when the shift starts and ends."))
+        zone = ZoneInfo(settings.BRAND_TIME_ZONE)
+        services.shift_publish(
+            starts_at=timezone.make_aware(starts, zone) if timezone.is_naive(starts) else starts,
+            ends_at=timezone.make_aware(ends, zone) if timezone.is_naive(ends) else ends,
+            capacity=_int(request.POST.get("capacity")),
+            staff_member=request.user,
+        )
+    elif expert is None:
+        raise PermissionDenied
+    elif action == "sign_up":
+        services.shift_sign_up(slot_id=_int(request.POST.get("slot")), expert=expert)
+    elif action == "withdraw":
+        services.shift_withdraw(slot_id=_int(request.POST.get("slot")), expert=expert)

@@ -18,26 +18,30 @@ from community.consumers import ExpertPageConsumer  # noqa: E402
 def websocket_application():
     site_origins = list(settings.ALLOWED_HOSTS)
     widget_origins = site_origins + list(settings.WIDGET_ALLOWED_ORIGINS)
-    return URLRouter(
-        [
-            path(
-                "ws/widget/",
-                OriginValidator(WidgetConsumer.as_asgi(), widget_origins),
-            ),
-            path(
-                "ws/console/",
-                OriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()), site_origins),
-            ),
-            path(
-                "ws/expert/",
-                OriginValidator(AuthMiddlewareStack(ExpertPageConsumer.as_asgi()), site_origins),
-            ),
-            path(
-                "ws/staff/",
-                OriginValidator(AuthMiddlewareStack(StaffConsumer.as_asgi()), site_origins),
-            ),
-        ]
-    )
+    routes = [
+        path(
+            "ws/widget/",
+            OriginValidator(WidgetConsumer.as_asgi(), widget_origins),
+        ),
+        path(
+            "ws/console/",
+            OriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()), site_origins),
+        ),
+        path(
+            "ws/expert/",
+            OriginValidator(AuthMiddlewareStack(ExpertPageConsumer.as_asgi()), site_origins),
+        ),
+        path(
+            "ws/staff/",
+            OriginValidator(AuthMiddlewareStack(StaffConsumer.as_asgi()), site_origins),
+        ),
+    ]
+    # Benchmark-only bare relay baseline (bench/relay.py); never routed unless BENCH_ROUTES=1.
+    if os.environ.get("BENCH_ROUTES") == "1":
+        from bench.relay import RelayConsumer
+
+        routes.append(path("ws/bench/relay/", RelayConsumer.as_asgi()))
+    return URLRouter(routes)
 
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application()})

@@ -49,7 +49,9 @@ class Integer:
 
     def clean(self, name: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ProtocolError("bad_field", _("%(field)s must be a whole number.") % {"field": name})
+            raise ProtocolError(
+                "bad_field", _("%(field)s must be a whole number.") % {"field": name}
+            )
         if not self.minimum <= value <= self.maximum:
             raise ProtocolError(
                 "bad_field",
@@ -65,7 +67,9 @@ class Boolean:
 
     def clean(self, name: str, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise ProtocolError("bad_field", _("%(field)s must be true or false.") % {"field": name})
+            raise ProtocolError(
+                "bad_field", _("%(field)s must be true or false.") % {"field": name}
+            )
         return value
 
 

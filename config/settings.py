@@ -64,7 +64,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
 ]
+CSP_EXEMPT_PATHS = {"/shop/"}
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -178,5 +180,6 @@ CHAT_MAX_MESSAGE_LENGTH = 4000
 CHAT_BRAND_MAX_CONCURRENT = 3
 CHAT_DISCONNECT_GRACE_SECONDS = int(os.environ.get("CHAT_DISCONNECT_GRACE_SECONDS", "60"))
 CHAT_HEARTBEAT_SECONDS = 20
+CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
 BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

@@ -2,11 +2,13 @@
 and whatever services broadcast relayed to the client."""
 
 import json
+import time
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from config.errors import ServiceError
@@ -14,6 +16,26 @@ from config.frames import FrameSpecs, error_frame, parse_frame
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_FLOODING = 4429
+
+
+class FrameBudget:
+    """A token bucket per socket: `rate` frames a second, bursts up to `burst`."""
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.refilled = float(burst), time.monotonic()
+        self.refusals = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.refilled) * self.rate)
+        self.refilled = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.refusals += 1
+        return False
 
 
 def supported_language(*candidates: str | None) -> str:
@@ -35,6 +57,12 @@ def language_from_scope(scope: dict) -> str:
 class FrameSocket(AsyncWebsocketConsumer):
     frames: FrameSpecs = {}
     language: str | None = None
+    # Flood control: past the budget a frame gets `rate_limited`; whoever keeps
+    # going after MAX_REFUSALS refusals is disconnected with CLOSE_FLOODING.
+    FRAMES_PER_SECOND = 5
+    FRAME_BURST = 20
+    MAX_REFUSALS = 20
+    budget: FrameBudget | None = None
 
     def activate_language(self) -> None:
         if self.language is None:
@@ -43,6 +71,15 @@ class FrameSocket(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.activate_language()
+        if self.budget is None:
+            self.budget = FrameBudget(rate=self.FRAMES_PER_SECOND, burst=self.FRAME_BURST)
+        if not self.budget.allow():
+            if self.budget.refusals > self.MAX_REFUSALS:
+                await self.close(code=CLOSE_FLOODING)
+                return
+            error = ServiceError("rate_limited", _("Slow down: too many messages at once."))
+            await self.send_frame(error_frame(error))
+            return
         frame: dict[str, Any] = {}
         try:
             frame = parse_frame(text_data, bytes_data, self.frames)

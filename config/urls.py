@@ -12,7 +12,9 @@ urlpatterns = [
     path("", community_views.home, name="home"),
     path("shop/", chat_views.demo_shop, name="demo_shop"),
     path("widget/transcript/<int:conversation_id>/", chat_views.transcript, name="transcript"),
+    path("apply/", community_views.apply, name="apply"),
     path("console/", community_views.console, name="console"),
+    path("console/shifts/", community_views.shifts, name="shifts"),
     path(
         "console/chats/<int:conversation_id>/",
         community_views.past_conversation,
@@ -34,6 +36,13 @@ urlpatterns = [
         "staff/experts/<int:expert_id>/action/",
         community_views.staff_expert_action,
         name="staff_expert_action",
+    ),
+    path("staff/metrics/", community_views.staff_metrics, name="staff_metrics"),
+    path("staff/applications/", community_views.staff_applications, name="staff_applications"),
+    path(
+        "staff/applications/<int:application_id>/action/",
+        community_views.staff_application_action,
+        name="staff_application_action",
     ),
     path("staff/audit/", community_views.staff_audit, name="staff_audit"),
     path("staff/reports/", community_views.staff_reports, name="staff_reports"),

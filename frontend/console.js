@@ -597,7 +597,7 @@
     }
 
     function renderMessage(message, pending) {
-      const sender = ["customer", "expert", "system"].includes(message.sender) ? message.sender : "system";
+      const sender = ["customer", "expert", "staff", "system"].includes(message.sender) ? message.sender : "system";
       const li = make("li", "msg msg--" + sender);
       li.dataset.testid = "message";
       li.dataset.sender = sender;
@@ -609,6 +609,10 @@
         const meta = make("div", "msg__meta");
         if (sender === "expert" && message.author && state.me && message.author !== state.me.name) {
           meta.appendChild(make("span", "msg__author", message.author));
+        }
+        if (sender === "staff") {  // a whisper only you see, or a team member's reply
+          const label = message.whisper ? S.whisper_from : S.staff_from;
+          meta.appendChild(make("span", "msg__author", fmt(label, { name: message.author || "" })));
         }
         const time = make("time", "", formatTime(message.at));
         if (message.at) time.dateTime = message.at;
@@ -1223,6 +1227,8 @@
         addPastChat(chat);
       } else if (reason === "transferred") {
         toast(chat.transferName ? fmt(S.transferred, { name: chat.transferName }) : S.transferred_anon);
+      } else if (reason === "taken_over") {
+        toast(fmt(S.taken_over, { topic: chat.snap.topic || "" }));
       } else {
         toast(fmt(S.requeued, { topic: chat.snap.topic || "" }));
       }

@@ -280,7 +280,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       visitor = f.visitor;
       experts = f.experts_on_shift;
       if (!ui) build();
-      u.offNext.textContent = f.next_expert || '';
+      ui.offNext.textContent = f.next_expert || '';
       (f.follow_ups || []).forEach(addFollowUp);
       const c = f.conversation;
       if (c && c.id >= floorId && (!conv || c.id >= conv.id)) setConv(c);
@@ -307,6 +307,9 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       afterMessages();
     },
     message(f) { handlers.history({ conversation: f.conversation, messages: [f.message] }); },
+    'message.hidden'(f) { // staff moderation: gone from view, like from the transcript
+      if (isCur(f.conversation)) ui.list.querySelector(`[data-seq="${f.seq}"]`)?.remove();
+    },
     'message.ack'(f) {
       const p = pending.get(f.client_id);
       if (!p) return;
@@ -359,12 +362,14 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 
   // Messages
   function bubble(m) {
-    const el = h('div', { class: 'msg ' + m.sender, tid: 'message', 'data-sender': m.sender });
+    // A team member who took the chat over is shown like an expert.
+    const side = m.sender === 'staff' ? 'expert' : m.sender;
+    const el = h('div', { class: 'msg ' + side, tid: 'message', 'data-sender': m.sender });
     if (m.sender === 'system') {
       el.append(h('p', { class: 'sys', tid: 'message-body', text: m.body }));
       return el;
     }
-    const expert = m.sender === 'expert';
+    const expert = side === 'expert';
     if (expert) el.append(h('span', { class: 'av', 'aria-hidden': 'true', text: initials(m.author) }));
     el.append(h('div', { class: 'col' },
       expert ? h('span', { class: 'who', text: m.author || S.expert_role }) : null,

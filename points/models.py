@@ -112,6 +112,7 @@ class LedgerEntry(models.Model):
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
+        permissions = [("adjust_points", _("Can adjust and reverse points"))]
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["expert", "created_at"])]
         constraints = [

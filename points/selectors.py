@@ -83,7 +83,10 @@ def leaderboard(*, period: str) -> list[dict[str, Any]]:
     points = entries.values("expert").annotate(total=Sum("amount")).values("total")
     resolved = chats.values("expert").annotate(n=Count("pk")).values("n")
     rating = (
-        chats.filter(rating__isnull=False).values("expert").annotate(avg=Avg("rating")).values("avg")
+        chats.filter(rating__isnull=False)
+        .values("expert")
+        .annotate(avg=Avg("rating"))
+        .values("avg")
     )
     experts = (
         Expert.objects.filter(suspended_at__isnull=True)

@@ -56,7 +56,11 @@ def _post_entry(
         )
         realtime.send_after_commit(
             realtime.expert_group(expert_id),
-            {"type": "points", "balance": account.balance + amount, "entry": selectors.entry_data(entry)},
+            {
+                "type": "points",
+                "balance": account.balance + amount,
+                "entry": selectors.entry_data(entry),
+            },
         )
         return entry
 
@@ -159,8 +163,9 @@ def points_adjust(
     )
     if entry is None:
         raise ServiceError("duplicate", _("This adjustment was already made."))
-    audit_record(actor=staff_member, action="adjust_points", subject=expert,
-                 reason=f"{amount:+d}: {reason}")
+    audit_record(
+        actor=staff_member, action="adjust_points", subject=expert, reason=f"{amount:+d}: {reason}"
+    )
     return entry
 
 

@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from community.decorators import staff_required
+from community.permissions import MODERATE_CHATS, staff_required
 from community.selectors import active_expert_for_user
 from points import selectors
 
@@ -51,7 +51,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@staff_required
+@staff_required(MODERATE_CHATS)
 def staff_leaderboard(request: HttpRequest) -> HttpResponse:
     """Filled and kept live by /ws/staff/."""
     return render(request, "points/staff_leaderboard.html")

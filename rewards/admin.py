@@ -7,8 +7,16 @@ from rewards.models import Product, Redemption, RedemptionEvent
 class ProductAdmin(admin.ModelAdmin):
     """The catalog and drops are managed here by staff."""
 
-    list_display = ["name", "points_cost", "stock", "limited_edition", "available_from",
-                    "available_until", "per_expert_limit", "is_active"]
+    list_display = [
+        "name",
+        "points_cost",
+        "stock",
+        "limited_edition",
+        "available_from",
+        "available_until",
+        "per_expert_limit",
+        "is_active",
+    ]
     list_filter = ["limited_edition", "is_active"]
     search_fields = ["name"]
 

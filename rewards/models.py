@@ -76,6 +76,7 @@ class Redemption(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
+        permissions = [("decide_redemptions", _("Can approve, reject and ship redemptions"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["expert", "request_key"], name="redemption_request_once"

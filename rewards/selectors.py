@@ -43,7 +43,9 @@ def shop_for_expert(*, expert: Expert) -> dict[str, Any]:
     for product in products:
         upcoming = product.available_from is not None and product.available_from > now
         limit_left = (
-            None if product.per_expert_limit is None else max(product.per_expert_limit - product.mine, 0)
+            None
+            if product.per_expert_limit is None
+            else max(product.per_expert_limit - product.mine, 0)
         )
         items.append(
             {

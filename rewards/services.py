@@ -42,7 +42,11 @@ def _refuse_unavailable(*, product: Product, expert: Expert) -> None:
         raise ServiceError(
             "not_open",
             _("This drop opens on %(when)s.")
-            % {"when": formats.date_format(timezone.localtime(product.available_from), "DATETIME_FORMAT")},
+            % {
+                "when": formats.date_format(
+                    timezone.localtime(product.available_from), "DATETIME_FORMAT"
+                )
+            },
         )
     if product.available_until and now >= product.available_until:
         raise ServiceError("closed", _("This drop has closed."))
@@ -90,7 +94,9 @@ def redemption_place(
         Product.objects.filter(pk=product.pk).update(stock=F("stock") - 1)
         product.refresh_from_db(fields=["stock"])
         _announce_stock(product)
-    RedemptionEvent.objects.create(redemption=redemption, to_status=Status.PENDING, actor=expert.user)
+    RedemptionEvent.objects.create(
+        redemption=redemption, to_status=Status.PENDING, actor=expert.user
+    )
     _announce_redemption(redemption)
     return redemption
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from community.decorators import staff_required
+from community.permissions import DECIDE_REDEMPTIONS, staff_required
 from community.selectors import active_expert_for_user
 from config.errors import ServiceError
 from rewards import selectors, services
@@ -71,7 +71,7 @@ def cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
     return redirect("rewards_shop")
 
 
-@staff_required
+@staff_required(DECIDE_REDEMPTIONS)
 def staff_queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", Redemption.Status.PENDING)
     product = request.GET.get("product")
@@ -80,7 +80,8 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
         "rewards/staff_queue.html",
         {
             "redemptions": selectors.staff_redemption_queue(
-                status=status or None, product_id=int(product) if product and product.isdigit() else None
+                status=status or None,
+                product_id=int(product) if product and product.isdigit() else None,
             ),
             "statuses": Redemption.Status.choices,
             "products": Product.objects.order_by("name"),
@@ -90,7 +91,7 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@staff_required(DECIDE_REDEMPTIONS)
 @require_POST
 def staff_action(request: HttpRequest) -> HttpResponse:
     """Approve (one or many), reject with a reason, mark shipped or delivered."""
@@ -102,16 +103,21 @@ def staff_action(request: HttpRequest) -> HttpResponse:
         return redirect(request.POST.get("next") or "staff_redemptions")
     try:
         if action == "approve":
-            outcome = services.redemptions_approve_many(redemption_ids=ids, staff_member=request.user)
+            outcome = services.redemptions_approve_many(
+                redemption_ids=ids, staff_member=request.user
+            )
             messages.success(request, _("Approved %(n)d.") % {"n": len(outcome["approved"])})
             if outcome["refused"]:
                 messages.warning(
                     request,
-                    _("%(n)d could not be approved: no longer pending.") % {"n": len(outcome["refused"])},
+                    _("%(n)d could not be approved: no longer pending.")
+                    % {"n": len(outcome["refused"])},
                 )
         elif action in ("reject", "ship", "deliver") and len(ids) == 1:
             if action == "reject":
-                services.redemption_reject(redemption_id=ids[0], staff_member=request.user, reason=note)
+                services.redemption_reject(
+                    redemption_id=ids[0], staff_member=request.user, reason=note
+                )
             elif action == "ship":
                 services.redemption_ship(
                     redemption_id=ids[0], staff_member=request.user, tracking_note=note

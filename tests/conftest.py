@@ -30,7 +30,10 @@ def pytest_sessionstart(session):
         db = settings.DATABASES["default"]
         try:
             psycopg.connect(
-                host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"],
+                host=db["HOST"],
+                port=db["PORT"] or 5432,
+                user=db["USER"],
+                dbname=db["NAME"],
                 connect_timeout=3,
             ).close()
         except Exception as error:  # noqa: BLE001
@@ -75,7 +78,9 @@ def make_expert(db):
     ) -> Expert:
         n = next(counter)
         user = get_user_model().objects.create_user(
-            username=f"expert{n}@test.example", email=f"expert{n}@test.example", password="pw-123456"
+            username=f"expert{n}@test.example",
+            email=f"expert{n}@test.example",
+            password="pw-123456",
         )
         return Expert.objects.create(
             user=user,
@@ -100,7 +105,8 @@ def make_visitor(db):
 def session_cookie_for(user) -> bytes:
     client = Client()
     client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
 
 
 class GroupListener:
@@ -148,3 +154,14 @@ def _close_consumer_connections(django_db_setup):
     from django.db import connections
 
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+def create_staff(**fields):
+    """A staff member with the Staff group's rights, as staff accounts are set up."""
+    from django.contrib.auth.models import Group
+
+    from community.permissions import STAFF_GROUP
+
+    user = get_user_model().objects.create_user(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=STAFF_GROUP))
+    return user

@@ -31,8 +31,11 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
 
     shoppers = []
     for n, (topic, name) in enumerate(
-        [("Which earbuds for running?", "Sam"), ("Battery drains overnight", "Noor"),
-         ("Pairing with my laptop", "Lotte")]
+        [
+            ("Which earbuds for running?", "Sam"),
+            ("Battery drains overnight", "Noor"),
+            ("Pairing with my laptop", "Lotte"),
+        ]
     ):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
@@ -45,7 +48,7 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
 
     # Live both ways, with hostile text shown as text.
     send_from_widget(sam, XSS)
-    expect(sam_pane.get_by_test_id("pane-messages")).to_contain_text('<img src=x onerror=')
+    expect(sam_pane.get_by_test_id("pane-messages")).to_contain_text("<img src=x onerror=")
     sam_pane.get_by_test_id("composer-input").fill("The Stride Sport stays put. <b>Promise</b>")
     sam_pane.get_by_test_id("send-button").click()
     expect(sam.get_by_test_id("message-list")).to_contain_text("<b>Promise</b>")
@@ -53,8 +56,9 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
     assert console.evaluate("window.__xss") is None
 
     # A fourth shopper waits in line with a visible position.
-    fourth_context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                         has_touch=True)
+    fourth_context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     fourth = fourth_context.new_page()
     start_chat(fourth, shop_url, "Do you ship to Belgium?", "Jesse")
     expect(fourth.get_by_test_id("queue-position")).to_contain_text("1")
@@ -67,8 +71,9 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
     console.get_by_test_id("resolve-summary").fill("Recommended the Stride Sport.")
     console.get_by_test_id("resolve-confirm").click()
     expect(fourth.get_by_test_id("message-list")).to_contain_text("Anna de Vries", timeout=10_000)
-    expect(console.get_by_test_id("chat-pane").filter(has_text="Do you ship to Belgium?")
-           ).to_have_count(1)
+    expect(
+        console.get_by_test_id("chat-pane").filter(has_text="Do you ship to Belgium?")
+    ).to_have_count(1)
     expect(sam.get_by_test_id("rating")).to_be_visible()
     fourth.screenshot(path=screenshot_dir / "widget-phone-chat.png")
     sam.screenshot(path=screenshot_dir / "widget-desktop-rating.png")

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -47,27 +48,36 @@ def test_resolving_a_chat_moves_another_experts_leaderboard(
     # Bram's page was never reloaded: Anna now leads with the resolved-chat award
     # (before it, both shared rank 1 with no points).
     row = 'li[data-testid="leaderboard-row"][data-expert-id="{}"]'
-    anna_row, bram_row = board.locator(row.format(anna_expert.pk)), board.locator(
-        row.format(bram_expert.pk))
+    anna_row, bram_row = (
+        board.locator(row.format(anna_expert.pk)),
+        board.locator(row.format(bram_expert.pk)),
+    )
     expect(anna_row).to_have_attribute("data-rank", "1", timeout=5_000)
     expect(anna_row).to_contain_text("10")
     expect(bram_row).to_have_attribute("data-rank", "2")
     bram.screenshot(path=screenshot_dir / "console-leaderboard.png")
 
 
-def test_redemption_is_approved_live(browser, live_server_url, django_user_model,
-                                     screenshot_dir):
+def test_redemption_is_approved_live(browser, live_server_url, django_user_model, screenshot_dir):
     from points import services as points_services
     from rewards.models import Product
 
     expert = make_expert(django_user_model, "eva@shop.test", "Eva Visser")
-    staff = django_user_model.objects.create_user(
-        username="staff@shop.test", email="staff@shop.test", password=PASSWORD, is_staff=True
+    staff = create_staff(username="staff@shop.test", email="staff@shop.test", password=PASSWORD)
+    points_services.points_adjust(
+        expert=expert,
+        amount=500,
+        reason="Welcome bonus",
+        staff_member=staff,
+        idempotency_key="welcome",
     )
-    points_services.points_adjust(expert=expert, amount=500, reason="Welcome bonus",
-                                  staff_member=staff, idempotency_key="welcome")
-    Product.objects.create(name="Voyager ANC, first batch", points_cost=400, stock=3,
-                           limited_edition=True, per_expert_limit=1)
+    Product.objects.create(
+        name="Voyager ANC, first batch",
+        points_cost=400,
+        stock=3,
+        limited_edition=True,
+        per_expert_limit=1,
+    )
 
     shop = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     log_in(shop, live_server_url, "eva@shop.test")
@@ -88,8 +98,9 @@ def test_redemption_is_approved_live(browser, live_server_url, django_user_model
     row.get_by_test_id("approve-submit").click()
     expect(desk.get_by_test_id("queue-empty")).to_be_visible()  # nothing pending any more
     desk.goto(f"{live_server_url}/staff/redemptions/?status=approved")
-    expect(desk.get_by_test_id("redemption-row").first.get_by_test_id("row-status")
-           ).to_contain_text("Approved")
+    expect(
+        desk.get_by_test_id("redemption-row").first.get_by_test_id("row-status")
+    ).to_contain_text("Approved")
 
     # The expert's page was not reloaded.
     expect(mine.get_by_test_id("redemption-status")).to_contain_text("Approved", timeout=5_000)

@@ -60,7 +60,10 @@ def test_fifty_concurrent_starts_against_two_experts(make_expert):
     visitors = [Visitor.objects.create(name=f"v{n}") for n in range(50)]
 
     started = run_in_parallel(
-        [lambda v=v: services.conversation_start(visitor=v, topic=f"from {v.name}") for v in visitors]
+        [
+            lambda v=v: services.conversation_start(visitor=v, topic=f"from {v.name}")
+            for v in visitors
+        ]
     )
 
     assert len({c.pk for c in started}) == 50  # none lost, none doubled
@@ -76,12 +79,17 @@ def test_fifty_concurrent_starts_against_two_experts(make_expert):
 
 def test_concurrent_resolves_and_starts_never_exceed_the_cap(make_expert):
     expert = make_expert()
-    first = [services.conversation_start(visitor=Visitor.objects.create(), topic="q")
-             for _ in range(3)]
+    first = [
+        services.conversation_start(visitor=Visitor.objects.create(), topic="q") for _ in range(3)
+    ]
     newcomers = [Visitor.objects.create() for _ in range(20)]
 
-    calls = [lambda c=c: services.conversation_resolve(conversation_id=c.pk, expert=expert,
-                                                        summary="done") for c in first]
+    calls = [
+        lambda c=c: services.conversation_resolve(
+            conversation_id=c.pk, expert=expert, summary="done"
+        )
+        for c in first
+    ]
     calls += [lambda v=v: services.conversation_start(visitor=v, topic="new") for v in newcomers]
     run_in_parallel(calls)
 

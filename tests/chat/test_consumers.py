@@ -77,7 +77,10 @@ async def test_customer_and_expert_chat_end_to_end(make_expert):
     state = await receive_until(customer, "conversation")
     assert state["conversation"]["status"] == "active"
     history = await receive_until(customer, "history")
-    assert [m["body"] for m in history["messages"]] == ["Pairing help", "Anna de Vries joined the chat."]
+    assert [m["body"] for m in history["messages"]] == [
+        "Pairing help",
+        "Anna de Vries joined the chat.",
+    ]
     conversation_id = state["conversation"]["id"]
 
     assigned = await receive_until(expert_socket, "chat.assigned")
@@ -85,20 +88,31 @@ async def test_customer_and_expert_chat_end_to_end(make_expert):
     await receive_until(expert_socket, "history")
 
     await expert_socket.send_json_to(
-        {"type": "message.send", "conversation": conversation_id, "body": "Hi Sam!", "client_id": "e1"}
+        {
+            "type": "message.send",
+            "conversation": conversation_id,
+            "body": "Hi Sam!",
+            "client_id": "e1",
+        }
     )
     ack = await receive_until(expert_socket, "message.ack")
     assert ack["seq"] == 3
     incoming = await receive_until(customer, "message")
-    assert incoming["message"] == {**incoming["message"], "seq": 3, "body": "Hi Sam!",
-                                   "sender": "expert", "author": "Anna de Vries"}
+    assert incoming["message"] == {
+        **incoming["message"],
+        "seq": 3,
+        "body": "Hi Sam!",
+        "sender": "expert",
+        "author": "Anna de Vries",
+    }
 
     await customer.send_json_to({"type": "typing", "conversation": conversation_id, "active": True})
     typing = await receive_until(expert_socket, "typing")
     assert typing["who"] == "customer" and typing["active"] is True
 
-    await customer.send_json_to({"type": "receipt", "conversation": conversation_id, "seq": 3,
-                                 "status": "read"})
+    await customer.send_json_to(
+        {"type": "receipt", "conversation": conversation_id, "seq": 3, "status": "read"}
+    )
     receipt = await receive_until(expert_socket, "receipt")
     assert receipt["reader"] == "customer" and receipt["seq"] == 3
 
@@ -106,7 +120,11 @@ async def test_customer_and_expert_chat_end_to_end(make_expert):
         {"type": "chat.resolve", "conversation": conversation_id, "summary": "Re-paired"}
     )
     removed = await receive_until(expert_socket, "chat.removed")
-    assert removed == {"type": "chat.removed", "conversation": conversation_id, "reason": "resolved"}
+    assert removed == {
+        "type": "chat.removed",
+        "conversation": conversation_id,
+        "reason": "resolved",
+    }
     closed = await receive_until(customer, "conversation")
     assert closed["conversation"]["status"] == "resolved"
 
@@ -137,20 +155,34 @@ async def test_resume_after_disconnect_delivers_exactly_the_gap(make_expert):
 
     await customer.disconnect()
     for n in range(3):
-        await expert_socket.send_json_to({"type": "message.send", "conversation": conversation_id,
-                                          "body": f"while you were away {n}", "client_id": f"a{n}"})
+        await expert_socket.send_json_to(
+            {
+                "type": "message.send",
+                "conversation": conversation_id,
+                "body": f"while you were away {n}",
+                "client_id": f"a{n}",
+            }
+        )
         await receive_until(expert_socket, "message.ack")
 
     back = await widget()
     await greet(back, token=token)
     await back.send_json_to({"type": "resume", "conversation": conversation_id, "last_seq": seen})
     history = await receive_until(back, "history")
-    assert [m["body"] for m in history["messages"]] == [f"while you were away {n}" for n in range(3)]
+    assert [m["body"] for m in history["messages"]] == [
+        f"while you were away {n}" for n in range(3)
+    ]
     assert [m["seq"] for m in history["messages"]] == [seen + 1, seen + 2, seen + 3]
 
     # Live messages continue from there, with no duplicates.
-    await expert_socket.send_json_to({"type": "message.send", "conversation": conversation_id,
-                                      "body": "welcome back", "client_id": "b"})
+    await expert_socket.send_json_to(
+        {
+            "type": "message.send",
+            "conversation": conversation_id,
+            "body": "welcome back",
+            "client_id": "b",
+        }
+    )
     live = await receive_until(back, "message")
     assert live["message"]["seq"] == seen + 4
     assert await no_more_frames(back)
@@ -172,7 +204,9 @@ async def test_fourth_customer_waits_with_a_position_then_gets_the_freed_slot(ma
     queue = await receive_until(customers[3], "queue")
     assert queue["position"] == 1
 
-    await expert_socket.send_json_to({"type": "chat.resolve", "conversation": ids[0], "summary": "ok"})
+    await expert_socket.send_json_to(
+        {"type": "chat.resolve", "conversation": ids[0], "summary": "ok"}
+    )
     assigned = await receive_until(customers[3], "conversation")
     assert assigned["conversation"]["status"] == "active"
     for socket in customers + [expert_socket]:
@@ -185,10 +219,18 @@ async def test_fourth_customer_waits_with_a_position_then_gets_the_freed_slot(ma
         ("{not json", "bad_json"),
         ("[1, 2]", "bad_json"),
         (json.dumps({"type": "launch.missiles"}), "unknown_type"),
-        (json.dumps({"type": "message.send", "conversation": "1", "body": "x", "client_id": "c"}),
-         "bad_field"),
-        (json.dumps({"type": "message.send", "conversation": 1, "body": "x" * 4001,
-                     "client_id": "c"}), "too_long"),
+        (
+            json.dumps(
+                {"type": "message.send", "conversation": "1", "body": "x", "client_id": "c"}
+            ),
+            "bad_field",
+        ),
+        (
+            json.dumps(
+                {"type": "message.send", "conversation": 1, "body": "x" * 4001, "client_id": "c"}
+            ),
+            "too_long",
+        ),
         ("x" * 20000, "frame_too_large"),
     ],
 )
@@ -228,7 +270,9 @@ async def test_frames_before_hello_are_refused():
 
 
 async def test_widget_from_a_foreign_origin_is_refused():
-    socket = WebsocketCommunicator(app(), "/ws/widget/", headers=[(b"origin", b"http://evil.example")])
+    socket = WebsocketCommunicator(
+        app(), "/ws/widget/", headers=[(b"origin", b"http://evil.example")]
+    )
     connected, _ = await socket.connect()
     assert not connected
 
@@ -236,13 +280,17 @@ async def test_widget_from_a_foreign_origin_is_refused():
 async def test_console_from_a_widget_origin_is_refused(make_expert):
     expert = await database_sync_to_async(make_expert)()
     cookie = await database_sync_to_async(session_cookie_for)(expert.user)
-    socket = WebsocketCommunicator(app(), "/ws/console/", headers=[(b"origin", SHOP), (b"cookie", cookie)])
+    socket = WebsocketCommunicator(
+        app(), "/ws/console/", headers=[(b"origin", SHOP), (b"cookie", cookie)]
+    )
     connected, _ = await socket.connect()
     assert not connected
 
 
 async def test_console_refuses_anonymous_and_non_experts(make_visitor):
-    socket = WebsocketCommunicator(app(), "/ws/console/", headers=[(b"origin", b"http://testserver")])
+    socket = WebsocketCommunicator(
+        app(), "/ws/console/", headers=[(b"origin", b"http://testserver")]
+    )
     connected, _ = await socket.connect()
     assert connected  # accepted, then closed with a documented code
     assert (await socket.receive_output(timeout=2)) == {"type": "websocket.close", "code": 4401}
@@ -326,3 +374,20 @@ async def test_invalid_email_at_chat_start_is_a_clear_error(make_expert):
     await customer.send_json_to({"type": "ping"})  # still connected
     assert (await receive_until(customer, "pong"))["type"] == "pong"
     await customer.disconnect()
+
+
+async def test_flooding_gets_errors_then_a_documented_close(make_expert):
+    customer = await widget()
+    await greet(customer)
+    for _ in range(60):
+        await customer.send_json_to({"type": "ping"})
+    codes = []
+    while True:
+        output = await customer.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+        frame = json.loads(output["text"])
+        codes.append(frame.get("code") or frame["type"])
+    assert output["code"] == 4429
+    assert codes.count("pong") == 19  # the burst (20) less the hello
+    assert "rate_limited" in codes

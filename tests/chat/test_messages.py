@@ -24,8 +24,9 @@ def test_messages_are_numbered_in_order_and_broadcast_after_commit(
     chat, expert = live_chat
     inbox = listen(realtime.conversation_group(chat.pk))
     with django_capture_on_commit_callbacks(execute=False) as pending:
-        services.message_post(conversation_id=chat.pk, visitor=chat.visitor, body="Hello?",
-                              client_id="c1")
+        services.message_post(
+            conversation_id=chat.pk, visitor=chat.visitor, body="Hello?", client_id="c1"
+        )
     # Nothing is announced before the commit.
     assert inbox.frames(wait=0.1) == []
     for callback in pending:
@@ -69,8 +70,9 @@ def test_oversized_message_is_refused_and_nothing_is_stored(live_chat):
 def test_a_stranger_cannot_post_into_someone_elses_chat(live_chat, make_visitor):
     chat, _ = live_chat
     with pytest.raises(ServiceError) as refused:
-        services.message_post(conversation_id=chat.pk, visitor=make_visitor(), body="hi",
-                              client_id="x")
+        services.message_post(
+            conversation_id=chat.pk, visitor=make_visitor(), body="hi", client_id="x"
+        )
     assert refused.value.code == "not_found"
     assert Message.objects.filter(conversation=chat).count() == 2
 
@@ -79,16 +81,18 @@ def test_no_messages_after_resolve(live_chat):
     chat, expert = live_chat
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
     with pytest.raises(ServiceError) as refused:
-        services.message_post(conversation_id=chat.pk, visitor=chat.visitor, body="one more",
-                              client_id="late")
+        services.message_post(
+            conversation_id=chat.pk, visitor=chat.visitor, body="one more", client_id="late"
+        )
     assert refused.value.code == "chat_closed"
 
 
 def test_replay_returns_exactly_the_gap(live_chat):
     chat, expert = live_chat
     for n in range(5):
-        services.message_post(conversation_id=chat.pk, expert=expert, body=f"m{n}",
-                              client_id=f"e{n}")
+        services.message_post(
+            conversation_id=chat.pk, expert=expert, body=f"m{n}", client_id=f"e{n}"
+        )
     missed = selectors.messages_after(conversation_id=chat.pk, last_seq=4)
     assert [m["seq"] for m in missed] == [5, 6, 7]
     assert [m["body"] for m in missed] == ["m2", "m3", "m4"]

@@ -14,30 +14,34 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user(username="lead", first_name="Lars",
-                                                 is_staff=True)
+    return django_user_model.objects.create_user(username="lead", first_name="Lars", is_staff=True)
 
 
 @pytest.fixture
 def live(make_expert, make_visitor):
     expert = make_expert(name="Anna")
     chat = services.conversation_start(visitor=make_visitor(), topic="Pairing")
-    services.message_post(conversation_id=chat.pk, expert=expert,
-                          body="Hold both buttons for ten seconds.", client_id="e1")
+    services.message_post(
+        conversation_id=chat.pk,
+        expert=expert,
+        body="Hold both buttons for ten seconds.",
+        client_id="e1",
+    )
     return chat, expert
 
 
-def test_whisper_reaches_the_expert_never_the_customer(live, staff, listen,
-                                                       django_capture_on_commit_callbacks):
+def test_whisper_reaches_the_expert_never_the_customer(
+    live, staff, listen, django_capture_on_commit_callbacks
+):
     chat, _expert = live
     inbox = listen(realtime.conversation_group(chat.pk))
     with django_capture_on_commit_callbacks(execute=True):
-        whisper = services.staff_whisper(conversation_id=chat.pk, staff_member=staff,
-                                         body="Offer the 30-day return.")
+        whisper = services.staff_whisper(
+            conversation_id=chat.pk, staff_member=staff, body="Offer the 30-day return."
+        )
     [frame] = inbox.frames()
     assert frame["message"]["whisper"] is True  # customer sockets drop these frames
-    customer_view = selectors.messages_after(conversation_id=chat.pk, last_seq=0,
-                                             for_customer=True)
+    customer_view = selectors.messages_after(conversation_id=chat.pk, last_seq=0, for_customer=True)
     expert_view = selectors.messages_after(conversation_id=chat.pk, last_seq=0)
     assert whisper.seq not in [m["seq"] for m in customer_view]
     assert whisper.seq in [m["seq"] for m in expert_view]
@@ -47,8 +51,7 @@ def test_whisper_reaches_the_expert_never_the_customer(live, staff, listen,
 
 def test_take_over_frees_the_slot_and_the_queue_moves(live, staff, make_visitor):
     chat, expert = live
-    waiting = [services.conversation_start(visitor=make_visitor(), topic=f"Q{n}")
-               for n in range(3)]
+    waiting = [services.conversation_start(visitor=make_visitor(), topic=f"Q{n}") for n in range(3)]
     assert waiting[-1].status == "waiting"
     services.conversation_take_over(conversation_id=chat.pk, staff_member=staff)
     chat.refresh_from_db()
@@ -57,28 +60,34 @@ def test_take_over_frees_the_slot_and_the_queue_moves(live, staff, make_visitor)
     assert expert.open_chat_count == 3
     assert Conversation.objects.get(pk=waiting[-1].pk).status == "active"
     # The staff member now chats with the customer; the expert no longer can.
-    services.message_post(conversation_id=chat.pk, staff_member=staff, body="Lars here.",
-                          client_id="s1")
+    services.message_post(
+        conversation_id=chat.pk, staff_member=staff, body="Lars here.", client_id="s1"
+    )
     with pytest.raises(ServiceError):
-        services.message_post(conversation_id=chat.pk, expert=expert, body="still me",
-                              client_id="e2")
-    lines = [m["body"] for m in selectors.messages_after(conversation_id=chat.pk, last_seq=0,
-                                                          for_customer=True)]
+        services.message_post(
+            conversation_id=chat.pk, expert=expert, body="still me", client_id="e2"
+        )
+    lines = [
+        m["body"]
+        for m in selectors.messages_after(conversation_id=chat.pk, last_seq=0, for_customer=True)
+    ]
     assert "Lars from our team has taken over this chat." in lines and "Lars here." in lines
 
 
-def test_hidden_message_leaves_replay_and_transcript_but_stays_for_audit(live, staff,
-                                                                         make_visitor):
+def test_hidden_message_leaves_replay_and_transcript_but_stays_for_audit(live, staff, make_visitor):
     chat, _ = live
-    reported = services.message_report(conversation_id=chat.pk, seq=3, visitor=chat.visitor,
-                                       reason="Rude")
+    reported = services.message_report(
+        conversation_id=chat.pk, seq=3, visitor=chat.visitor, reason="Rude"
+    )
     with pytest.raises(ServiceError):  # a stranger cannot report it
-        services.message_report(conversation_id=chat.pk, seq=3, visitor=make_visitor(),
-                                reason="x")
-    hidden = services.message_hide(conversation_id=chat.pk, seq=3, staff_member=staff,
-                                   reason="Off-brand advice")
-    assert [m["seq"] for m in selectors.messages_after(conversation_id=chat.pk, last_seq=0,
-                                                        for_customer=True)] == [1, 2]
+        services.message_report(conversation_id=chat.pk, seq=3, visitor=make_visitor(), reason="x")
+    hidden = services.message_hide(
+        conversation_id=chat.pk, seq=3, staff_member=staff, reason="Off-brand advice"
+    )
+    assert [
+        m["seq"]
+        for m in selectors.messages_after(conversation_id=chat.pk, last_seq=0, for_customer=True)
+    ] == [1, 2]
     assert "ten seconds" not in selectors.transcript_text(conversation=chat)
     hidden.refresh_from_db()
     assert hidden.body == "Hold both buttons for ten seconds." and hidden.hidden_by == staff

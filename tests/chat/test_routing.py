@@ -51,9 +51,7 @@ def test_fourth_chat_waits_and_is_assigned_when_a_slot_frees(make_expert, make_v
     assert expert.open_chat_count == 3
 
 
-def test_queue_is_first_come_first_served_when_an_expert_comes_on_shift(
-    make_expert, make_visitor
-):
+def test_queue_is_first_come_first_served_when_an_expert_comes_on_shift(make_expert, make_visitor):
     expert = make_expert(on_shift=False)
     chats = [start(make_visitor(), f"Q{n}") for n in range(4)]
     assert all(c.status == "waiting" for c in chats)
@@ -148,8 +146,9 @@ def test_another_expert_cannot_resolve_or_write_and_nothing_changes(make_expert,
     assert chat.status == "active" and chat.expert_id == holder.pk and chat.last_seq == before
 
 
-def test_transfer_moves_the_chat_and_the_slot(make_expert, make_visitor, listen,
-                                              django_capture_on_commit_callbacks):
+def test_transfer_moves_the_chat_and_the_slot(
+    make_expert, make_visitor, listen, django_capture_on_commit_callbacks
+):
     first = make_expert(name="First")
     chat = start(make_visitor())
     second = make_expert(name="Second")
@@ -157,7 +156,9 @@ def test_transfer_moves_the_chat_and_the_slot(make_expert, make_visitor, listen,
     inbox_second = listen(realtime.expert_group(second.pk))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.conversation_transfer(conversation_id=chat.pk, expert=first, to_expert_id=second.pk)
+        services.conversation_transfer(
+            conversation_id=chat.pk, expert=first, to_expert_id=second.pk
+        )
 
     chat.refresh_from_db()
     first.refresh_from_db()
@@ -202,8 +203,12 @@ def test_customer_leaving_the_queue_updates_everyones_position(
         services.conversation_leave(conversation_id=chats[0].pk, visitor=chats[0].visitor)
     assert Conversation.objects.get(pk=chats[0].pk).status == "abandoned"
     frames = third_inbox.frames()
-    assert {"type": "queue", "conversation": chats[2].pk, "position": 2,
-            "estimated_wait_seconds": -1} in frames
+    assert {
+        "type": "queue",
+        "conversation": chats[2].pk,
+        "position": 2,
+        "estimated_wait_seconds": -1,
+    } in frames
 
 
 def test_suspended_expert_cannot_go_on_shift(make_expert):
@@ -215,3 +220,15 @@ def test_suspended_expert_cannot_go_on_shift(make_expert):
     assert refused.value.code == "suspended"
     expert.refresh_from_db()
     assert not expert.on_shift
+
+
+def test_a_visitor_cannot_start_endless_chats(make_visitor, settings):
+    settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 2
+    visitor = make_visitor()
+    for _ in range(2):
+        chat = start(visitor)
+        services.conversation_leave(conversation_id=chat.pk, visitor=visitor)
+    with pytest.raises(ServiceError) as refused:
+        start(visitor)
+    assert refused.value.code == "rate_limited"
+    assert Conversation.objects.filter(visitor=visitor).count() == 2

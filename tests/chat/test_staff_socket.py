@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async
 
 from chat.models import Conversation
 from tests.chat.test_consumers import console, greet, no_more_frames, receive_until, widget
+from tests.conftest import create_staff
 from tests.points.test_leaderboard_live import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,9 +19,7 @@ def _origins(settings):
 
 async def test_monitor_whisper_and_take_over(make_expert, django_user_model):
     expert = await database_sync_to_async(make_expert)(name="Anna")
-    lead = await database_sync_to_async(django_user_model.objects.create_user)(
-        username="lead", first_name="Lars", is_staff=True
-    )
+    lead = await database_sync_to_async(create_staff)(username="lead", first_name="Lars")
     staff = await connect("/ws/staff/", lead)
     await staff.send_json_to({"type": "monitor.watch"})
     empty = await receive_until(staff, "monitor")
@@ -37,14 +36,22 @@ async def test_monitor_whisper_and_take_over(make_expert, django_user_model):
 
     monitor = await receive_until(staff, "monitor")
     [live] = monitor["conversations"]
-    assert (live["id"], live["status"], live["expert"]["name"]) == (conversation_id, "active",
-                                                                    "Anna")
+    assert (live["id"], live["status"], live["expert"]["name"]) == (
+        conversation_id,
+        "active",
+        "Anna",
+    )
     assert monitor["experts"][0]["open_chats"] == 1
 
     await staff.send_json_to({"type": "chat.open", "conversation": conversation_id})
     await receive_until(staff, "history")
-    await staff.send_json_to({"type": "chat.whisper", "conversation": conversation_id,
-                              "body": "Offer the 30-day return."})
+    await staff.send_json_to(
+        {
+            "type": "chat.whisper",
+            "conversation": conversation_id,
+            "body": "Offer the 30-day return.",
+        }
+    )
     whisper = await receive_until(expert_socket, "message")
     assert whisper["message"]["whisper"] is True
     assert await no_more_frames(customer)  # the customer never hears it
@@ -54,8 +61,14 @@ async def test_monitor_whisper_and_take_over(make_expert, django_user_model):
     assert removed["reason"] == "taken_over"
     note = await receive_until(customer, "message")
     assert note["message"]["body"] == "Lars from our team has taken over this chat."
-    await staff.send_json_to({"type": "message.send", "conversation": conversation_id,
-                              "body": "Lars here, how can I help?", "client_id": "s1"})
+    await staff.send_json_to(
+        {
+            "type": "message.send",
+            "conversation": conversation_id,
+            "body": "Lars here, how can I help?",
+            "client_id": "s1",
+        }
+    )
     reply = await receive_until(customer, "message")
     assert reply["message"]["sender"] == "staff"
     conversation = await database_sync_to_async(Conversation.objects.get)(pk=conversation_id)

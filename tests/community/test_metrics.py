@@ -15,9 +15,15 @@ def chat(expert, *, wait, length=None, rating=None, status="resolved", days_ago=
     started = timezone.now() - timedelta(days=days_ago, hours=1)
     assigned = started + timedelta(seconds=wait) if expert else None
     return Conversation.objects.create(
-        visitor=Visitor.objects.create(), topic="q", status=status, expert=expert,
-        created_at=started, queued_at=started, assigned_at=assigned,
-        resolved_at=assigned + timedelta(seconds=length) if length else None, rating=rating,
+        visitor=Visitor.objects.create(),
+        topic="q",
+        status=status,
+        expert=expert,
+        created_at=started,
+        queued_at=started,
+        assigned_at=assigned,
+        resolved_at=assigned + timedelta(seconds=length) if length else None,
+        rating=rating,
     )
 
 
@@ -27,8 +33,12 @@ def test_figures_for_a_period(make_expert):
         chat(anna, wait=wait, length=length, rating=rating)
     chat(None, wait=0, status="abandoned")
     chat(anna, wait=5, length=60, days_ago=40)  # outside the period
-    FollowUp.objects.create(conversation=Conversation.objects.first(), expert=anna, body="x",
-                            marked_helpful_at=timezone.now())
+    FollowUp.objects.create(
+        conversation=Conversation.objects.first(),
+        expert=anna,
+        body="x",
+        marked_helpful_at=timezone.now(),
+    )
 
     figures = metrics.service_metrics(metrics.period_ending_today(30))
 

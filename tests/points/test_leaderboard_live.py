@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 from config.asgi import websocket_application
 from points import services
 from tests.chat.test_consumers import receive_until
-from tests.conftest import session_cookie_for
+from tests.conftest import create_staff, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def connect(path: str, user) -> WebsocketCommunicator:
     cookie = await database_sync_to_async(session_cookie_for)(user)
     socket = WebsocketCommunicator(
-        websocket_application(), path,
+        websocket_application(),
+        path,
         headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)],
     )
     assert (await socket.connect())[0]
@@ -30,9 +31,7 @@ def _hosts(settings):
 async def test_an_award_updates_a_second_experts_leaderboard(make_expert, django_user_model):
     anna = await database_sync_to_async(make_expert)(name="Anna")
     bram = await database_sync_to_async(make_expert)(name="Bram")
-    staff = await database_sync_to_async(django_user_model.objects.create_user)(
-        username="staff", is_staff=True
-    )
+    staff = await database_sync_to_async(create_staff)(username="staff")
     watcher = await connect("/ws/console/", bram.user)
     initial = await receive_until(watcher, "leaderboard")
     assert [row["points"] for row in initial["rows"]] == [0, 0]

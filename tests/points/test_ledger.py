@@ -46,8 +46,9 @@ def test_no_points_without_a_real_answer(make_expert, make_visitor, answer):
     expert = make_expert()
     chat = chat_services.conversation_start(visitor=make_visitor(), topic="Question")
     if answer:
-        chat_services.message_post(conversation_id=chat.pk, expert=expert, body=answer,
-                                   client_id="a")
+        chat_services.message_post(
+            conversation_id=chat.pk, expert=expert, body=answer, client_id="a"
+        )
     chat_services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="x")
     assert not LedgerEntry.objects.exists()
     assert selectors.balance(expert=expert) == 0
@@ -99,8 +100,11 @@ def test_staff_reversal_is_a_linked_entry_and_happens_once(make_expert, make_vis
     chat_services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="x")
     award = LedgerEntry.objects.get()
     reversal = services.points_reverse(entry=award, reason="Test chat", staff_member=staff)
-    assert (reversal.amount, reversal.reverses_id, reversal.staff_member_id) == (-10, award.pk,
-                                                                                 staff.pk)
+    assert (reversal.amount, reversal.reverses_id, reversal.staff_member_id) == (
+        -10,
+        award.pk,
+        staff.pk,
+    )
     with pytest.raises(ServiceError) as refused:
         services.points_reverse(entry=award, reason="Again", staff_member=staff)
     assert refused.value.code == "already_reversed"
@@ -111,13 +115,16 @@ def test_staff_reversal_is_a_linked_entry_and_happens_once(make_expert, make_vis
 def test_adjustment_needs_a_reason_and_cannot_push_a_balance_below_zero(make_expert, staff):
     expert = make_expert()
     with pytest.raises(ServiceError):
-        services.points_adjust(expert=expert, amount=5, reason=" ", staff_member=staff,
-                               idempotency_key="k0")
-    services.points_adjust(expert=expert, amount=5, reason="Event help", staff_member=staff,
-                           idempotency_key="k1")
+        services.points_adjust(
+            expert=expert, amount=5, reason=" ", staff_member=staff, idempotency_key="k0"
+        )
+    services.points_adjust(
+        expert=expert, amount=5, reason="Event help", staff_member=staff, idempotency_key="k1"
+    )
     with pytest.raises(ServiceError) as refused:
-        services.points_adjust(expert=expert, amount=-6, reason="Oops", staff_member=staff,
-                               idempotency_key="k2")
+        services.points_adjust(
+            expert=expert, amount=-6, reason="Oops", staff_member=staff, idempotency_key="k2"
+        )
     assert refused.value.code == "insufficient_points"
     assert selectors.balance(expert=expert) == 5
     assert LedgerEntry.objects.count() == 1
@@ -125,8 +132,9 @@ def test_adjustment_needs_a_reason_and_cannot_push_a_balance_below_zero(make_exp
 
 def test_entries_cannot_be_changed_or_deleted(make_expert, staff):
     expert = make_expert()
-    entry = services.points_adjust(expert=expert, amount=5, reason="r", staff_member=staff,
-                                   idempotency_key="k")
+    entry = services.points_adjust(
+        expert=expert, amount=5, reason="r", staff_member=staff, idempotency_key="k"
+    )
     entry.amount = 500
     with pytest.raises(TypeError):
         entry.save()
@@ -144,8 +152,9 @@ def test_entries_cannot_be_changed_or_deleted(make_expert, staff):
 
 def test_points_audit_reports_a_tampered_balance(make_expert, staff, capsys):
     expert = make_expert(name="Tampered")
-    services.points_adjust(expert=expert, amount=7, reason="r", staff_member=staff,
-                           idempotency_key="k")
+    services.points_adjust(
+        expert=expert, amount=7, reason="r", staff_member=staff, idempotency_key="k"
+    )
     call_command("points_audit")
     assert "All balances match" in capsys.readouterr().out
     Account.objects.filter(expert=expert).update(balance=70)
@@ -154,13 +163,15 @@ def test_points_audit_reports_a_tampered_balance(make_expert, staff, capsys):
     assert "Tampered" in capsys.readouterr().err
 
 
-def test_award_rings_the_leaderboard_after_commit(make_expert, staff, listen,
-                                                   django_capture_on_commit_callbacks):
+def test_award_rings_the_leaderboard_after_commit(
+    make_expert, staff, listen, django_capture_on_commit_callbacks
+):
     expert = make_expert()
     board, personal = listen(realtime.LEADERBOARD), listen(realtime.expert_group(expert.pk))
     with django_capture_on_commit_callbacks(execute=True):
-        entry = services.points_adjust(expert=expert, amount=3, reason="r", staff_member=staff,
-                                       idempotency_key="k")
+        entry = services.points_adjust(
+            expert=expert, amount=3, reason="r", staff_member=staff, idempotency_key="k"
+        )
     assert board.frames() == [{"type": "leaderboard.changed", "entry": entry.pk}]
     [points] = personal.frames()
     assert points["type"] == "points" and points["balance"] == 3
@@ -169,11 +180,19 @@ def test_award_rings_the_leaderboard_after_commit(make_expert, staff, listen,
 def test_leaderboard_dense_ranks_ties_and_periods(make_expert, staff):
     anna, bram, chloe, dirk = (make_expert(name=n) for n in ("Anna", "Bram", "Chloe", "Dirk"))
     for expert, amount in ((anna, 30), (bram, 30), (chloe, 10)):
-        services.points_adjust(expert=expert, amount=amount, reason="r", staff_member=staff,
-                               idempotency_key=f"now-{expert.pk}")
+        services.points_adjust(
+            expert=expert,
+            amount=amount,
+            reason="r",
+            staff_member=staff,
+            idempotency_key=f"now-{expert.pk}",
+        )
     rows = selectors.leaderboard(period="week")
     assert [(r["name"], r["rank"], r["points"]) for r in rows] == [
-        ("Anna", 1, 30), ("Bram", 1, 30), ("Chloe", 2, 10), ("Dirk", 3, 0)
+        ("Anna", 1, 30),
+        ("Bram", 1, 30),
+        ("Chloe", 2, 10),
+        ("Dirk", 3, 0),
     ]
     view = selectors.leaderboard_view(rows=rows, expert_id=dirk.pk)
     assert view["me"]["name"] == "Dirk"
@@ -191,8 +210,9 @@ def test_leaderboard_periods_follow_the_brand_calendar(settings):
 
 
 @pytest.mark.parametrize("experts", [10, 1000])
-def test_leaderboard_query_count_does_not_grow(experts, django_user_model,
-                                               django_assert_max_num_queries):
+def test_leaderboard_query_count_does_not_grow(
+    experts, django_user_model, django_assert_max_num_queries
+):
     from community.models import Expert
 
     users = django_user_model.objects.bulk_create(
@@ -207,7 +227,8 @@ def test_leaderboard_query_count_does_not_grow(experts, django_user_model,
 def test_statement_has_a_running_balance(make_expert, staff):
     expert = make_expert()
     for n, amount in enumerate((5, 7, -2)):
-        services.points_adjust(expert=expert, amount=amount, reason="r", staff_member=staff,
-                               idempotency_key=f"s{n}")
+        services.points_adjust(
+            expert=expert, amount=amount, reason="r", staff_member=staff, idempotency_key=f"s{n}"
+        )
     assert [e.running_balance for e in selectors.statement(expert=expert)] == [5, 12, 10]
     assert Conversation.objects.count() == 0

@@ -1,10 +1,10 @@
 """A Hypothesis state machine over the ledger: after every step the invariants hold."""
 
 import pytest
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 from django.db import transaction
 from django.db.models import Sum
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -39,8 +39,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.savepoint = transaction.savepoint()
         self.staff = users.objects.create_user(username="staff", is_staff=True)
         self.experts = [
-            Expert.objects.create(user=users.objects.create_user(username=f"e{n}"),
-                                  display_name=f"E{n}")
+            Expert.objects.create(
+                user=users.objects.create_user(username=f"e{n}"), display_name=f"E{n}"
+            )
             for n in range(2)
         ]
 
@@ -57,9 +58,13 @@ class LedgerMachine(RuleBasedStateMachine):
         expert = self.experts[who]
         before = selectors.balance(expert=expert)
         try:
-            entry = services.points_adjust(expert=expert, amount=amount, reason="r",
-                                           staff_member=self.staff,
-                                           idempotency_key=self.next_key())
+            entry = services.points_adjust(
+                expert=expert,
+                amount=amount,
+                reason="r",
+                staff_member=self.staff,
+                idempotency_key=self.next_key(),
+            )
         except ServiceError as refused:
             assert refused.code == "insufficient_points" and before + amount < 0
             assert selectors.balance(expert=expert) == before
@@ -73,14 +78,21 @@ class LedgerMachine(RuleBasedStateMachine):
         expert = self.experts[who]
         key = self.next_key()
         try:
-            services._post_entry(expert_id=expert.pk, amount=-amount,
-                                 kind=EntryKind.REDEMPTION_HOLD, idempotency_key=f"hold:{key}")
+            services._post_entry(
+                expert_id=expert.pk,
+                amount=-amount,
+                kind=EntryKind.REDEMPTION_HOLD,
+                idempotency_key=f"hold:{key}",
+            )
         except ServiceError:
             return
         for _attempt in range(2):
-            services._post_entry(expert_id=expert.pk, amount=amount,
-                                 kind=EntryKind.REDEMPTION_RELEASE,
-                                 idempotency_key=f"release:{key}")
+            services._post_entry(
+                expert_id=expert.pk,
+                amount=amount,
+                kind=EntryKind.REDEMPTION_RELEASE,
+                idempotency_key=f"release:{key}",
+            )
 
     @rule(entry=adjustments)
     def reverse(self, entry):
@@ -99,8 +111,13 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         count = LedgerEntry.objects.count()
         try:
-            services.points_adjust(expert=self.experts[who], amount=1, reason="r",
-                                   staff_member=self.staff, idempotency_key="k1")
+            services.points_adjust(
+                expert=self.experts[who],
+                amount=1,
+                reason="r",
+                staff_member=self.staff,
+                idempotency_key="k1",
+            )
         except ServiceError as refused:
             assert refused.code == "duplicate"
         assert LedgerEntry.objects.count() in (count, count + 1)

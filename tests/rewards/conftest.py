@@ -2,18 +2,22 @@ import pytest
 
 from points import services as points_services
 from rewards.models import Product
+from tests.conftest import create_staff
 
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user(username="staff", is_staff=True)
+    return create_staff(username="staff")
 
 
 @pytest.fixture
 def fund(staff):
     def fund(expert, points: int):
         points_services.points_adjust(
-            expert=expert, amount=points, reason="Starting balance", staff_member=staff,
+            expert=expert,
+            amount=points,
+            reason="Starting balance",
+            staff_member=staff,
             idempotency_key=f"fund-{expert.pk}",
         )
         return expert

@@ -24,8 +24,9 @@ def _postgres_only():
 
 def attempt(expert, product, key):
     try:
-        services.redemption_place(expert=expert, product_id=product.pk,
-                                  shipping_address="Somewhere 1", request_key=key)
+        services.redemption_place(
+            expert=expert, product_id=product.pk, shipping_address="Somewhere 1", request_key=key
+        )
         return "held"
     except ServiceError as refused:
         return refused.code
@@ -40,11 +41,20 @@ def test_two_hundred_experts_race_for_ten_units():
     )
     Account.objects.bulk_create([Account(expert=e, balance=500) for e in experts])
     LedgerEntry.objects.bulk_create(
-        [LedgerEntry(expert=e, amount=500, kind="adjustment", idempotency_key=f"seed-{e.pk}",
-                     memo="seed") for e in experts]
+        [
+            LedgerEntry(
+                expert=e, amount=500, kind="adjustment", idempotency_key=f"seed-{e.pk}", memo="seed"
+            )
+            for e in experts
+        ]
     )
-    product = Product.objects.create(name="Founders' edition", points_cost=300, stock=10,
-                                     limited_edition=True, per_expert_limit=1)
+    product = Product.objects.create(
+        name="Founders' edition",
+        points_cost=300,
+        stock=10,
+        limited_edition=True,
+        per_expert_limit=1,
+    )
 
     outcomes = run_in_parallel([lambda e=e: attempt(e, product, "drop") for e in experts])
 
@@ -61,13 +71,20 @@ def test_two_hundred_experts_race_for_ten_units():
 def test_double_clicks_on_a_limited_edition_redeem_once(make_expert, django_user_model):
     expert = make_expert()
     Account.objects.create(expert=expert, balance=1000)
-    LedgerEntry.objects.create(expert=expert, amount=1000, kind="adjustment",
-                               idempotency_key="seed", memo="seed")
-    product = Product.objects.create(name="Signed headphones", points_cost=100, stock=50,
-                                     per_expert_limit=1, limited_edition=True)
+    LedgerEntry.objects.create(
+        expert=expert, amount=1000, kind="adjustment", idempotency_key="seed", memo="seed"
+    )
+    product = Product.objects.create(
+        name="Signed headphones",
+        points_cost=100,
+        stock=50,
+        per_expert_limit=1,
+        limited_edition=True,
+    )
     # Two different request keys: the per-expert limit has to hold on its own.
-    outcomes = run_in_parallel([lambda n=n: attempt(expert, product, f"click-{n}")
-                                for n in range(8)])
+    outcomes = run_in_parallel(
+        [lambda n=n: attempt(expert, product, f"click-{n}") for n in range(8)]
+    )
     assert outcomes.count("held") == 1 and outcomes.count("limit_reached") == 7
     assert points_selectors.balance(expert=expert) == 900
     assert Product.objects.get(pk=product.pk).stock == 49
@@ -77,16 +94,17 @@ def test_reject_sent_twice_at_once_releases_once(make_expert, django_user_model)
     staff = django_user_model.objects.create_user(username="boss", is_staff=True)
     expert = make_expert()
     Account.objects.create(expert=expert, balance=300)
-    LedgerEntry.objects.create(expert=expert, amount=300, kind="adjustment",
-                               idempotency_key="seed", memo="seed")
+    LedgerEntry.objects.create(
+        expert=expert, amount=300, kind="adjustment", idempotency_key="seed", memo="seed"
+    )
     product = Product.objects.create(name="Cap", points_cost=100, stock=5)
-    redemption = services.redemption_place(expert=expert, product_id=product.pk,
-                                           shipping_address="x", request_key="r")
+    redemption = services.redemption_place(
+        expert=expert, product_id=product.pk, shipping_address="x", request_key="r"
+    )
 
     def reject():
         try:
-            services.redemption_reject(redemption_id=redemption.pk, staff_member=staff,
-                                       reason="No")
+            services.redemption_reject(redemption_id=redemption.pk, staff_member=staff, reason="No")
             return "rejected"
         except ServiceError as refused:
             return refused.code

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def redeem(expert, product, key="k1"):
     return services.redemption_place(
-        expert=expert, product_id=product.pk, shipping_address="Damrak 1, Amsterdam",
+        expert=expert,
+        product_id=product.pk,
+        shipping_address="Damrak 1, Amsterdam",
         request_key=key,
     )
 
@@ -28,8 +30,9 @@ def assert_unchanged(expert, product, *, balance, stock):
     assert product.stock == stock
 
 
-def test_redeeming_holds_points_and_reserves_a_unit(make_expert, make_product, fund, listen,
-                                                     django_capture_on_commit_callbacks):
+def test_redeeming_holds_points_and_reserves_a_unit(
+    make_expert, make_product, fund, listen, django_capture_on_commit_callbacks
+):
     expert = fund(make_expert(), 250)
     product = make_product(stock=3)
     shop, inbox = listen(realtime.SHOP), listen(realtime.expert_group(expert.pk))
@@ -55,8 +58,9 @@ def test_redeeming_holds_points_and_reserves_a_unit(make_expert, make_product, f
         ({"is_active": False}, 250, "not_found"),
     ],
 )
-def test_refusals_give_a_reason_and_change_nothing(make_expert, make_product, fund,
-                                                    product_fields, balance, code):
+def test_refusals_give_a_reason_and_change_nothing(
+    make_expert, make_product, fund, product_fields, balance, code
+):
     expert = fund(make_expert(), balance)
     product = make_product(**product_fields)
     stock = product.stock
@@ -99,11 +103,11 @@ def test_reject_releases_points_and_stock_exactly_once(make_expert, make_product
     expert = fund(make_expert(), 250)
     product = make_product(stock=3)
     redemption = redeem(expert, product)
-    services.redemption_reject(redemption_id=redemption.pk, staff_member=staff,
-                               reason="Out of region")
+    services.redemption_reject(
+        redemption_id=redemption.pk, staff_member=staff, reason="Out of region"
+    )
     with pytest.raises(ServiceError) as refused:
-        services.redemption_reject(redemption_id=redemption.pk, staff_member=staff,
-                                   reason="again")
+        services.redemption_reject(redemption_id=redemption.pk, staff_member=staff, reason="again")
     assert refused.value.code == "invalid_transition"
     assert_unchanged(expert, product, balance=250, stock=3)
     redemption.refresh_from_db()
@@ -128,13 +132,13 @@ def test_life_cycle_and_illegal_transitions(make_expert, make_product, fund, sta
     product = make_product()
     redemption = redeem(expert, product)
     with pytest.raises(ServiceError):
-        services.redemption_ship(redemption_id=redemption.pk, staff_member=staff,
-                                 tracking_note="x")
+        services.redemption_ship(redemption_id=redemption.pk, staff_member=staff, tracking_note="x")
     services.redemption_approve(redemption_id=redemption.pk, staff_member=staff)
     with pytest.raises(ServiceError):
         services.redemption_cancel(redemption_id=redemption.pk, expert=expert)
-    services.redemption_ship(redemption_id=redemption.pk, staff_member=staff,
-                             tracking_note="PostNL 3S123")
+    services.redemption_ship(
+        redemption_id=redemption.pk, staff_member=staff, tracking_note="PostNL 3S123"
+    )
     services.redemption_deliver(redemption_id=redemption.pk, staff_member=staff)
     redemption.refresh_from_db()
     assert redemption.status == "delivered" and redemption.tracking_note == "PostNL 3S123"

@@ -15,8 +15,9 @@ def pending(make_expert, make_product, fund):
     product = make_product(stock=5)
     from rewards import services
 
-    redemption = services.redemption_place(expert=expert, product_id=product.pk,
-                                           shipping_address="Damrak 1", request_key="r")
+    redemption = services.redemption_place(
+        expert=expert, product_id=product.pk, shipping_address="Damrak 1", request_key="r"
+    )
     return redemption
 
 
@@ -37,8 +38,9 @@ def test_expert_redeems_from_the_shop_once_per_form(client, make_expert, make_pr
 def test_only_staff_act_on_redemptions(client, pending, make_expert, who, action):
     if who == "expert":
         client.force_login(make_expert().user)
-    response = client.post("/staff/redemptions/action/",
-                           {"action": action, "redemption": [pending.pk], "note": "x"})
+    response = client.post(
+        "/staff/redemptions/action/", {"action": action, "redemption": [pending.pk], "note": "x"}
+    )
     if who == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     else:
@@ -57,12 +59,18 @@ def test_staff_pages_refuse_experts(client, make_expert, url):
 def test_staff_approves_in_bulk_and_rejects_with_a_reason(client, pending, staff, make_product):
     from rewards import services
 
-    second = services.redemption_place(expert=pending.expert, product_id=make_product().pk,
-                                       shipping_address="x", request_key="second")
+    second = services.redemption_place(
+        expert=pending.expert,
+        product_id=make_product().pk,
+        shipping_address="x",
+        request_key="second",
+    )
     client.force_login(staff)
     client.post("/staff/redemptions/action/", {"action": "approve", "redemption": [pending.pk]})
-    client.post("/staff/redemptions/action/",
-                {"action": "reject", "redemption": [second.pk], "note": "Out of stock locally"})
+    client.post(
+        "/staff/redemptions/action/",
+        {"action": "reject", "redemption": [second.pk], "note": "Out of stock locally"},
+    )
     pending.refresh_from_db()
     second.refresh_from_db()
     assert pending.status == "approved"

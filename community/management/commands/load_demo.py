@@ -8,12 +8,14 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, Visitor
 from community.models import Expert
+from community.permissions import EXPERTS_GROUP, STAFF_GROUP
 from points import selectors as points_selectors
 from points import services as points_services
 from rewards import services as rewards_services
@@ -51,10 +53,12 @@ class Command(BaseCommand):
             user.is_staff = True
             user.is_superuser = superuser
             user.save()
+            user.groups.add(Group.objects.get(name=STAFF_GROUP))
         experts = []
         for email, name in EXPERTS:
             user = self._user(users, email, name, EXPERT_PASSWORD)
             expert, _ = Expert.objects.get_or_create(user=user, defaults={"display_name": name})
+            user.groups.add(Group.objects.get(name=EXPERTS_GROUP))
             experts.append(expert)
         if not Conversation.objects.exists():
             self._history(experts, rng)
@@ -109,17 +113,35 @@ class Command(BaseCommand):
                 )
                 Message.objects.bulk_create(
                     [
-                        Message(conversation=conversation, seq=1, sender="customer", body=topic,
-                                created_at=started),
-                        Message(conversation=conversation, seq=2, sender="expert",
-                                author=expert.user, body=answer, created_at=started + wait),
-                        Message(conversation=conversation, seq=3, sender="customer",
-                                body="Thanks, that helps!", created_at=started + wait + duration),
+                        Message(
+                            conversation=conversation,
+                            seq=1,
+                            sender="customer",
+                            body=topic,
+                            created_at=started,
+                        ),
+                        Message(
+                            conversation=conversation,
+                            seq=2,
+                            sender="expert",
+                            author=expert.user,
+                            body=answer,
+                            created_at=started + wait,
+                        ),
+                        Message(
+                            conversation=conversation,
+                            seq=3,
+                            sender="customer",
+                            body="Thanks, that helps!",
+                            created_at=started + wait + duration,
+                        ),
                     ]
                 )
                 if rng.random() < 0.2:
                     FollowUp.objects.create(
-                        marked_helpful_at=started + timedelta(days=2) if rng.random() < 0.5 else None,
+                        marked_helpful_at=started + timedelta(days=2)
+                        if rng.random() < 0.5
+                        else None,
                         conversation=conversation,
                         expert=expert,
                         body="I tested this myself over the weekend: " + answer,
@@ -140,27 +162,69 @@ class Command(BaseCommand):
     def _products(self, experts: list[Expert]) -> None:
         now = timezone.now()
         catalog = [
-            ("Northwind cap", "A soft cotton cap with the embroidered logo.", 60, None, False,
-             None, None, "#0f766e"),
-            ("Stride Sport earbuds", "Sweat-proof earbuds that stay put on long runs.", 250, 25,
-             False, None, None, "#1d4ed8"),
-            ("Voyager ANC, first batch", "The new noise-cancelling headphones, before launch.",
-             400, 10, True, None, 1, "#7c3aed"),
-            ("Studio Desk 2, signed", "Signed by the design team. Numbered, one per expert.",
-             600, 5, True, now + timedelta(days=3), 1, "#b45309"),
+            (
+                "Northwind cap",
+                "A soft cotton cap with the embroidered logo.",
+                60,
+                None,
+                False,
+                None,
+                None,
+                "#0f766e",
+            ),
+            (
+                "Stride Sport earbuds",
+                "Sweat-proof earbuds that stay put on long runs.",
+                250,
+                25,
+                False,
+                None,
+                None,
+                "#1d4ed8",
+            ),
+            (
+                "Voyager ANC, first batch",
+                "The new noise-cancelling headphones, before launch.",
+                400,
+                10,
+                True,
+                None,
+                1,
+                "#7c3aed",
+            ),
+            (
+                "Studio Desk 2, signed",
+                "Signed by the design team. Numbered, one per expert.",
+                600,
+                5,
+                True,
+                now + timedelta(days=3),
+                1,
+                "#b45309",
+            ),
         ]
         for name, description, cost, stock, limited, opens, limit, colour in catalog:
-            product = Product(name=name, description=description, points_cost=cost, stock=stock,
-                              limited_edition=limited, available_from=opens,
-                              per_expert_limit=limit)
-            product.image.save(f"{name.split()[0].lower()}.png", _placeholder(name, colour),
-                               save=False)
+            product = Product(
+                name=name,
+                description=description,
+                points_cost=cost,
+                stock=stock,
+                limited_edition=limited,
+                available_from=opens,
+                per_expert_limit=limit,
+            )
+            product.image.save(
+                f"{name.split()[0].lower()}.png", _placeholder(name, colour), save=False
+            )
             product.save()
         richest = max(experts, key=lambda e: points_selectors.balance(expert=e))
         cap = Product.objects.get(name="Northwind cap")
-        rewards_services.redemption_place(expert=richest, product_id=cap.pk,
-                                          shipping_address="Keizersgracht 1, Amsterdam",
-                                          request_key="demo")
+        rewards_services.redemption_place(
+            expert=richest,
+            product_id=cap.pk,
+            shipping_address="Keizersgracht 1, Amsterdam",
+            request_key="demo",
+        )
 
 
 def _placeholder(name: str, colour: str):
@@ -174,8 +238,11 @@ def _placeholder(name: str, colour: str):
     draw = ImageDraw.Draw(image)
     for ring in range(6):
         inset = 40 + ring * 22
-        draw.ellipse([inset + 60, inset - 20, 420 - inset + 60, 380 - inset - 20],
-                     outline=(255, 255, 255), width=2)
+        draw.ellipse(
+            [inset + 60, inset - 20, 420 - inset + 60, 380 - inset - 20],
+            outline=(255, 255, 255),
+            width=2,
+        )
     initials = "".join(word[0] for word in name.split()[:2]).upper()
     draw.text((36, 290), initials, fill=(255, 255, 255), font_size=56)
     buffer = BytesIO()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from points.selectors import audit_mismatches
 from points.models import LedgerEntry
+from points.selectors import audit_mismatches
 
 
 class Command(BaseCommand):
@@ -17,5 +17,7 @@ class Command(BaseCommand):
                 )
             raise CommandError(f"{len(mismatches)} balance(s) do not match the ledger.")
         self.stdout.write(
-            self.style.SUCCESS(f"All balances match the ledger ({LedgerEntry.objects.count()} entries).")
+            self.style.SUCCESS(
+                f"All balances match the ledger ({LedgerEntry.objects.count()} entries)."
+            )
         )

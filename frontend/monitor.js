@@ -1,0 +1,986 @@
+/* Staff live monitor (templates/staff/monitor.html). Plain JS, no build step.
+
+   /ws/staff/ (docs/protocol.md): `monitor.watch` keeps the stats, the live chats
+   and the experts on shift current; `chat.open` follows one chat in the chat
+   view (conversation, history, message, message.hidden, typing), where staff
+   whisper, take over, reply, close and hide messages. Leaderboard and other
+   frames are ignored. UI text comes translated from the page (#monitor-strings,
+   #monitor-text); every piece of user text goes in with textContent. */
+(function () {
+  "use strict";
+
+  const root = document.getElementById("monitor");
+  if (!root) return;
+
+  const S = JSON.parse(document.getElementById("monitor-strings").textContent);
+  const ME = JSON.parse(document.getElementById("monitor-me").textContent);
+  const T = document.getElementById("monitor-text").dataset;
+  const LANG = document.documentElement.lang || "en";
+
+  const PING_MS = 20000;
+  const STALE_MS = 50000;
+  const BACKOFF_START_MS = 1000;
+  const BACKOFF_MAX_MS = 30000;
+  const TYPING_SHOW_MS = 7000;
+  // Safety net: re-read the snapshot now and then, in case a change rang no bell.
+  const RESYNC_MS = 10000;
+  const LONG_WAIT_SECONDS = 120;
+  const CLOSE_UNAUTHENTICATED = 4401;
+  const CLOSE_FORBIDDEN = 4403;
+
+  // ------------------------------------------------------------------ helpers
+
+  function fmt(template, params) {
+    return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
+      params && key in params ? String(params[key]) : match
+    );
+  }
+
+  /* Like fmt, but as nodes, with each filled-in value in <strong>. */
+  function fmtStrong(template, params) {
+    const fragment = document.createDocumentFragment();
+    String(template || "").split(/(%\(\w+\)[sd])/).forEach((part) => {
+      const key = /^%\((\w+)\)[sd]$/.exec(part);
+      if (key && params && key[1] in params) fragment.appendChild(make("strong", "", params[key[1]]));
+      else if (part) fragment.appendChild(document.createTextNode(part));
+    });
+    return fragment;
+  }
+
+  function make(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function role(name, scope) {
+    return (scope || root).querySelector('[data-role="' + name + '"]');
+  }
+
+  function randomId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") {
+      try {
+        return crypto.randomUUID();
+      } catch (_) {
+        /* not a secure context */
+      }
+    }
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+      b.toString(16).padStart(2, "0")
+    ).join("");
+  }
+
+  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit" });
+
+  function clockTime(iso) {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
+  }
+
+  /* 42 -> "0:42", 754 -> "12:34", 3725 -> "1:02:05" */
+  function duration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const rest = String(s % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + rest : m + ":" + rest;
+  }
+
+  function minutesSince(iso) {
+    const at = Date.parse(iso || "");
+    if (Number.isNaN(at)) return "";
+    const minutes = Math.floor((Date.now() - at) / 60000);
+    return fmt(T.minutes, { n: minutes < 1 ? "<1" : minutes });
+  }
+
+  function initialsOf(name) {
+    return String(name || "?")
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((part) => part[0])
+      .join("")
+      .toUpperCase();
+  }
+
+  function avatar(text, extra) {
+    const node = make("span", "avatar avatar--sm" + (extra ? " " + extra : ""), text);
+    node.setAttribute("aria-hidden", "true");
+    return node;
+  }
+
+  const CLOCK_SVG =
+    '<svg width="17" height="17" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg>';
+
+  // ------------------------------------------------------------------ socket
+
+  /* One /ws/staff/ socket: reconnects 1 s doubling to 30 s with jitter, pings
+     every 20 s and gives up on a socket that has been silent for 50 s. */
+  function liveSocket(path, onFrame, onState) {
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+    let ws = null;
+    let attempt = 0;
+    let retryTimer = null;
+    let pingTimer = null;
+    let lastFrameAt = 0;
+    let stopped = false;
+
+    function connect() {
+      clearTimeout(retryTimer);
+      if (stopped) return;
+      onState(attempt ? "reconnecting" : "connecting");
+      try {
+        ws = new WebSocket(url);
+      } catch (_) {
+        schedule();
+        return;
+      }
+      const socket = ws;
+      socket.onopen = () => {
+        lastFrameAt = Date.now();
+        clearInterval(pingTimer);
+        pingTimer = setInterval(() => {
+          if (Date.now() - lastFrameAt > STALE_MS) drop(socket);
+          else send({ type: "ping" });
+        }, PING_MS);
+        onState("open");
+      };
+      socket.onmessage = (event) => {
+        lastFrameAt = Date.now();
+        attempt = 0;
+        let frame;
+        try {
+          frame = JSON.parse(event.data);
+        } catch (_) {
+          return;
+        }
+        if (frame && typeof frame.type === "string") onFrame(frame);
+      };
+      socket.onclose = (event) => closed(socket, event.code);
+    }
+
+    function closed(socket, code) {
+      if (socket !== ws) return;
+      ws = null;
+      clearInterval(pingTimer);
+      if (code === CLOSE_UNAUTHENTICATED || code === CLOSE_FORBIDDEN) {
+        stopped = true;
+        onState("closed");
+        return;
+      }
+      schedule();
+    }
+
+    function drop(socket) {
+      socket.onclose = null;
+      try {
+        socket.close();
+      } catch (_) {
+        /* already closing */
+      }
+      closed(socket, 1006);
+    }
+
+    function schedule() {
+      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * Math.pow(2, attempt));
+      attempt += 1;
+      onState("reconnecting");
+      retryTimer = setTimeout(connect, Math.round(base / 2 + Math.random() * (base / 2)));
+    }
+
+    function send(frame) {
+      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify(frame));
+      return true;
+    }
+
+    connect();
+    return { send: send };
+  }
+
+  // ------------------------------------------------------------------ state
+
+  const el = {
+    conn: role("conn"),
+    connText: role("conn-text"),
+    reconnect: role("reconnect-banner"),
+    fatal: role("fatal-banner"),
+    queue: role("stat-queue"),
+    queueCard: role("stat-queue-card"),
+    wait: role("stat-wait"),
+    waitCard: role("stat-wait-card"),
+    active: role("stat-active"),
+    activeHint: role("stat-active-hint"),
+    onShift: role("stat-on-shift"),
+    capacity: role("stat-capacity"),
+    chats: role("chats"),
+    chatCount: role("chat-count"),
+    chatsEmpty: role("chats-empty"),
+    experts: role("experts"),
+    expertCount: role("expert-count"),
+    expertsEmpty: role("experts-empty"),
+    toasts: role("toasts"),
+  };
+  const V = {};
+  [
+    "view", "view-back", "view-close", "view-avatar", "view-customer", "view-status", "view-topic",
+    "view-handler", "take-over", "close-chat", "view-error", "view-scroll", "view-loading",
+    "view-messages", "view-typing", "view-typing-text", "whisper-form", "whisper-input",
+    "whisper-send", "whisper-error", "reply-form", "reply-input", "reply-send", "reply-error",
+    "view-note",
+  ].forEach((name) => (V[name] = role(name)));
+
+  const state = {
+    connected: false,
+    everOpen: false,
+    frameAt: 0, // when the last monitor frame arrived: the ticking clocks count from it
+    queueLength: 0,
+    longestWait: 0,
+    chats: new Map(), // id -> monitor entry (snapshot + staff + waiting_seconds)
+    rows: new Map(), // id -> <li>
+    experts: new Map(), // id -> expert entry
+  };
+  let view = null; // {id, snap, seqs: Map(seq -> li), loaded, mine, takingOver, typingTimer}
+
+  const socket = liveSocket("/ws/staff/", handleFrame, handleState);
+
+  // ------------------------------------------------------------------ connection
+
+  function handleState(name) {
+    el.conn.dataset.state = name;
+    if (name === "open") {
+      state.connected = true;
+      state.everOpen = true;
+      el.connText.textContent = T.connected;
+      el.reconnect.hidden = true;
+      socket.send({ type: "monitor.watch" });
+      if (view) {
+        socket.send({ type: "chat.open", conversation: view.id });
+      }
+    } else if (name === "closed") {
+      state.connected = false;
+      el.connText.textContent = T.offline;
+      el.reconnect.hidden = true;
+      el.fatal.hidden = false;
+    } else {
+      state.connected = false;
+      el.connText.textContent = name === "connecting" ? T.connecting : S.reconnecting;
+      el.reconnect.hidden = !state.everOpen;
+    }
+    renderViewControls();
+  }
+
+  function toast(text, kind) {
+    const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
+    el.toasts.appendChild(node);
+    setTimeout(() => node.remove(), 4200);
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  function handleFrame(frame) {
+    const forView = view && frame.conversation !== undefined &&
+      (frame.conversation === view.id || (frame.conversation && frame.conversation.id === view.id));
+    switch (frame.type) {
+      case "monitor":
+        onMonitor(frame);
+        break;
+      case "conversation":
+        if (forView) onViewSnapshot(frame.conversation);
+        break;
+      case "history":
+        if (forView) {
+          const initial = !view.loaded;
+          view.loaded = true;
+          V["view-loading"].hidden = true;
+          const wasNear = nearBottom();
+          (frame.messages || []).forEach(upsertMessage);
+          if (initial || wasNear) scrollToBottom();
+        }
+        break;
+      case "message":
+        if (forView && frame.message) {
+          const wasNear = nearBottom();
+          upsertMessage(frame.message);
+          if (frame.message.sender === "customer" || frame.message.sender === "expert") showTyping(null);
+          if (wasNear || frame.message.sender === "staff") scrollToBottom();
+        }
+        break;
+      case "message.hidden":
+        if (forView) {
+          const li = view.seqs.get(frame.seq);
+          if (li) markHidden(li);
+          if (view.hiding === frame.seq) {
+            view.hiding = null;
+            toast(T.hiddenToast);
+          }
+        }
+        break;
+      case "typing":
+        if (forView) showTyping(frame.active ? frame.who : null);
+        break;
+      case "message.ack":
+        if (forView) {
+          view.sending = null;
+          V["reply-error"].textContent = "";
+        }
+        break;
+      case "error":
+        onError(frame);
+        break;
+      default:
+        break; // pong, leaderboard, redemption, report.new and anything newer
+    }
+  }
+
+  function onError(frame) {
+    const text = frame.message || T.error;
+    switch (frame.ref) {
+      case "ping":
+      case "chat.close_view":
+        return;
+      case "chat.whisper":
+        if (view && view.whispering) restoreDraft("whisper", view.whispering);
+        if (view) view.whispering = null;
+        V["whisper-error"].textContent = text;
+        return;
+      case "message.send":
+        if (view && view.sending) restoreDraft("reply", view.sending.body);
+        if (view) view.sending = null;
+        V["reply-error"].textContent = text;
+        return;
+      case "chat.take_over":
+      case "chat.close":
+      case "message.hide":
+      case "chat.open":
+        if (view) {
+          view.takingOver = false;
+          view.closing = false;
+          view.hiding = null;
+          V["view-loading"].hidden = true;
+          viewError(text);
+          renderViewControls();
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    toast(text, "error");
+  }
+
+  // ------------------------------------------------------------------ monitor
+
+  function onMonitor(frame) {
+    state.frameAt = Date.now();
+    state.queueLength = frame.queue_length || 0;
+    state.longestWait = frame.longest_wait_seconds || 0;
+    state.chats = new Map((frame.conversations || []).map((c) => [c.id, c]));
+    state.experts = new Map((frame.experts || []).map((e) => [e.id, e]));
+    renderStats();
+    renderChats();
+    renderExperts();
+    if (view) {
+      const entry = state.chats.get(view.id);
+      if (entry) {
+        view.staff = entry.staff;
+        if (!view.snap) view.snap = entry;
+      }
+      renderView();
+    }
+  }
+
+  function elapsed() {
+    return state.frameAt ? (Date.now() - state.frameAt) / 1000 : 0;
+  }
+
+  function renderStats() {
+    const chats = Array.from(state.chats.values());
+    const active = chats.filter((c) => c.status === "active");
+    const taken = active.filter((c) => c.staff).length;
+    const experts = Array.from(state.experts.values()).filter((e) => e.on_shift);
+    const open = experts.reduce((sum, e) => sum + (e.open_chats || 0), 0);
+    const max = experts.reduce((sum, e) => sum + (e.max_chats || 0), 0);
+
+    el.queue.textContent = String(state.queueLength);
+    el.queueCard.classList.toggle("stat--attention", state.queueLength > 0);
+    el.active.textContent = String(active.length);
+    el.activeHint.textContent = taken ? fmt(T.takenCount, { n: taken }) : "";
+    el.onShift.textContent = String(experts.length);
+    el.capacity.textContent = experts.length ? fmt(T.capacity, { open: open, max: max }) : S.no_experts;
+    tickStats();
+  }
+
+  function tickStats() {
+    if (!state.frameAt) return;
+    const wait = state.queueLength ? state.longestWait + elapsed() : 0;
+    el.wait.textContent = state.queueLength ? duration(wait) : "0:00";
+    el.waitCard.classList.toggle("stat--attention", state.queueLength > 0 && wait < LONG_WAIT_SECONDS);
+    el.waitCard.classList.toggle("stat--danger", state.queueLength > 0 && wait >= LONG_WAIT_SECONDS);
+  }
+
+  function customerName(c) {
+    return (c.customer && c.customer.name) || T.customer;
+  }
+
+  function sortedChats() {
+    const chats = Array.from(state.chats.values());
+    const waiting = chats
+      .filter((c) => c.status === "waiting")
+      .sort((a, b) => b.waiting_seconds - a.waiting_seconds);
+    const active = chats
+      .filter((c) => c.status !== "waiting")
+      .sort((a, b) => Date.parse(a.assigned_at || 0) - Date.parse(b.assigned_at || 0));
+    return { waiting: waiting, active: active };
+  }
+
+  function renderChats() {
+    const groups = sortedChats();
+    const total = groups.waiting.length + groups.active.length;
+    el.chatCount.textContent = String(total);
+    el.chats.hidden = total === 0;
+    el.chatsEmpty.hidden = total !== 0;
+    if (!total) el.chatsEmpty.textContent = S.no_chats;
+
+    const wanted = [];
+    [["waiting", groups.waiting], ["active", groups.active]].forEach(([name, list]) => {
+      if (!list.length) return;
+      const head = make("li", "mchats__group");
+      head.appendChild(make("span", "", S[name]));
+      head.appendChild(make("span", "count-pill", String(list.length)));
+      head.setAttribute("role", "presentation");
+      wanted.push(head);
+      list.forEach((c) => wanted.push(chatRow(c)));
+    });
+    for (const id of Array.from(state.rows.keys())) {
+      if (!state.chats.has(id)) state.rows.delete(id);
+    }
+    const current = Array.from(el.chats.children);
+    const same =
+      current.length === wanted.length &&
+      wanted.every((node, i) => node === current[i] || (node.className === "mchats__group" &&
+        current[i].className === "mchats__group" && current[i].textContent === node.textContent));
+    if (!same) el.chats.replaceChildren(...wanted);
+    tickChats();
+  }
+
+  function chatRow(c) {
+    let li = state.rows.get(c.id);
+    if (!li) {
+      li = make("li");
+      const button = make("button", "mchat");
+      button.type = "button";
+      button.dataset.testid = "monitor-chat";
+      button.dataset.conversationId = String(c.id);
+      button.addEventListener("click", () => openView(c.id));
+      li.appendChild(button);
+      state.rows.set(c.id, li);
+    }
+    const button = li.firstChild;
+    button.dataset.status = c.status;
+    button.dataset.takenOver = c.staff ? "true" : "false";
+    button.setAttribute("aria-current", view && view.id === c.id ? "true" : "false");
+
+    let icon;
+    if (c.status === "waiting") {
+      icon = make("span", "mchat__icon");
+      icon.innerHTML = CLOCK_SVG; // static markup, no data
+    } else if (c.staff) {
+      icon = make("span", "mchat__icon mchat__icon--staff", initialsOf(c.staff));
+    } else {
+      icon = avatar(c.expert ? c.expert.initials : "?");
+      icon.className = "avatar";
+    }
+    icon.setAttribute("aria-hidden", "true");
+
+    const main = make("span", "mchat__main");
+    main.appendChild(make("span", "mchat__topic", c.topic));
+    const sub = make("span", "mchat__sub");
+    sub.appendChild(make("span", "", customerName(c)));
+    if (c.customer_left) sub.appendChild(make("span", "badge badge--warn", T.customerLeft));
+    main.appendChild(sub);
+
+    const side = make("span", "mchat__side");
+    if (c.status === "waiting") {
+      side.appendChild(make("span", "badge badge--warn", S.waiting));
+    } else if (c.staff) {
+      side.appendChild(make("span", "badge badge--dark", fmt(S.taken_over_by, { name: c.staff })));
+    } else if (c.expert) {
+      const who = make("span", "mchat__who");
+      who.appendChild(make("span", "", c.expert.name));
+      const expert = state.experts.get(c.expert.id);
+      if (expert) {
+        const load = make("span", "mchat__load", expert.open_chats + "/" + expert.max_chats);
+        load.title = T.activeChats;
+        who.appendChild(load);
+      }
+      side.appendChild(who);
+    }
+    side.appendChild(make("span", "mchat__time"));
+    button.replaceChildren(icon, main, side);
+    button.title = c.topic;
+    return li;
+  }
+
+  function tickChats() {
+    const extra = elapsed();
+    state.rows.forEach((li, id) => {
+      const c = state.chats.get(id);
+      const time = li.querySelector(".mchat__time");
+      if (!c || !time) return;
+      if (c.status === "waiting") {
+        const wait = c.waiting_seconds + extra;
+        time.textContent = duration(wait);
+        time.classList.toggle("wait--long", wait >= LONG_WAIT_SECONDS);
+      } else {
+        time.textContent = fmt(T.for, { time: minutesSince(c.assigned_at) });
+      }
+    });
+  }
+
+  function renderExperts() {
+    const experts = Array.from(state.experts.values()).sort(
+      (a, b) => Number(b.on_shift) - Number(a.on_shift) || a.name.localeCompare(b.name, LANG)
+    );
+    el.expertCount.textContent = String(experts.filter((e) => e.on_shift).length);
+    el.experts.hidden = experts.length === 0;
+    el.expertsEmpty.hidden = experts.length !== 0;
+    el.expertsEmpty.textContent = S.no_experts;
+    el.experts.replaceChildren(
+      ...experts.map((e) => {
+        const li = make("li", "mexpert" + (e.on_shift ? "" : " is-off"));
+        li.dataset.testid = "monitor-expert";
+        li.dataset.expertId = String(e.id);
+        li.dataset.onShift = e.on_shift ? "true" : "false";
+        li.appendChild(avatar(e.initials, ""));
+        li.lastChild.className = "avatar";
+        const main = make("span", "");
+        main.style.minWidth = "0";
+        main.appendChild(make("span", "mexpert__name", e.name));
+        const status = make("span", "mexpert__state");
+        status.appendChild(make("span", "dot " + (e.on_shift ? "dot--on" : "dot--off")));
+        status.appendChild(make("span", "", e.on_shift ? S.on_shift : S.off_shift));
+        main.appendChild(status);
+        li.appendChild(main);
+        const load = make("span", "mexpert__load");
+        const meter = make("span", "meter" + (e.open_chats >= e.max_chats ? " is-full" : ""));
+        meter.setAttribute("aria-hidden", "true");
+        for (let i = 0; i < e.max_chats; i += 1) meter.appendChild(make("i", i < e.open_chats ? "is-on" : ""));
+        load.appendChild(meter);
+        const count = make("span", "mexpert__count", e.open_chats + "/" + e.max_chats);
+        count.title = T.activeChats;
+        load.appendChild(count);
+        li.appendChild(load);
+        return li;
+      })
+    );
+  }
+
+  setInterval(() => {
+    if (state.connected && Date.now() - state.frameAt >= RESYNC_MS) socket.send({ type: "monitor.watch" });
+  }, 2000);
+
+  setInterval(() => {
+    tickStats();
+    tickChats();
+    if (view) renderHandler();
+  }, 1000);
+
+  // ------------------------------------------------------------------ chat view
+
+  function openView(id) {
+    if (view && view.id === id) {
+      V.view.hidden = false;
+      return;
+    }
+    if (view) socket.send({ type: "chat.close_view", conversation: view.id });
+    const entry = state.chats.get(id) || null;
+    view = {
+      id: id,
+      snap: entry,
+      staff: entry ? entry.staff : null,
+      seqs: new Map(),
+      loaded: false,
+      mine: false,
+      takingOver: false,
+      closing: false,
+      hiding: null,
+      sending: null,
+      whispering: null,
+      typingTimer: null,
+    };
+    V["view-messages"].replaceChildren();
+    V["view-loading"].hidden = false;
+    V["whisper-input"].value = "";
+    V["reply-input"].value = "";
+    V["whisper-error"].textContent = "";
+    V["reply-error"].textContent = "";
+    viewError("");
+    showTyping(null);
+    V.view.hidden = false;
+    root.classList.add("has-view");
+    document.documentElement.classList.add("has-mview-open");
+    state.rows.forEach((li, rowId) => li.firstChild.setAttribute("aria-current", rowId === id ? "true" : "false"));
+    renderView();
+    socket.send({ type: "chat.open", conversation: id });
+    // Full screen on a phone: move focus into the view.
+    if (window.matchMedia("(max-width: 900px)").matches) V["view-back"].focus({ preventScroll: true });
+  }
+
+  function closeView() {
+    if (!view) return;
+    const id = view.id;
+    socket.send({ type: "chat.close_view", conversation: id });
+    clearTimeout(view.typingTimer);
+    view = null;
+    V.view.hidden = true;
+    root.classList.remove("has-view");
+    document.documentElement.classList.remove("has-mview-open");
+    state.rows.forEach((li) => li.firstChild.setAttribute("aria-current", "false"));
+    const row = state.rows.get(id);
+    if (row) row.firstChild.focus({ preventScroll: true });
+  }
+
+  function onViewSnapshot(snap) {
+    const before = view.snap;
+    view.snap = Object.assign({}, view.snap || {}, snap);
+    if (view.takingOver && snap.status === "active" && !snap.expert) {
+      view.takingOver = false;
+      view.mine = true;
+      view.staff = ME;
+      toast(T.takenToast, "accent");
+    }
+    if (view.closing && snap.status !== "active") {
+      view.closing = false;
+      toast(T.closedToast, "accent");
+    }
+    const expertId = (s) => (s && s.expert ? s.expert.id : null);
+    if (before && (before.status !== snap.status || expertId(before) !== expertId(snap))) viewError("");
+    renderView();
+  }
+
+  function viewState() {
+    const snap = view.snap || {};
+    const status = snap.status || "";
+    const takenOver = status === "active" && !snap.expert;
+    const staffName = view.staff || (view.mine ? ME : null);
+    const mine = takenOver && (view.mine || (!!staffName && staffName === ME));
+    return { snap: snap, status: status, takenOver: takenOver, staffName: staffName, mine: mine };
+  }
+
+  function renderView() {
+    if (!view) return;
+    const s = viewState();
+    const snap = s.snap;
+    V["view-avatar"].textContent = initialsOf(customerName(snap));
+    V["view-customer"].textContent = customerName(snap);
+    V["view-topic"].textContent = snap.topic || "";
+    V.view.dataset.conversationId = String(view.id);
+    V.view.dataset.status = s.status;
+
+    const badge = V["view-status"];
+    badge.className = "badge";
+    if (s.status === "waiting") {
+      badge.classList.add("badge--warn");
+      badge.textContent = S.waiting;
+    } else if (s.takenOver) {
+      badge.classList.add("badge--dark");
+      badge.textContent = T.staff;
+    } else if (s.status === "active") {
+      badge.classList.add("badge--accent");
+      badge.textContent = S.active;
+    } else {
+      badge.textContent = s.status === "abandoned" ? T.abandoned : s.status ? T.resolved : "";
+    }
+    badge.hidden = !badge.textContent;
+
+    let note = "";
+    if (s.status === "waiting") note = T.waitingNote;
+    else if (s.status && s.status !== "active") note = T.ended;
+    else if (s.takenOver && !s.mine) note = T.takenOther;
+    V["view-note"].textContent = note;
+    V["view-note"].hidden = !note;
+
+    V["whisper-form"].hidden = !(s.status === "active" && !s.takenOver);
+    V["reply-form"].hidden = !s.mine;
+    V["take-over"].hidden = !(s.status === "active" && !s.takenOver);
+    V["close-chat"].hidden = !s.mine;
+    V["view-messages"].querySelectorAll('[data-testid="hide-message"]').forEach((button) => {
+      button.hidden = button.closest(".msg").classList.contains("is-hidden");
+    });
+    renderHandler();
+    renderViewControls();
+  }
+
+  function renderHandler() {
+    if (!view) return;
+    const s = viewState();
+    const handler = V["view-handler"];
+    const nodes = [];
+    if (s.takenOver) {
+      const name = s.mine ? ME : s.staffName || T.staff;
+      nodes.push(avatar(initialsOf(name), "mchat__icon--staff"));
+      const text = make("span", "");
+      text.appendChild(fmtStrong(S.taken_over_by, { name: name }));
+      nodes.push(text);
+      if (s.mine) nodes.push(make("span", "badge badge--accent", T.you));
+    } else if (s.snap.expert) {
+      const expert = state.experts.get(s.snap.expert.id);
+      nodes.push(avatar(s.snap.expert.initials));
+      const text = make("span", "");
+      text.appendChild(fmtStrong(T.handledBy, { name: s.snap.expert.name }));
+      nodes.push(text);
+      if (expert && s.status === "active") {
+        const load = make("span", "mchat__load", expert.open_chats + "/" + expert.max_chats);
+        load.title = T.activeChats;
+        nodes.push(load);
+      }
+    } else if (s.status === "waiting") {
+      const entry = state.chats.get(view.id);
+      nodes.push(make("span", "dot dot--warn"));
+      nodes.push(make("span", "", T.noExpert));
+      if (entry) nodes.push(make("strong", "", duration(entry.waiting_seconds + elapsed())));
+    }
+    if (s.status === "active" && s.snap.assigned_at) {
+      nodes.push(make("span", "mchat__time", "· " + fmt(T.for, { time: minutesSince(s.snap.assigned_at) })));
+    }
+    // Replace only when the text changed: this runs every second.
+    const signature = nodes.map((n) => n.className + ":" + n.textContent).join("|");
+    if (handler.dataset.signature !== signature) {
+      handler.dataset.signature = signature;
+      handler.replaceChildren(...nodes);
+    }
+    handler.parentNode.hidden = !nodes.length && V["take-over"].hidden && V["close-chat"].hidden;
+  }
+
+  function renderViewControls() {
+    if (!view) return;
+    const offline = !state.connected;
+    V["take-over"].disabled = offline || view.takingOver;
+    V["take-over"].setAttribute("aria-busy", view.takingOver ? "true" : "false");
+    V["close-chat"].disabled = offline || view.closing;
+    V["whisper-send"].disabled = offline;
+    V["reply-send"].disabled = offline;
+  }
+
+  let viewErrorTimer = null;
+  function viewError(text) {
+    clearTimeout(viewErrorTimer);
+    V["view-error"].textContent = text;
+    V["view-error"].hidden = !text;
+    if (text) viewErrorTimer = setTimeout(() => viewError(""), 10000);
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  function renderMessage(m) {
+    const sender = ["customer", "expert", "staff", "system"].includes(m.sender) ? m.sender : "system";
+    const whisper = !!m.whisper;
+    const side = sender === "customer" || sender === "system" ? sender : "expert";
+    const li = make("li", "msg msg--" + side);
+    if (sender === "staff") li.classList.add(whisper ? "msg--whisper" : "msg--staff");
+    li.dataset.testid = "message";
+    li.dataset.seq = String(m.seq);
+    li.dataset.sender = sender;
+    li.dataset.whisper = whisper ? "true" : "false";
+    li.dataset.hidden = "false";
+
+    if (whisper) li.appendChild(make("span", "msg__label", S.whispered));
+    else if (sender === "staff") li.appendChild(make("span", "msg__label", T.staff));
+
+    const bubble = make("div", "msg__bubble", m.body);
+    bubble.dataset.testid = "message-body";
+    li.appendChild(bubble);
+
+    if (sender !== "system") {
+      const meta = make("div", "msg__meta");
+      let author = m.author;
+      if (!author && sender === "customer") author = customerName(view.snap || {});
+      // Staff authors are not named in message objects: whispers may come from any staff member.
+      if (!author && sender === "staff") author = whisper ? T.staff : view.staff || T.staff;
+      if (author) meta.appendChild(make("span", "msg__author", author));
+      const time = make("time", "", clockTime(m.at));
+      time.dateTime = m.at || "";
+      meta.appendChild(time);
+      meta.appendChild(make("span", "msg__hidden", ""));
+      if ((sender === "customer" || sender === "expert") && !whisper) {
+        const hide = make("button", "msg__hide", S.hide);
+        hide.type = "button";
+        hide.dataset.testid = "hide-message";
+        hide.addEventListener("click", () => hideMessage(m.seq));
+        meta.appendChild(hide);
+      }
+      li.appendChild(meta);
+    }
+    if (m.hidden) markHidden(li);
+    return li;
+  }
+
+  function markHidden(li) {
+    li.classList.add("is-hidden");
+    li.dataset.hidden = "true";
+    const label = li.querySelector(".msg__hidden");
+    if (label) label.textContent = "· " + S.hidden;
+    const hide = li.querySelector(".msg__hide");
+    if (hide) hide.hidden = true;
+  }
+
+  function upsertMessage(m) {
+    if (!view || typeof m.seq !== "number") return;
+    const existing = view.seqs.get(m.seq);
+    if (existing) {
+      if (m.hidden) markHidden(existing);
+      return;
+    }
+    const li = renderMessage(m);
+    view.seqs.set(m.seq, li);
+    if (m.whisper && view.whispering && m.body === view.whispering) {
+      view.whispering = null; // our whisper came back: it is stored
+      toast(T.whisperedToast);
+    }
+    const list = V["view-messages"];
+    for (const child of list.children) {
+      if (Number(child.dataset.seq) > m.seq) {
+        list.insertBefore(li, child);
+        return;
+      }
+    }
+    list.appendChild(li);
+  }
+
+  function nearBottom() {
+    const box = V["view-scroll"];
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 90;
+  }
+
+  function scrollToBottom() {
+    const box = V["view-scroll"];
+    box.style.scrollBehavior = "auto";
+    box.scrollTop = box.scrollHeight;
+    box.style.scrollBehavior = "";
+  }
+
+  function showTyping(who) {
+    if (!view) return;
+    clearTimeout(view.typingTimer);
+    const snap = view.snap || {};
+    const name = who === "customer" ? customerName(snap) : who === "expert" && snap.expert ? snap.expert.name : "";
+    V["view-typing"].hidden = !name;
+    V["view-typing-text"].textContent = name ? fmt(T.typing, { name: name }) : "";
+    if (name) view.typingTimer = setTimeout(() => showTyping(null), TYPING_SHOW_MS);
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  function send(frame) {
+    if (socket.send(frame)) return true;
+    viewError(S.reconnecting);
+    return false;
+  }
+
+  function hideMessage(seq) {
+    if (!view) return;
+    const reason = window.prompt(S.hide_reason, "");
+    if (reason === null) return;
+    if (!reason.trim()) {
+      viewError(T.reasonRequired);
+      return;
+    }
+    viewError("");
+    view.hiding = seq;
+    send({ type: "message.hide", conversation: view.id, seq: seq, reason: reason.trim() });
+  }
+
+  function takeOver() {
+    if (!view || view.takingOver) return;
+    if (!window.confirm(S.take_over_confirm)) return;
+    viewError("");
+    if (send({ type: "chat.take_over", conversation: view.id })) view.takingOver = true;
+    renderViewControls();
+  }
+
+  function closeChat() {
+    if (!view || view.closing) return;
+    const summary = window.prompt(S.close_summary, "");
+    if (summary === null) return;
+    if (!summary.trim()) {
+      viewError(T.summaryRequired);
+      return;
+    }
+    viewError("");
+    if (send({ type: "chat.close", conversation: view.id, summary: summary.trim() })) view.closing = true;
+    renderViewControls();
+  }
+
+  function restoreDraft(kind, body) {
+    const input = V[kind + "-input"];
+    if (!input.value.trim()) {
+      input.value = body;
+      autogrow(input);
+    }
+  }
+
+  function submitWhisper() {
+    const input = V["whisper-input"];
+    const body = input.value.trim();
+    V["whisper-error"].textContent = "";
+    if (!view || !body) return;
+    if (!socket.send({ type: "chat.whisper", conversation: view.id, body: body })) {
+      V["whisper-error"].textContent = S.reconnecting;
+      return;
+    }
+    view.whispering = body;
+    input.value = "";
+    autogrow(input);
+  }
+
+  function submitReply() {
+    const input = V["reply-input"];
+    const body = input.value.trim();
+    V["reply-error"].textContent = "";
+    if (!view || !body) return;
+    const clientId = randomId();
+    if (!socket.send({ type: "message.send", conversation: view.id, body: body, client_id: clientId })) {
+      V["reply-error"].textContent = S.reconnecting;
+      return;
+    }
+    view.sending = { clientId: clientId, body: body };
+    input.value = "";
+    autogrow(input);
+  }
+
+  function autogrow(input) {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 168) + "px";
+  }
+
+  function wireComposer(kind, submit) {
+    const form = V[kind + "-form"];
+    const input = V[kind + "-input"];
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    input.addEventListener("input", () => {
+      autogrow(input);
+      V[kind + "-error"].textContent = "";
+    });
+  }
+
+  wireComposer("whisper", submitWhisper);
+  wireComposer("reply", submitReply);
+  V["take-over"].addEventListener("click", takeOver);
+  V["close-chat"].addEventListener("click", closeChat);
+  V["view-close"].addEventListener("click", closeView);
+  V["view-back"].addEventListener("click", closeView);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && view && !event.defaultPrevented) closeView();
+  });
+})();
