@@ -711,3 +711,31 @@ def message_report_dismiss(*, report_id: int, staff_member) -> None:
         report.handled_by = staff_member
         report.save(update_fields=["handled_at", "handled_by"])
         audit_record(actor=staff_member, action="dismiss_report", subject=report)
+
+
+ERASED = "[erased]"
+
+
+@transaction.atomic
+def visitor_erase(*, email: str, staff_member) -> int:
+    """Right to erasure: anonymise a customer's name, email and every chat text.
+
+    Conversations, ratings and ledger entries stay, so metrics and balances do not
+    change. Returns how many visitors were erased.
+    """
+    visitors = list(Visitor.objects.select_for_update().filter(email__iexact=email.strip()))
+    for visitor in visitors:
+        conversations = Conversation.objects.filter(visitor=visitor)
+        Message.objects.filter(conversation__in=conversations).exclude(
+            sender=Message.Sender.SYSTEM
+        ).update(body=ERASED, client_id="")
+        MessageReport.objects.filter(visitor=visitor).update(reason="")
+        FollowUp.objects.filter(conversation__in=conversations).update(body=ERASED)
+        conversations.update(topic=ERASED, rating_comment="", resolution_summary="")
+        visitor.name, visitor.email = "", ""
+        visitor.save(update_fields=["name", "email"])
+        audit_record(actor=staff_member, action="erase_customer", subject=visitor)
+    OfflineMessage.objects.filter(email__iexact=email.strip()).update(
+        name="", email="erased@invalid", body=ERASED
+    )
+    return len(visitors)

@@ -100,7 +100,8 @@ def points_award_for_resolved_chat(*, conversation: Conversation) -> LedgerEntry
         expert_id=conversation.expert_id,
         kind=EntryKind.CHAT_RESOLVED,
         idempotency_key=f"chat-resolved:{conversation.pk}",
-        memo=conversation.topic[:300],
+        # Ledger memos never copy what customers wrote: entries outlive erasure requests.
+        memo=_("Chat #%(id)d") % {"id": conversation.pk},
         conversation=conversation,
     )
 
@@ -127,7 +128,7 @@ def points_award_for_follow_up(*, follow_up: FollowUp) -> LedgerEntry | None:
         expert_id=follow_up.expert_id,
         kind=EntryKind.FOLLOW_UP,
         idempotency_key=f"follow-up:{follow_up.conversation_id}",
-        memo=follow_up.body[:120],
+        memo=_("Follow-up on chat #%(id)d") % {"id": follow_up.conversation_id},
         conversation_id=follow_up.conversation_id,
         follow_up=follow_up,
     )
@@ -138,7 +139,7 @@ def points_award_for_helpful_follow_up(*, follow_up: FollowUp) -> LedgerEntry | 
         expert_id=follow_up.expert_id,
         kind=EntryKind.FOLLOW_UP_HELPFUL,
         idempotency_key=f"follow-up-helpful:{follow_up.pk}",
-        memo=follow_up.body[:120],
+        memo=_("Follow-up on chat #%(id)d") % {"id": follow_up.conversation_id},
         conversation_id=follow_up.conversation_id,
         follow_up=follow_up,
     )

@@ -19,8 +19,9 @@ def test_whisper_reaches_the_expert_not_the_customer(
         username="anna@shop.test", email="anna@shop.test", password=PASSWORD
     )
     Expert.objects.create(user=user, display_name="Anna de Vries")
-    create_staff(username="lead@shop.test", email="lead@shop.test", password=PASSWORD,
-                 first_name="Lars")
+    create_staff(
+        username="lead@shop.test", email="lead@shop.test", password=PASSWORD, first_name="Lars"
+    )
 
     console = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(console, live_server_url, "anna@shop.test")

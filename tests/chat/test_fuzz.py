@@ -1,0 +1,116 @@
+"""Hostile input: whatever arrives, the answer is a frame or a documented close,
+the server stays up and nothing changes in the database."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chat.models import Conversation, Message, Visitor
+from chat.protocol import CUSTOMER_FRAMES, EXPERT_FRAMES, STAFF_FRAMES
+from config.frames import ProtocolError, parse_frame
+from tests.chat.test_consumers import greet, widget
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+frame_types = st.sampled_from(sorted({*CUSTOMER_FRAMES, *EXPERT_FRAMES, *STAFF_FRAMES}))
+frames = st.one_of(
+    st.text(max_size=200),  # not JSON at all
+    json_values.map(json.dumps),
+    st.builds(  # well-formed type, arbitrary fields
+        lambda kind, fields: json.dumps({**fields, "type": kind}),
+        frame_types,
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "conversation",
+                    "body",
+                    "client_id",
+                    "seq",
+                    "topic",
+                    "rating",
+                    "email",
+                    "last_seq",
+                    "active",
+                    "status",
+                    "period",
+                    "token",
+                    "lang",
+                    "summary",
+                    "expert",
+                ]
+            ),
+            json_values,
+            max_size=6,
+        ),
+    ),
+    st.integers(1, 20_000).map(lambda depth: "[" * depth + "]" * depth),  # deep nesting
+)
+
+
+@given(frames)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_parsing_never_fails_with_anything_but_a_protocol_error(raw):
+    for specs in (CUSTOMER_FRAMES, EXPERT_FRAMES, STAFF_FRAMES):
+        try:
+            frame = parse_frame(raw, None, specs)
+        except ProtocolError as refused:
+            assert refused.code and refused.message
+        else:
+            assert frame["type"] in specs
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+async def test_widget_survives_a_stream_of_hostile_frames(settings):
+    settings.WIDGET_ALLOWED_ORIGINS = ["http://shop.example"]
+    samples = [raw for raw in (frames.example() for _ in range(150)) if raw]
+    samples += [
+        json.dumps(
+            {"type": "message.send", "conversation": 1, "body": "x" * 50_000, "client_id": "big"}
+        ),
+        "null",
+        "[]",
+        '{"type": 7}',
+    ]
+
+    other = await database_sync_to_async(Conversation.objects.create)(
+        visitor=await database_sync_to_async(Visitor.objects.create)(), topic="Someone else's"
+    )
+    socket = await widget()
+    await greet(socket)
+    for raw in samples:
+        await socket.send_to(text_data=raw)
+        output = await socket.receive_output(timeout=3)
+        if output["type"] == "websocket.close":  # only the documented flood close
+            assert output["code"] == 4429
+            break
+        frame = json.loads(output["text"])
+        assert frame["type"] in {
+            "error",
+            "pong",
+            "welcome",
+            "identity",
+            "conversation",
+            "history",
+            "queue",
+            "offline.sent",
+            "message.ack",
+        }
+    await socket.disconnect()
+    # Whatever the frames said, nobody else's chat changed and nothing oversized was stored.
+    assert await database_sync_to_async(Message.objects.filter(client_id="big").count)() == 0
+    after = await database_sync_to_async(Conversation.objects.get)(pk=other.pk)
+    assert (after.status, after.last_seq, after.rating, after.customer_left_at) == (
+        "waiting",
+        0,
+        None,
+        None,
+    )
