@@ -54,9 +54,8 @@ def shop_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, django_db_blocker, shop_port):
-    """Daphne serving config.asgi on the test database, like production would."""
-    port = free_port()
+def server_env(django_db_setup, django_db_blocker, shop_port) -> dict[str, str]:
+    """The environment of a production-like Daphne on the test database."""
     with django_db_blocker.unblock():
         database = connection.settings_dict
         db_url = (
@@ -75,39 +74,41 @@ def live_server_url(django_db_setup, django_db_blocker, shop_port):
     }
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-v",
-            "0",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
+    return env
+
+
+def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = ["daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+    process = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env)
+    wait_for_port(port, process)
+    return process, port
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.terminate()
         process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
-def shop_url(live_server_url, shop_port):
+def live_server_url(server_env):
+    """Daphne serving config.asgi on the test database, like production would."""
+    process, port = start_daphne(server_env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def serve_shop(port: int, widget_base: str) -> ThreadingHTTPServer:
     """Someone else's shop on another origin, embedding the widget with one script tag."""
     page = (
         "<!doctype html><html><head><meta name=viewport content='width=device-width'>"
         "<title>Other shop</title><style>body{font:16px serif;background:#fafafa}"
         "button{all:unset}div{color:red!important}</style></head><body>"
         "<h1>A shop on another origin</h1><p>Hostile CSS above must not reach the widget.</p>"
-        f"<script src='{live_server_url}/static/widget.js' async></script></body></html>"
+        f"<script src='{widget_base}/static/widget.js' async></script></body></html>"
     ).encode()
 
     class Shop(BaseHTTPRequestHandler):
@@ -120,10 +121,17 @@ def shop_url(live_server_url, shop_port):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", shop_port), Shop)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Shop)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def shop_url(live_server_url, shop_port):
+    server = serve_shop(shop_port, live_server_url)
     yield f"http://localhost:{shop_port}/"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")

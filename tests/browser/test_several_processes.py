@@ -1,0 +1,178 @@
+"""Two Daphne processes on one PostgreSQL and one Redis: chats, the queue, the cap
+and the leaderboard work across them, and killing one (kill -9) loses nothing."""
+
+import asyncio
+import os
+import signal
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import free_port, serve_shop, start_daphne, stop
+from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+class Balancer:
+    """A TCP front door like a load balancer: each connection goes to the first
+    backend that accepts it, so when one process dies clients land on the other."""
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        ready.wait(5)
+
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(
+            asyncio.start_server(self._connect, "127.0.0.1", self.port)
+        )
+        ready.set()
+        self.loop.run_forever()
+
+    async def _connect(self, client_reader, client_writer) -> None:
+        for backend in self.backends:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", backend)
+                break
+            except OSError:
+                continue
+        else:
+            client_writer.close()
+            return
+        await asyncio.gather(self._pipe(client_reader, writer), self._pipe(reader, client_writer))
+
+    @staticmethod
+    async def _pipe(reader, writer) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+
+
+@pytest.fixture
+def own_shop_port():
+    """A shop of these tests' own (the session's shop keeps its port)."""
+    return free_port()
+
+
+@pytest.fixture
+def two_servers(server_env, own_shop_port):
+    env = {**server_env, "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{own_shop_port}"}
+    first, first_port = start_daphne(env)
+    second, second_port = start_daphne(env)
+    yield (first, first_port), (second, second_port)
+    stop(first)
+    stop(second)
+
+
+@pytest.fixture
+def experts(django_user_model):
+    from community.models import Expert
+
+    made = []
+    for email, name in (("anna@shop.test", "Anna de Vries"), ("bram@shop.test", "Bram Jansen")):
+        user = django_user_model.objects.create_user(username=email, email=email, password=PASSWORD)
+        made.append(Expert.objects.create(user=user, display_name=name, max_concurrent_chats=1))
+    return made
+
+
+def test_chat_queue_cap_and_leaderboard_across_two_processes(
+    browser, two_servers, own_shop_port, experts
+):
+    (_, first_port), (_, second_port) = two_servers
+    on_first, on_second = f"http://127.0.0.1:{first_port}", f"http://127.0.0.1:{second_port}"
+    shop = serve_shop(own_shop_port, on_first)  # shoppers talk to the first process
+    shop_url = f"http://localhost:{own_shop_port}/"
+    try:
+        anna = browser.new_context().new_page()  # Anna's console is on the second process
+        log_in(anna, on_second, "anna@shop.test")
+        anna.goto(f"{on_second}/console/")
+        anna.get_by_test_id("shift-toggle").click()
+        bram = browser.new_context().new_page()  # Bram watches from the first
+        log_in(bram, on_first, "bram@shop.test")
+        bram.goto(f"{on_first}/console/")
+        expect(bram.get_by_test_id("leaderboard-row")).to_have_count(2)
+
+        sam = browser.new_context().new_page()
+        start_chat(sam, shop_url, "Which earbuds for the gym?", "Sam")
+        expect(anna.get_by_test_id("chat-pane")).to_have_count(1)
+        send_from_widget(sam, "Sweat-proof ones please")
+        pane = anna.get_by_test_id("chat-pane").first
+        expect(pane).to_contain_text("Sweat-proof ones please")
+        pane.get_by_test_id("composer-input").fill("The Stride Sport is rated IPX7.")
+        pane.get_by_test_id("send-button").click()
+        expect(sam.get_by_test_id("message-list")).to_contain_text("IPX7")
+
+        # Anna's cap is one chat: the next shopper waits, whichever process they use.
+        noor = browser.new_context().new_page()
+        start_chat(noor, shop_url, "Is there a student discount?", "Noor")
+        expect(noor.get_by_test_id("queue-position")).to_contain_text("1")
+
+        pane.get_by_test_id("resolve-button").click()
+        anna.get_by_test_id("resolve-summary").fill("Stride Sport")
+        anna.get_by_test_id("resolve-confirm").click()
+        expect(noor.get_by_test_id("message-list")).to_contain_text("Anna de Vries")
+        # The award made on the second process reaches a console on the first.
+        anna_row = bram.locator(
+            f'li[data-testid="leaderboard-row"][data-expert-id="{experts[0].pk}"]'
+        )
+        expect(anna_row).to_contain_text("10")
+    finally:
+        shop.shutdown()
+        shop.server_close()
+
+
+def test_killing_a_process_mid_chat_loses_and_doubles_nothing(
+    browser, two_servers, own_shop_port, experts
+):
+    (first, first_port), (_, second_port) = two_servers
+    front = Balancer([first_port, second_port])
+    base = f"http://127.0.0.1:{front.port}"
+    shop = serve_shop(own_shop_port, base)
+    try:
+        anna = browser.new_context().new_page()
+        log_in(anna, base, "anna@shop.test")
+        anna.goto(f"{base}/console/")
+        anna.get_by_test_id("shift-toggle").click()
+        sam = browser.new_context().new_page()
+        start_chat(sam, f"http://localhost:{own_shop_port}/", "Pairing keeps failing", "Sam")
+        pane = anna.get_by_test_id("chat-pane").first
+        send_from_widget(sam, "before 1")
+        expect(pane).to_contain_text("before 1")
+
+        os.kill(first.pid, signal.SIGKILL)  # both sockets were on the first process
+        first.wait(timeout=10)
+        send_from_widget(sam, "during 2")  # queued in the widget until it reconnects
+        pane.get_by_test_id("composer-input").fill("reply 3")
+        pane.get_by_test_id("send-button").click()
+        send_from_widget(sam, "after 4")
+
+        for text in ("before 1", "during 2", "after 4"):
+            expect(pane.get_by_test_id("message").filter(has_text=text)).to_have_count(
+                1, timeout=30_000
+            )
+        expect(sam.get_by_test_id("message").filter(has_text="reply 3")).to_have_count(
+            1, timeout=30_000
+        )
+        from chat.models import Message
+
+        bodies = list(Message.objects.order_by("seq").values_list("body", flat=True))
+        for text in ("before 1", "during 2", "reply 3", "after 4"):
+            assert bodies.count(text) == 1, bodies
+    finally:
+        shop.shutdown()
+        shop.server_close()
+        front.close()
