@@ -94,14 +94,28 @@ class ChatSocket(FrameSocket):
             realtime.conversation_group(conversation_id), self.channel_name
         )
 
-    async def send_history(self, conversation_id: int, last_seq: int) -> None:
+    async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
         messages = await database_sync_to_async(selectors.messages_after)(
             conversation_id=conversation_id, last_seq=last_seq, for_customer=self.for_customer
         )
         self.delivered[conversation_id] = max([last_seq] + [m["seq"] for m in messages])
-        await self.send_frame(
-            {"type": "history", "conversation": conversation_id, "messages": messages}
+        if messages or not quiet:
+            await self.send_frame(
+                {"type": "history", "conversation": conversation_id, "messages": messages}
+            )
+
+    async def catch_up(self) -> None:
+        """Send whatever the layer failed to ring for (it may drop, or be restarting)."""
+        if not self.delivered:
+            return
+        latest = await database_sync_to_async(selectors.last_seqs)(
+            conversation_ids=list(self.delivered)
         )
+        for conversation_id, last_seq in latest.items():
+            seen = self.delivered.get(conversation_id)
+            if seen is not None and last_seq > seen:
+                await self.send_history(conversation_id, seen, quiet=True)
+                self.delivered[conversation_id] = max(self.delivered[conversation_id], last_seq)
 
     # -- frames both sides send ---------------------------------------------------
 
@@ -163,6 +177,7 @@ class ChatSocket(FrameSocket):
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if _sweep_due():
             await database_sync_to_async(services.absent_experts_requeue)()
+        await self.catch_up()
         await super().on_ping(frame)
 
 

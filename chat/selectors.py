@@ -61,6 +61,10 @@ def message_data(message: Message) -> dict[str, Any]:
     return data
 
 
+def last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))
+
+
 def customer_visible(messages):
     """Whispers to the expert and messages staff hid never reach the customer."""
     return messages.filter(whisper=False, hidden_at__isnull=True)

@@ -2,17 +2,21 @@
 and whatever services broadcast relayed to the client."""
 
 import json
+import logging
 import time
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from config.errors import ServiceError
 from config.frames import FrameSpecs, error_frame, parse_frame
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -88,6 +92,11 @@ class FrameSocket(AsyncWebsocketConsumer):
         except ServiceError as error:
             ref = frame.get("type") or getattr(error, "ref", None)
             await self.send_frame(error_frame(error, ref=ref))
+        except DatabaseError:
+            # The transaction rolled back as a whole; the client may simply retry.
+            logger.exception("database unavailable while handling %s", frame.get("type"))
+            error = ServiceError("unavailable", _("We could not save that just now. Try again."))
+            await self.send_frame(error_frame(error, ref=frame.get("type")))
 
     async def check_ready(self, frame: dict[str, Any]) -> None:
         """Hook: refuse frames that need a handshake or a login first."""

@@ -4,7 +4,9 @@ and the leaderboard work across them, and killing one (kill -9) loses nothing.""
 import asyncio
 import os
 import signal
+import subprocess
 import threading
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -176,3 +178,116 @@ def test_killing_a_process_mid_chat_loses_and_doubles_nothing(
         shop.shutdown()
         shop.server_close()
         front.close()
+
+
+def redis_up() -> bool:
+    return (
+        subprocess.run(
+            ["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True
+        ).stdout.strip()
+        == "PONG"
+    )
+
+
+def start_redis() -> None:
+    subprocess.run(
+        [
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        check=True,
+    )
+    for _ in range(50):
+        if redis_up():
+            return
+        time.sleep(0.1)
+    raise RuntimeError("Redis did not come back")
+
+
+def test_redis_restart_mid_chat_loses_nothing(browser, live_server_url, shop_url, experts):
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        pytest.fail("this test restarts the Redis channel layer (set REDIS_URL)")
+    anna = browser.new_context().new_page()
+    log_in(anna, live_server_url, "anna@shop.test")
+    anna.goto(f"{live_server_url}/console/")
+    anna.get_by_test_id("shift-toggle").click()
+    sam = browser.new_context().new_page()
+    start_chat(sam, shop_url, "Bluetooth drops in the gym", "Sam")
+    pane = anna.get_by_test_id("chat-pane").first
+    send_from_widget(sam, "before the restart")
+    expect(pane).to_contain_text("before the restart")
+    try:
+        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
+        assert not redis_up()
+        send_from_widget(sam, "while Redis is down")  # committed; nobody can be told yet
+        time.sleep(1)
+    finally:
+        start_redis()
+    send_from_widget(sam, "after the restart")
+    # Service resumes by itself; the expert catches up from the database.
+    for text in ("while Redis is down", "after the restart"):
+        expect(pane.get_by_test_id("message").filter(has_text=text)).to_have_count(
+            1, timeout=45_000
+        )
+    pane.get_by_test_id("composer-input").fill("Got all three, Sam.")
+    pane.get_by_test_id("send-button").click()
+    expect(sam.get_by_test_id("message").filter(has_text="Got all three")).to_have_count(
+        1, timeout=45_000
+    )
+
+
+def test_database_outage_gives_a_clear_error_and_service_resumes(
+    browser, server_env, own_shop_port, experts
+):
+    """The app reaches PostgreSQL through a front door we can close: a real outage."""
+    from chat.models import Message
+
+    database = Balancer([5432])
+    env = {
+        **server_env,
+        "DATABASE_URL": server_env["DATABASE_URL"].replace(":5432/", f":{database.port}/"),
+        "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{own_shop_port}",
+    }
+    server, port = start_daphne(env)
+    base = f"http://127.0.0.1:{port}"
+    shop = serve_shop(own_shop_port, base)
+    try:
+        anna = browser.new_context().new_page()
+        log_in(anna, base, "anna@shop.test")
+        anna.goto(f"{base}/console/")
+        anna.get_by_test_id("shift-toggle").click()
+        sam = browser.new_context().new_page()
+        start_chat(sam, f"http://localhost:{own_shop_port}/", "Replacement ear tips", "Sam")
+        pane = anna.get_by_test_id("chat-pane").first
+        expect(pane).to_contain_text("Replacement ear tips")
+        stored = Message.objects.count()
+
+        database.backends = []  # PostgreSQL is gone for the app
+        pane.get_by_test_id("composer-input").fill("Sending you a set today.")
+        pane.get_by_test_id("send-button").click()
+        expect(pane.get_by_test_id("composer-error")).to_contain_text("Try again")
+        failed = pane.locator('[data-testid="message"][data-status="failed"]')
+        expect(failed).to_contain_text("Sending you a set today.")
+        assert Message.objects.count() == stored  # nothing half-written
+
+        database.backends = [5432]  # back again: the same console carries on
+        failed.get_by_test_id("message-retry").click()
+        sent = sam.get_by_test_id("message").filter(has_text="Sending you a set today.")
+        expect(sent).to_have_count(1, timeout=10_000)
+        assert Message.objects.filter(body="Sending you a set today.").count() == 1
+    finally:
+        shop.shutdown()
+        shop.server_close()
+        stop(server)
+        database.close()
