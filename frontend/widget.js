@@ -197,7 +197,13 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       onkeydown: (e) => e.key === 'Escape' && toggle(false, true) },
     h('div', { class: 'v done', 'aria-busy': 'true' }, dots()));
     wrap = h('div', { class: 'w' }, panel, launcher);
-    root.append(h('style', { text: CSS }), wrap);
+    // A constructed sheet is not inline style: hosts with a strict CSP need no 'unsafe-inline'.
+    if (root.adoptedStyleSheets) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else root.append(h('style', { text: CSS }));
+    root.append(wrap);
     document.body.append(host);
     if (isOpen) toggle(true);
     document.addEventListener('visibilitychange', () => { markRead(); seeFollowUps(); });

@@ -15,9 +15,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-# Playwright's sync API keeps an event loop in the test thread; the ORM calls the
-# tests make there are still plain synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -65,7 +62,7 @@ def server_env(django_db_setup, django_db_blocker, shop_port) -> dict[str, str]:
             else f"sqlite:///{database['NAME']}"
         )
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": db_url,
         "ALLOWED_HOSTS": "127.0.0.1",
         "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{shop_port}",
@@ -101,12 +98,17 @@ def live_server_url(server_env):
         stop(process)
 
 
-def serve_shop(port: int, widget_base: str) -> ThreadingHTTPServer:
-    """Someone else's shop on another origin, embedding the widget with one script tag."""
+def serve_shop(port: int, widget_base: str, csp: str | None = None) -> ThreadingHTTPServer:
+    """Someone else's shop on another origin, embedding the widget with one script tag,
+    optionally under the shop's own Content-Security-Policy."""
+    # Hostile CSS for the widget to withstand (a strict CSP would block it anyway).
+    hostile = "" if csp else (
+        "<style>body{font:16px serif;background:#fafafa}"
+        "button{all:unset}div{color:red!important}</style>"
+    )
     page = (
         "<!doctype html><html><head><meta name=viewport content='width=device-width'>"
-        "<title>Other shop</title><style>body{font:16px serif;background:#fafafa}"
-        "button{all:unset}div{color:red!important}</style></head><body>"
+        f"<title>Other shop</title>{hostile}</head><body>"
         "<h1>A shop on another origin</h1><p>Hostile CSS above must not reach the widget.</p>"
         f"<script src='{widget_base}/static/widget.js' async></script></body></html>"
     ).encode()
@@ -115,6 +117,8 @@ def serve_shop(port: int, widget_base: str) -> ThreadingHTTPServer:
         def do_GET(self):  # noqa: N802 - http.server's naming
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
+            if csp:
+                self.send_header("Content-Security-Policy", csp)
             self.end_headers()
             self.wfile.write(page)
 
@@ -137,15 +141,21 @@ def shop_url(live_server_url, shop_port):
 @pytest.fixture(scope="module")
 def browser():
     """Module-scoped: Playwright's sync API holds an event loop in this thread while
-    it runs, which async tests elsewhere must not inherit."""
+    it runs, which async tests elsewhere must not inherit. Meanwhile the ORM calls
+    the tests make here are still plain synchronous ones, hence the flag, which the
+    servers under test never get (see server_env)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

@@ -80,3 +80,31 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
 
     for page in [console, fourth, *shoppers]:
         page.context.close()
+
+
+def test_widget_works_on_a_host_page_with_a_strict_csp(browser, live_server_url):
+    """What a host must allow: the chat host for scripts and connections. No inline
+    styles or scripts (documented in the README)."""
+    from tests.browser.conftest import free_port, serve_shop
+
+    port = free_port()
+    ws_base = live_server_url.replace("http://", "ws://")
+    policy = (f"default-src 'none'; script-src {live_server_url}; "
+              f"connect-src {live_server_url} {ws_base}; style-src 'self'")
+    shop = serve_shop(port, live_server_url, csp=policy)
+    try:
+        page = browser.new_context().new_page()
+        violations = []
+        page.on("console", lambda m: violations.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        page.goto(f"http://127.0.0.1:{port}/")  # 127.0.0.1 is an allowed host in the tests
+        launcher = page.get_by_test_id("launcher")
+        expect(launcher).to_be_visible()
+        assert launcher.bounding_box()["width"] >= 40  # styled, not a bare button
+        launcher.click()
+        expect(page.get_by_test_id("panel")).to_be_visible()
+        expect(page.get_by_test_id("offline-form")).to_be_visible()  # nobody on shift
+        assert violations == []
+    finally:
+        shop.shutdown()
+        shop.server_close()
