@@ -15,7 +15,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -102,9 +101,13 @@ def serve_shop(port: int, widget_base: str, csp: str | None = None) -> Threading
     """Someone else's shop on another origin, embedding the widget with one script tag,
     optionally under the shop's own Content-Security-Policy."""
     # Hostile CSS for the widget to withstand (a strict CSP would block it anyway).
-    hostile = "" if csp else (
-        "<style>body{font:16px serif;background:#fafafa}"
-        "button{all:unset}div{color:red!important}</style>"
+    hostile = (
+        ""
+        if csp
+        else (
+            "<style>body{font:16px serif;background:#fafafa}"
+            "button{all:unset}div{color:red!important}</style>"
+        )
     )
     page = (
         "<!doctype html><html><head><meta name=viewport content='width=device-width'>"

@@ -89,14 +89,18 @@ def test_widget_works_on_a_host_page_with_a_strict_csp(browser, live_server_url)
 
     port = free_port()
     ws_base = live_server_url.replace("http://", "ws://")
-    policy = (f"default-src 'none'; script-src {live_server_url}; "
-              f"connect-src {live_server_url} {ws_base}; style-src 'self'")
+    policy = (
+        f"default-src 'none'; script-src {live_server_url}; "
+        f"connect-src {live_server_url} {ws_base}; style-src 'self'"
+    )
     shop = serve_shop(port, live_server_url, csp=policy)
     try:
         page = browser.new_context().new_page()
         violations = []
-        page.on("console", lambda m: violations.append(m.text)
-                if "Content Security Policy" in m.text else None)
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         page.goto(f"http://127.0.0.1:{port}/")  # 127.0.0.1 is an allowed host in the tests
         launcher = page.get_by_test_id("launcher")
         expect(launcher).to_be_visible()
