@@ -84,7 +84,11 @@ def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # open sockets can hold a graceful stop
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
