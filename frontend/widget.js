@@ -179,6 +179,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 .ok{width:56px;height:56px;border-radius:50%;display:grid;place-items:center;background:var(--al);color:var(--a)}
 .ok svg{width:28px;height:28px}
 @media (max-width:480px){.pn{inset:0;width:auto;height:auto;border-radius:0;animation:none}.open .ln{display:none}input,textarea{font-size:16px}}
+.rp{border:0;background:none;color:#6b7280;font:inherit;font-size:11px;cursor:pointer;padding:0 0 0 8px}.rp:disabled{cursor:default}
 @media (prefers-reduced-motion:reduce){.w *{animation:none!important;transition:none!important}}`;
 
   let root, wrap, launcher, badgeEl, panel, ui = null;
@@ -313,6 +314,10 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       afterMessages();
     },
     message(f) { handlers.history({ conversation: f.conversation, messages: [f.message] }); },
+    'message.reported'(f) {
+      const b = isCur(f.conversation) && ui.list.querySelector(`[data-seq="${f.seq}"] .rp`);
+      if (b) b.textContent = S.reported;
+    },
     'message.hidden'(f) { // staff moderation: gone from view, like from the transcript
       if (isCur(f.conversation)) ui.list.querySelector(`[data-seq="${f.seq}"]`)?.remove();
     },
@@ -380,7 +385,12 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     el.append(h('div', { class: 'col' },
       expert ? h('span', { class: 'who', text: m.author || S.expert_role }) : null,
       h('p', { class: 'b', tid: 'message-body', text: m.body }),
-      h('span', { class: 'meta' }, clock(m.at), expert ? null : h('span', { class: 'tk', tid: 'message-status' }))));
+      h('span', { class: 'meta' }, clock(m.at), expert
+        ? btn('rp', 'report-message', S.report, (e) => {
+          e.target.disabled = true;
+          send({ type: 'message.report', conversation: conv.id, seq: m.seq });
+        })
+        : h('span', { class: 'tk', tid: 'message-status' }))));
     return el;
   }
 
@@ -678,6 +688,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ui.rateForm.hidden = !(ex && conv.rating == null);
       ui.rateTitle.textContent = fill(S.rate_title, { name: firstName(ex && ex.name) });
       ui.thanks.hidden = conv.rating == null;
+      ui.apply.hidden = !(conv.rating >= 4); // a happy customer may become an expert
       ui.newBtn.classList.toggle('gh', !ui.rateForm.hidden); // rating first, then the next chat
       ui.emailBtn.hidden = !((conv.customer && conv.customer.email) || (visitor && visitor.email));
     }
@@ -763,11 +774,12 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     u.rateForm = h('form', { class: 'rate', tid: 'rating', onsubmit: rate }, u.rateTitle,
       h('div', { class: 'stars', role: 'group', 'aria-labelledby': 'rt' }, ...u.stars), u.rateMore);
     u.thanks = h('p', { class: 'thanks', tid: 'rating-thanks', role: 'status', text: S.rate_thanks });
+    u.apply = h('a', { class: 'lk', tid: 'apply-link', href: BASE + '/apply/', target: '_blank', rel: 'noopener', text: S.become_expert, hidden: true });
     u.emailBtn = btn('lk', 'transcript-email', null, emailTranscript, svg(I.mail), S.transcript_email);
     u.newBtn = btn('btn full', 'new-chat', S.new_chat, newChat);
     u.endNote = h('p', { class: 'note', role: 'status', tid: 'end-note', hidden: true });
     u.endErr = errBox('end-error');
-    u.endPanel = h('div', { class: 'end', tid: 'end-panel', hidden: true }, u.endText, u.rateForm, u.thanks,
+    u.endPanel = h('div', { class: 'end', tid: 'end-panel', hidden: true }, u.endText, u.rateForm, u.thanks, u.apply,
       h('div', { class: 'acts' }, btn('lk', 'transcript-download', null, download, svg(I.dl), S.transcript_download), u.emailBtn),
       u.endNote, u.endErr, u.newBtn);
     const chat = h('section', { class: 'v chat', tid: 'chat' }, u.queueCard, u.list, u.typing, u.compForm, u.endPanel);

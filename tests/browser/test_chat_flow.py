@@ -55,6 +55,14 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
     assert sam.evaluate("window.__xss") is None
     assert console.evaluate("window.__xss") is None
 
+    # Sam reports the expert's message; it lands in the staff reports queue.
+    from chat.models import MessageReport
+
+    reply = sam.get_by_test_id("message").filter(has_text="<b>Promise</b>")
+    reply.get_by_test_id("report-message").click()
+    expect(reply.get_by_test_id("report-message")).to_have_text("Reported, thank you")
+    assert MessageReport.objects.filter(message__body__contains="Promise").count() == 1
+
     # A fourth shopper waits in line with a visible position.
     fourth_context = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
@@ -75,6 +83,10 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
         console.get_by_test_id("chat-pane").filter(has_text="Do you ship to Belgium?")
     ).to_have_count(1)
     expect(sam.get_by_test_id("rating")).to_be_visible()
+    sam.get_by_test_id("rating-star-5").click()
+    sam.get_by_test_id("rating-submit").click()
+    expect(sam.get_by_test_id("rating-thanks")).to_be_visible()
+    expect(sam.get_by_test_id("apply-link")).to_be_visible()  # happy customers are asked
     fourth.screenshot(path=screenshot_dir / "widget-phone-chat.png")
     sam.screenshot(path=screenshot_dir / "widget-desktop-rating.png")
 
