@@ -26,7 +26,8 @@ run: setup
 	@echo "  Expert console:                           http://127.0.0.1:$(PORT)/console/"
 	@echo "  Staff pages:                              http://127.0.0.1:$(PORT)/staff/"
 	@echo "  Django admin:                             http://127.0.0.1:$(PORT)/admin/\n"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	WIDGET_ALLOWED_ORIGINS=$${WIDGET_ALLOWED_ORIGINS:-http://localhost:$(PORT)} \
+		$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: setup
 	$(BIN)/ruff check .
