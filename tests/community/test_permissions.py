@@ -149,3 +149,29 @@ async def test_staff_socket_refuses_everyone_else(settings, make_expert, role, c
     socket = WebsocketCommunicator(websocket_application(), "/ws/staff/", headers=headers)
     assert (await socket.connect())[0]
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": code}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/console/", "/ws/expert/"])
+async def test_suspended_experts_are_refused_by_their_sockets(settings, make_expert, path):
+    from channels.testing import WebsocketCommunicator
+    from django.utils import timezone
+
+    from config.asgi import websocket_application
+    from tests.conftest import session_cookie_for
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    expert = await database_sync_to_async(make_expert)()
+    await database_sync_to_async(Expert.objects.filter(pk=expert.pk).update)(
+        suspended_at=timezone.now()
+    )
+    cookie = await database_sync_to_async(session_cookie_for)(expert.user)
+    socket = WebsocketCommunicator(
+        websocket_application(),
+        path,
+        headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)],
+    )
+    assert (await socket.connect())[0]
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
+    refreshed = await database_sync_to_async(Expert.objects.get)(pk=expert.pk)
+    assert refreshed.console_connections == 1  # the fixture's; the refused socket added none
