@@ -10,12 +10,7 @@
 (function () {
   "use strict";
 
-  const PING_MS = 20000;
-  const STALE_MS = 50000;
-  const BACKOFF_START_MS = 1000;
-  const BACKOFF_MAX_MS = 30000;
-  const CLOSE_UNAUTHENTICATED = 4401;
-  const CLOSE_FORBIDDEN = 4403;
+  const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState } = window.Live;
   const FORGET_ADDRESS = ["delivered", "rejected", "cancelled", "expired"];
 
   const LANG = document.documentElement.lang || "en";
@@ -30,98 +25,6 @@
 
   function cssId(value) {
     return String(value).replace(/["\\]/g, "");
-  }
-
-  // ------------------------------------------------------------------ socket
-
-  /* Reconnects 1 s doubling to 30 s with jitter; pings every 20 s; closes a
-     connection that has been silent for too long so it is re-opened. */
-  function liveSocket(path, handlers) {
-    let ws = null;
-    let attempt = 0;
-    let pingTimer = null;
-    let retryTimer = null;
-    let staleTimer = null;
-    let stopped = false;
-    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-
-    function touch() {
-      clearTimeout(staleTimer);
-      staleTimer = setTimeout(() => ws && ws.close(), STALE_MS);
-    }
-
-    function open() {
-      clearTimeout(retryTimer);
-      handlers.onState(attempt ? "reconnecting" : "connecting");
-      try {
-        ws = new WebSocket(url);
-      } catch (_) {
-        schedule();
-        return;
-      }
-      ws.addEventListener("open", () => {
-        const reconnected = attempt > 0;
-        attempt = 0;
-        handlers.onState("open");
-        touch();
-        clearInterval(pingTimer);
-        pingTimer = setInterval(() => send({ type: "ping" }), PING_MS);
-        if (handlers.onOpen) handlers.onOpen(reconnected);
-      });
-      ws.addEventListener("message", (event) => {
-        touch();
-        let frame;
-        try {
-          frame = JSON.parse(event.data);
-        } catch (_) {
-          return;
-        }
-        if (frame && typeof frame.type === "string") handlers.onFrame(frame);
-      });
-      ws.addEventListener("close", (event) => {
-        clearInterval(pingTimer);
-        clearTimeout(staleTimer);
-        ws = null;
-        if (event.code === CLOSE_UNAUTHENTICATED || event.code === CLOSE_FORBIDDEN) {
-          stopped = true;
-          handlers.onState("closed", event.code);
-          return;
-        }
-        if (!stopped) schedule();
-      });
-    }
-
-    function schedule() {
-      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt);
-      const delay = Math.min(BACKOFF_MAX_MS, base * (0.75 + Math.random() * 0.5));
-      attempt += 1;
-      handlers.onState("reconnecting");
-      retryTimer = setTimeout(open, delay);
-    }
-
-    function send(frame) {
-      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
-    }
-
-    function retryNow() {
-      if (!stopped && !ws) open();
-    }
-    window.addEventListener("online", retryNow);
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") retryNow();
-    });
-
-    open();
-    return { send };
-  }
-
-  function showState(state) {
-    for (const pill of document.querySelectorAll("[data-live-status]")) {
-      pill.dataset.state = state;
-      const text = pill.querySelector("[data-live-text]");
-      const label = pill.dataset["text" + state.charAt(0).toUpperCase() + state.slice(1)];
-      if (text && label) text.textContent = label;
-    }
   }
 
   // ------------------------------------------------------------------ leaderboard
