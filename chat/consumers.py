@@ -222,6 +222,7 @@ class WidgetConsumer(ChatSocket):
         self.language = supported_language(frame.get("lang"))
         translation.activate(self.language)
         self.greeted = True
+        await self.channel_layer.group_add(realtime.WIDGETS, self.channel_name)
         welcome = await database_sync_to_async(self.welcome_data)(frame.get("token"))
         if self.visitor is not None:
             await self.identify(self.visitor)

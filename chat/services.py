@@ -72,6 +72,14 @@ def _announce_queue() -> None:
     realtime.ring_staff_monitor()
 
 
+def announce_availability() -> None:
+    """Open widgets switch between the chat and the offline form as shifts change."""
+    realtime.send_after_commit(
+        realtime.WIDGETS,
+        {"type": "availability", "experts_on_shift": selectors.experts_on_shift_count()},
+    )
+
+
 def _post_system_message(*, conversation: Conversation, event: str, **params: str) -> Message:
     with translation.override(settings.LANGUAGE_CODE):
         body = system_text(event, params)
@@ -549,6 +557,7 @@ def absent_experts_requeue() -> int:
         with transaction.atomic():
             Expert.objects.filter(pk=expert.pk).update(on_shift=False)
             requeued += expert_chats_requeue(expert=expert, event="requeued")
+            announce_availability()
     return requeued
 
 

@@ -25,6 +25,7 @@ def _announce_shift(expert: Expert) -> None:
         realtime.expert_group(expert.pk), {"type": "shift", "on_shift": expert.on_shift}
     )
     realtime.ring_staff_monitor()
+    chat_services.announce_availability()
 
 
 @transaction.atomic
@@ -80,6 +81,7 @@ def expert_suspend(*, expert: Expert, staff_member, reason: str) -> Expert:
     expert.suspension_reason = reason.strip()[:300]
     expert.on_shift = False
     expert.save(update_fields=["suspended_at", "suspension_reason", "on_shift"])
+    chat_services.announce_availability()
     chat_services.expert_chats_requeue(expert=expert, event="expert_unavailable")
     realtime.send_after_commit(realtime.expert_group(expert.pk), {"type": "suspended"})
     audit_record(actor=staff_member, action="suspend", subject=expert, reason=reason)

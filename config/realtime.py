@@ -14,6 +14,7 @@ from django.db import transaction
 STAFF = "staff"
 LEADERBOARD = "leaderboard"
 SHOP = "shop"
+WIDGETS = "widgets"
 
 
 def conversation_group(conversation_id: int) -> str:

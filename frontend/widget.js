@@ -302,6 +302,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       route();
     },
     identity(f) { saveToken(f.token); },
+    availability(f) { experts = f.experts_on_shift; route(); },
     conversation(f) {
       const c = f.conversation;
       if (c.id < floorId || (conv && c.id < conv.id)) return;

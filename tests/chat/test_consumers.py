@@ -426,3 +426,17 @@ async def test_ping_catches_up_on_what_the_layer_never_rang(make_expert):
     assert (await customer.receive_json_from())["type"] == "pong"
     assert await no_more_frames(customer)
     await customer.disconnect()
+
+
+async def test_open_widgets_learn_when_an_expert_comes_on_shift(make_expert):
+    expert = await database_sync_to_async(make_expert)(on_shift=False)
+    customer = await widget()
+    assert (await greet(customer))["experts_on_shift"] == 0  # the offline form shows
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    await expert_socket.send_json_to({"type": "shift.start"})
+    assert (await receive_until(customer, "availability"))["experts_on_shift"] == 1
+    await expert_socket.send_json_to({"type": "shift.end"})
+    assert (await receive_until(customer, "availability"))["experts_on_shift"] == 0
+    await customer.disconnect()
+    await expert_socket.disconnect()
