@@ -90,7 +90,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=0,
+        # Consumers reach the database from one worker thread per process: opening a
+        # connection per call cost a third of its time (docs/performance.md).
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -106,7 +109,10 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout, which breaks the
                 # layer's blocking receive on idle sockets (channels_redis#422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "hosts": [
+                    # redis-py's pool refuses past 100 connections; sockets then crash.
+                    {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}
+                ],
                 "capacity": 1000,
                 "expiry": 30,
             },

@@ -24,6 +24,7 @@ class Balancer:
 
     def __init__(self, backends: list[int]) -> None:
         self.backends = backends
+        self.open_writers: set = set()
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
@@ -39,6 +40,7 @@ class Balancer:
         self.loop.run_forever()
 
     async def _connect(self, client_reader, client_writer) -> None:
+        self.open_writers.add(client_writer)
         for backend in self.backends:
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", backend)
@@ -60,6 +62,16 @@ class Balancer:
             pass
         finally:
             writer.close()
+
+    def cut(self) -> None:
+        """The backend goes away: refuse new connections and drop the open ones."""
+        self.backends = []
+
+        def drop() -> None:
+            for writer in self.open_writers:
+                writer.close()
+
+        self.loop.call_soon_threadsafe(drop)
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.server.close)
@@ -274,7 +286,7 @@ def test_database_outage_gives_a_clear_error_and_service_resumes(
         expect(pane).to_contain_text("Replacement ear tips")
         stored = Message.objects.count()
 
-        database.backends = []  # PostgreSQL is gone for the app
+        database.cut()  # PostgreSQL is gone for the app, open connections included
         pane.get_by_test_id("composer-input").fill("Sending you a set today.")
         pane.get_by_test_id("send-button").click()
         # Not stored, and shown as not sent: failed with a clear error, or still pending

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench <scenario>|all [--quick]`; see docs/performance.md."""

@@ -1,0 +1,252 @@
+"""Bench work that needs Django: run inside `manage.py shell` on the bench database.
+
+`Stack.task(name, **args)` sets BENCH_TASK and calls `main()`, which prints one
+`BENCH_RESULT <json>` line. Only product services and selectors are used, so
+what is measured is what the product does.
+"""
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection, transaction
+from django.db.models import Count, Max
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from chat import selectors as chat_selectors
+from chat import services as chat_services
+from chat.models import Conversation, Visitor
+from community.models import Expert
+from config.errors import ServiceError
+from points import selectors as points_selectors
+from points import services as points_services
+from points.models import Account, EntryKind, LedgerEntry
+from rewards import services as rewards_services
+from rewards.models import Product, Redemption
+
+
+def _create_experts(count: int, *, prefix: str, **fields: Any) -> list[Expert]:
+    """Bulk-created with unusable passwords: hashing 1,000 passwords would take minutes."""
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(
+            username=f"{prefix}{i}@bench.test",
+            email=f"{prefix}{i}@bench.test",
+            password=make_password(None),
+        )
+        for i in range(count)
+    )
+    return Expert.objects.bulk_create(
+        Expert(user=user, display_name=f"Bench {prefix.title()} {i}", **fields)
+        for i, user in enumerate(users)
+    )
+
+
+def _session_cookie(user) -> str:
+    """What django.contrib.auth.login stores, without a request."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def experts(count: int, prefix: str = "expert") -> list[dict[str, Any]]:
+    """Logged-in experts: their ids and session cookies for /ws/console/."""
+    return [
+        {"id": e.pk, "cookie": _session_cookie(e.user)}
+        for e in _create_experts(count, prefix=prefix)
+    ]
+
+
+def _staff_user():
+    user, _ = get_user_model().objects.get_or_create(
+        username="staff@bench.test", defaults={"is_staff": True, "password": make_password(None)}
+    )
+    return user
+
+
+def award(expert_id: int, count: int, gap: float) -> list[float]:
+    """`count` staff adjustments of +1 to one expert; returns each commit's wall time.
+
+    Our on_commit hook is registered before the product's, so it runs first:
+    the timestamp is the commit, not the end of the broadcasts after it.
+    """
+    staff, expert = _staff_user(), Expert.objects.get(pk=expert_id)
+    committed: list[float] = []
+    for k in range(count):
+        with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(time.time()))
+            points_services.points_adjust(
+                expert=expert, amount=1, reason="bench", staff_member=staff,
+                idempotency_key=f"bench-{k}",
+            )  # fmt: skip
+        time.sleep(gap)
+    return committed
+
+
+def assignment_check() -> dict[str, Any]:
+    """The cap as the database sees it, and the queue."""
+    active = Conversation.objects.filter(status="active")
+    per_expert = active.values("expert").annotate(n=Count("pk"))
+    stamps = list(active.values_list("created_at", "assigned_at"))
+    waits = sorted((assigned - created).total_seconds() for created, assigned in stamps)
+    first = min((created for created, _ in stamps), default=None)
+    return {
+        # Server-side view: when each chat was created and assigned, from the rows.
+        "created_spread_s": round((max(c for c, _ in stamps) - first).total_seconds(), 2)
+        if stamps
+        else None,
+        "db_wait_p50_ms": round(waits[len(waits) // 2] * 1000, 1) if waits else None,
+        "db_wait_max_ms": round(waits[-1] * 1000, 1) if waits else None,
+        "max_open_chat_count": Expert.objects.aggregate(m=Max("open_chat_count"))["m"],
+        "max_active_per_expert": max((row["n"] for row in per_expert), default=0),
+        "active": active.count(),
+        "waiting": Conversation.objects.filter(status="waiting").count(),
+    }
+
+
+def drop(customers: int, stock: int, workers: int) -> dict[str, Any]:
+    """`customers` experts redeem one product with `stock` units at once."""
+    staff = _staff_user()
+    buyers = _create_experts(customers, prefix="buyer")
+    for buyer in buyers:  # the product's own award path, so the ledger audit stays meaningful
+        points_services.points_adjust(
+            expert=buyer, amount=100, reason="bench", staff_member=staff,
+            idempotency_key=f"drop-{buyer.pk}",
+        )  # fmt: skip
+    product = Product.objects.create(name="Bench drop", points_cost=50, stock=stock)
+    start = threading.Barrier(min(workers, customers))
+    outcomes: Counter[str] = Counter()
+
+    def redeem(buyer: Expert) -> None:
+        try:
+            if not start.broken:
+                try:
+                    start.wait(timeout=10)  # the first wave really is simultaneous
+                except threading.BrokenBarrierError:
+                    pass
+            rewards_services.redemption_place(
+                expert=buyer, product_id=product.pk, shipping_address="Bench street 1",
+                request_key=f"drop-{buyer.pk}",
+            )  # fmt: skip
+            outcomes["placed"] += 1
+        except ServiceError as error:
+            outcomes[error.code] += 1
+        finally:
+            connection.close()  # one connection per thread, closed with it
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(redeem, buyers))
+    wall = time.perf_counter() - started
+    product.refresh_from_db()
+    holding = Redemption.objects.filter(product=product, status__in=Redemption.HOLDING).count()
+    return {
+        "wall_seconds": round(wall, 3),
+        "outcomes": dict(outcomes),
+        "holding": holding,
+        "stock_left": product.stock,
+    }
+
+
+def _populate(count: int) -> None:
+    """Experts on shift with points, resolved chats and one live chat each."""
+    now = timezone.now()
+    new = _create_experts(
+        count, prefix=f"q{Expert.objects.count()}-", on_shift=True, console_connections=1,
+        last_seen_at=now, open_chat_count=1,
+    )  # fmt: skip
+    visitors = Visitor.objects.bulk_create(Visitor() for _ in new)
+    Conversation.objects.bulk_create(
+        Conversation(
+            visitor=v,
+            expert=e,
+            topic="bench",
+            status=status,
+            created_at=now,
+            queued_at=now,
+            assigned_at=now,
+            resolved_at=now if status == "resolved" else None,
+            rating=5 if status == "resolved" else None,
+        )  # fmt: skip
+        for e, v in zip(new, visitors, strict=True)
+        for status in ("resolved", "active")
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            expert=e, amount=10 + i % 50, kind=EntryKind.ADJUSTMENT, idempotency_key=f"q-{e.pk}"
+        )
+        for i, e in enumerate(new)
+    )
+    Account.objects.bulk_create(Account(expert=e, balance=10 + i % 50) for i, e in enumerate(new))
+
+
+def _count(action) -> int:
+    """Queries of the second call: the first also fills per-object and per-process caches."""
+    action()
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return len(queries)
+
+
+def _query_counts() -> dict[str, int]:
+    from chat.consumers import ConsoleConsumer, WidgetConsumer
+
+    expert = Expert.objects.filter(conversations__status="active").first()
+    live = Conversation.objects.filter(expert=expert, status="active").first()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(expert.user)
+    console = ConsoleConsumer()
+    console.expert = expert
+
+    def page() -> None:
+        response = client.get("/console/")
+        assert response.status_code == 200, response.status_code
+
+    return {
+        "console page (GET /console/)": _count(page),
+        "console welcome frame": _count(console.welcome_data),
+        "widget welcome frame": _count(lambda: WidgetConsumer().welcome_data(None)),
+        "leaderboard frame (points.selectors.leaderboard)": _count(
+            lambda: points_selectors.leaderboard(period="week")
+        ),
+        "monitor frame (chat.selectors.monitor_snapshot)": _count(chat_selectors.monitor_snapshot),
+        "message.send (chat.services.message_post)": _count(
+            lambda: chat_services.message_post(
+                conversation_id=live.pk, expert=expert, body="hi", client_id=uuid.uuid4().hex
+            )
+        ),
+        "history frame (chat.selectors.messages_after)": _count(
+            lambda: chat_selectors.messages_after(
+                conversation_id=live.pk, last_seq=0, for_customer=False
+            )
+        ),
+    }
+
+
+def queries(sizes: list[int]) -> dict[str, dict[str, int]]:
+    """Queries per page and per frame type as the number of experts grows."""
+    results: dict[str, dict[str, int]] = {}
+    for size in sizes:
+        _populate(size - Expert.objects.count())
+        results[str(Expert.objects.count())] = _query_counts()
+    return results
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    spec = json.loads(os.environ["BENCH_TASK"])
+    result = globals()[spec["name"]](**spec["args"])
+    print("BENCH_RESULT " + json.dumps(result), flush=True)
