@@ -85,10 +85,6 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.topic}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in (self.Status.WAITING, self.Status.ACTIVE)
-
 
 class Message(models.Model):
     class Sender(models.TextChoices):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Avg, F, Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, Visitor
@@ -215,12 +215,6 @@ def expert_past_conversations(*, expert: Expert, limit: int = 30) -> list[Conver
         .filter(expert=expert, status=Conversation.Status.RESOLVED)
         .order_by("-resolved_at")[:limit]
     )
-
-
-def expert_average_rating(*, expert: Expert) -> float | None:
-    return Conversation.objects.filter(expert=expert, rating__isnull=False).aggregate(
-        avg=Avg("rating")
-    )["avg"]
 
 
 def transcript_text(*, conversation: Conversation) -> str:

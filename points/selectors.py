@@ -126,15 +126,6 @@ def leaderboard_view(*, rows: list[dict[str, Any]], expert_id: int | None) -> di
     return {"rows": top, "me": me}
 
 
-def totals_by_kind(*, expert: Expert) -> dict[str, int]:
-    return dict(
-        LedgerEntry.objects.filter(expert=expert)
-        .values_list("kind")
-        .annotate(total=Sum("amount"))
-        .values_list("kind", "total")
-    )
-
-
 def audit_mismatches() -> list[tuple[int, str, int, int]]:
     """(expert id, name, cached balance, sum of entries) wherever the two differ."""
     experts = Expert.objects.annotate(
