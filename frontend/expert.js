@@ -13,18 +13,10 @@
 (function () {
   "use strict";
 
-  const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState } = window.Live;
-  const HOLDING = ["pending", "approved", "shipped", "delivered"];
-
+  const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState, fmt, cssId } = window.Live;
+  const { strings: S, numberFormat } = window.Live;
   const LANG = document.documentElement.lang || "en";
-  const numberFormat = new Intl.NumberFormat(LANG);
-  const S = (document.getElementById("page-strings") || { dataset: {} }).dataset;
-
-  function fmt(template, params) {
-    return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
-      params && key in params ? String(params[key]) : match
-    );
-  }
+  const HOLDING = ["pending", "approved", "shipped", "delivered"];
 
   function plural(n, one, other) {
     return fmt(n === 1 ? one : other, { n: numberFormat.format(n) });
@@ -35,10 +27,6 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
-  }
-
-  function cssId(value) {
-    return String(value).replace(/["\\]/g, "");
   }
 
   // ------------------------------------------------------------------ toasts

@@ -1,9 +1,13 @@
-/* Live sockets for the expert and staff pages (frontend/expert.js, staff.js).
+/* Live sockets and small shared helpers for the expert and staff pages
+   (frontend/expert.js, staff.js).
 
    Live.socket(path, {onFrame, onState, onOpen}) opens a WebSocket to the same
    host, reconnects (1 s doubling to 30 s, with jitter), pings every 20 s and
    re-opens a connection that has gone silent; it stops on close codes 4401/4403.
-   Live.showState(state) updates every [data-live-status] pill on the page. */
+   Live.showState(state) updates every [data-live-status] pill on the page.
+   Live.strings: the page's translated text (data-* of #page-strings);
+   Live.fmt(template, params) fills %(name)s placeholders; Live.cssId(value) makes
+   a value safe inside an attribute selector; Live.numberFormat in the page's language. */
 (function () {
   "use strict";
 
@@ -105,9 +109,23 @@
   }
 
 
+  function fmt(template, params) {
+    return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
+      params && key in params ? String(params[key]) : match
+    );
+  }
+
+  function cssId(value) {
+    return String(value).replace(/["\\]/g, "");
+  }
+
   window.Live = {
     socket: liveSocket,
     showState: showState,
+    fmt: fmt,
+    cssId: cssId,
+    strings: (document.getElementById("page-strings") || { dataset: {} }).dataset,
+    numberFormat: new Intl.NumberFormat(document.documentElement.lang || "en"),
     CLOSE_UNAUTHENTICATED: CLOSE_UNAUTHENTICATED,
     CLOSE_FORBIDDEN: CLOSE_FORBIDDEN,
   };

@@ -10,22 +10,9 @@
 (function () {
   "use strict";
 
-  const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState } = window.Live;
+  const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState, fmt, cssId } = window.Live;
+  const { strings: S, numberFormat } = window.Live;
   const FORGET_ADDRESS = ["delivered", "rejected", "cancelled", "expired"];
-
-  const LANG = document.documentElement.lang || "en";
-  const numberFormat = new Intl.NumberFormat(LANG);
-  const S = (document.getElementById("page-strings") || { dataset: {} }).dataset;
-
-  function fmt(template, params) {
-    return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
-      params && key in params ? String(params[key]) : match
-    );
-  }
-
-  function cssId(value) {
-    return String(value).replace(/["\\]/g, "");
-  }
 
   // ------------------------------------------------------------------ leaderboard
 
