@@ -6,11 +6,12 @@ sequence: a gap in what the layer delivered is filled from the database.
 """
 
 import asyncio
+import logging
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -23,10 +24,13 @@ from community.consumers import ExpertFeed
 from community.permissions import MODERATE_CHATS
 from config import realtime
 from config.errors import ServiceError
+from config.realtime import database_call
 from config.sockets import FrameSocket, supported_language
 from points import selectors as points_selectors
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
+
+logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 5.0
 _last_sweep = 0.0
@@ -46,15 +50,29 @@ class ChatSocket(FrameSocket):
     """Follows conversations and forwards their messages strictly in sequence."""
 
     for_customer = False  # customers never receive whispers or hidden messages
+    # Frames relayed by two processes can overtake each other: one that arrives
+    # early waits this long for the missing ones before they are read from the store.
+    REORDER_WAIT_SECONDS = 0.25
 
     async def connect(self) -> None:
         # conversation id -> highest seq this socket has forwarded
         self.delivered: dict[int, int] = {}
+        # conversation id -> {seq: frame} that arrived ahead of a missing one
+        self.held: dict[int, dict[int, dict[str, Any]]] = {}
+        self.gap_fills: dict[int, asyncio.Task] = {}
+        # Frame handlers run one at a time; gap fills run beside them.
+        self.delivering = asyncio.Lock()
         await self.accept()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        for task in self.gap_fills.values():
+            task.cancel()
+        await super().websocket_disconnect(message)
 
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "message":
-            await self.forward_message(frame)
+            async with self.delivering:
+                await self.forward_message(frame)
         else:
             await self.send_frame(frame)
 
@@ -64,41 +82,76 @@ class ChatSocket(FrameSocket):
         last = self.delivered.get(conversation_id)
         if last is None or seq <= last:
             return
-        if seq == last + 1:
-            self.delivered[conversation_id] = seq
-            message = frame["message"]
-            if self.for_customer and message.get("whisper"):
-                return
-            if "event" in message:  # worded by the sender's process: reword for this reader
-                frame = {
-                    **frame,
-                    "message": {
-                        **message,
-                        "body": system_text(message["event"], message["params"]),
-                    },
-                }
-            await self.send_frame(frame)
-        else:  # the layer dropped something: catch up from the store
-            await self.send_history(conversation_id, last)
+        if seq > last + 1:
+            self.held.setdefault(conversation_id, {})[seq] = frame
+            if conversation_id not in self.gap_fills:
+                self.gap_fills[conversation_id] = asyncio.ensure_future(
+                    self.fill_gap_later(conversation_id)
+                )
+            return
+        await self.send_message(frame)
+        held = self.held.get(conversation_id, {})
+        while (frame := held.pop(self.delivered[conversation_id] + 1, None)) is not None:
+            await self.send_message(frame)
+        if not held:
+            self.held.pop(conversation_id, None)
+            if task := self.gap_fills.pop(conversation_id, None):
+                task.cancel()
+
+    async def send_message(self, frame: dict[str, Any]) -> None:
+        """Send the next message in sequence (whispers never reach customers)."""
+        self.delivered[frame["conversation"]] = frame["message"]["seq"]
+        message = frame["message"]
+        if self.for_customer and message.get("whisper"):
+            return
+        if "event" in message:  # worded by the sender's process: reword for this reader
+            frame = {
+                **frame,
+                "message": {**message, "body": system_text(message["event"], message["params"])},
+            }
+        await self.send_frame(frame)
+
+    async def fill_gap_later(self, conversation_id: int) -> None:
+        """The missing frames did not come: the layer dropped them, read the store."""
+        await asyncio.sleep(self.REORDER_WAIT_SECONDS)
+        async with self.delivering:
+            del self.gap_fills[conversation_id]  # done waiting: do not cancel this task
+            if conversation_id in self.delivered:
+                try:
+                    await self.send_history(conversation_id, self.delivered[conversation_id])
+                except DatabaseError:
+                    logger.exception("database unavailable while filling a gap")
 
     async def follow(self, conversation_id: int, last_seq: int) -> None:
         """Subscribe first, then read: nothing committed in between is missed."""
         await self.channel_layer.group_add(
             realtime.conversation_group(conversation_id), self.channel_name
         )
-        await self.send_history(conversation_id, last_seq)
+        async with self.delivering:
+            await self.send_history(conversation_id, last_seq)
 
     async def unfollow(self, conversation_id: int) -> None:
         self.delivered.pop(conversation_id, None)
+        self.held.pop(conversation_id, None)
+        if task := self.gap_fills.pop(conversation_id, None):
+            task.cancel()
         await self.channel_layer.group_discard(
             realtime.conversation_group(conversation_id), self.channel_name
         )
 
     async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
-        messages = await database_sync_to_async(selectors.messages_after)(
-            conversation_id=conversation_id, last_seq=last_seq, for_customer=self.for_customer
+        """Send every message after `last_seq` from the store (hold the delivering lock)."""
+        messages = await database_call(
+            selectors.messages_after,
+            conversation_id=conversation_id,
+            last_seq=last_seq,
+            for_customer=self.for_customer,
         )
         self.delivered[conversation_id] = max([last_seq] + [m["seq"] for m in messages])
+        # Held frames were committed before this read began, so it included them.
+        self.held.pop(conversation_id, None)
+        if task := self.gap_fills.pop(conversation_id, None):
+            task.cancel()
         if messages or not quiet:
             await self.send_frame(
                 {"type": "history", "conversation": conversation_id, "messages": messages}
@@ -108,14 +161,12 @@ class ChatSocket(FrameSocket):
         """Send whatever the layer failed to ring for (it may drop, or be restarting)."""
         if not self.delivered:
             return
-        latest = await database_sync_to_async(selectors.last_seqs)(
-            conversation_ids=list(self.delivered)
-        )
-        for conversation_id, last_seq in latest.items():
-            seen = self.delivered.get(conversation_id)
-            if seen is not None and last_seq > seen:
-                await self.send_history(conversation_id, seen, quiet=True)
-                self.delivered[conversation_id] = max(self.delivered[conversation_id], last_seq)
+        async with self.delivering:
+            latest = await database_call(selectors.last_seqs, conversation_ids=list(self.delivered))
+            for conversation_id, last_seq in latest.items():
+                seen = self.delivered.get(conversation_id)
+                if seen is not None and last_seq > seen:
+                    await self.send_history(conversation_id, seen, quiet=True)
 
     # -- frames both sides send ---------------------------------------------------
 
@@ -123,8 +174,10 @@ class ChatSocket(FrameSocket):
         raise NotImplementedError
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
-        conversation = await database_sync_to_async(selectors.participant_conversation)(
-            conversation_id=frame["conversation"], **self.participant()
+        conversation = await database_call(
+            selectors.participant_conversation,
+            conversation_id=frame["conversation"],
+            **self.participant(),
         )
         if conversation is None:
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
@@ -134,7 +187,8 @@ class ChatSocket(FrameSocket):
         await self.follow(conversation.pk, frame["last_seq"])
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
-        message, _created = await database_sync_to_async(services.message_post)(
+        message, _created = await database_call(
+            services.message_post,
             conversation_id=frame["conversation"],
             body=frame["body"],
             client_id=frame["client_id"],
@@ -164,8 +218,11 @@ class ChatSocket(FrameSocket):
     async def on_receipt(self, frame: dict[str, Any]) -> None:
         self.require_following(frame["conversation"])
         if frame["status"] == "read":
-            await database_sync_to_async(services.conversation_mark_read)(
-                conversation_id=frame["conversation"], seq=frame["seq"], **self.participant()
+            await database_call(
+                services.conversation_mark_read,
+                conversation_id=frame["conversation"],
+                seq=frame["seq"],
+                **self.participant(),
             )
         else:
             await services.ephemeral_relay(
@@ -176,7 +233,7 @@ class ChatSocket(FrameSocket):
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if _sweep_due():
-            await database_sync_to_async(services.absent_experts_requeue)()
+            await database_call(services.absent_experts_requeue)
         await self.catch_up()
         await super().on_ping(frame)
 
@@ -213,7 +270,7 @@ class WidgetConsumer(ChatSocket):
     async def ensure_visitor(self) -> Visitor:
         """Visitors are created on their first chat or offline message, not on page views."""
         if self.visitor is None:
-            visitor = await database_sync_to_async(Visitor.objects.create)()
+            visitor = await database_call(Visitor.objects.create)
             await self.identify(visitor)
             await self.send_frame({"type": "identity", "token": selectors.visitor_token(visitor)})
         return self.visitor
@@ -223,7 +280,7 @@ class WidgetConsumer(ChatSocket):
         translation.activate(self.language)
         self.greeted = True
         await self.channel_layer.group_add(realtime.WIDGETS, self.channel_name)
-        welcome = await database_sync_to_async(self.welcome_data)(frame.get("token"))
+        welcome = await database_call(self.welcome_data, frame.get("token"))
         if self.visitor is not None:
             await self.identify(self.visitor)
         await self.send_frame(welcome)
@@ -250,7 +307,7 @@ class WidgetConsumer(ChatSocket):
         }
 
     async def send_queue_position(self, conversation_id: int) -> None:
-        estimates = await database_sync_to_async(selectors.queue_estimates)()
+        estimates = await database_call(selectors.queue_estimates)
         for estimate_id, position, wait in estimates:
             if estimate_id == conversation_id:
                 await self.send_frame(
@@ -268,14 +325,15 @@ class WidgetConsumer(ChatSocket):
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
-        conversation = await database_sync_to_async(services.conversation_start)(
+        conversation = await database_call(
+            services.conversation_start,
             visitor=visitor,
             topic=frame["topic"],
             name=frame.get("name", ""),
             email=frame.get("email", ""),
         )
-        conversation = await database_sync_to_async(selectors.conversation_get)(
-            conversation_id=conversation.pk
+        conversation = await database_call(
+            selectors.conversation_get, conversation_id=conversation.pk
         )
         await self.send_frame(
             {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
@@ -284,12 +342,13 @@ class WidgetConsumer(ChatSocket):
         await self.send_queue_position(conversation.pk)
 
     async def on_chat_leave(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.conversation_leave)(
-            conversation_id=frame["conversation"], visitor=self.visitor
+        await database_call(
+            services.conversation_leave, conversation_id=frame["conversation"], visitor=self.visitor
         )
 
     async def on_chat_rate(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.conversation_rate)(
+        await database_call(
+            services.conversation_rate,
             conversation_id=frame["conversation"],
             visitor=self.visitor,
             rating=frame["rating"],
@@ -297,20 +356,25 @@ class WidgetConsumer(ChatSocket):
         )
 
     async def on_transcript_email(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.transcript_email)(
-            conversation_id=frame["conversation"], visitor=self.visitor
+        await database_call(
+            services.transcript_email, conversation_id=frame["conversation"], visitor=self.visitor
         )
         await self.send_frame({"type": "transcript.sent", "conversation": frame["conversation"]})
 
     async def on_offline_send(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
-        await database_sync_to_async(services.offline_message_leave)(
-            visitor=visitor, name=frame.get("name", ""), email=frame["email"], body=frame["body"]
+        await database_call(
+            services.offline_message_leave,
+            visitor=visitor,
+            name=frame.get("name", ""),
+            email=frame["email"],
+            body=frame["body"],
         )
         await self.send_frame({"type": "offline.sent"})
 
     async def on_message_report(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.message_report)(
+        await database_call(
+            services.message_report,
             conversation_id=frame["conversation"],
             seq=frame["seq"],
             visitor=self.visitor,
@@ -321,15 +385,15 @@ class WidgetConsumer(ChatSocket):
         )
 
     async def on_followup_seen(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.followup_mark_seen)(
-            follow_up_id=frame["follow_up"], visitor=self.visitor
+        await database_call(
+            services.followup_mark_seen, follow_up_id=frame["follow_up"], visitor=self.visitor
         )
 
     async def on_followup_helpful(self, frame: dict[str, Any]) -> None:
-        follow_up = await database_sync_to_async(services.followup_mark_helpful)(
-            follow_up_id=frame["follow_up"], visitor=self.visitor
+        follow_up = await database_call(
+            services.followup_mark_helpful, follow_up_id=frame["follow_up"], visitor=self.visitor
         )
-        data = await database_sync_to_async(selectors.follow_up_data)(follow_up)
+        data = await database_call(selectors.follow_up_data, follow_up)
         await self.send_frame({"type": "followup", "follow_up": data})
 
 
@@ -343,10 +407,8 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         await super().connect()
         if not await self.admit_expert():
             return
-        await database_sync_to_async(community_services.expert_console_connected)(
-            expert=self.expert
-        )
-        await self.send_frame(await database_sync_to_async(self.welcome_data)())
+        await database_call(community_services.expert_console_connected, expert=self.expert)
+        await self.send_frame(await database_call(self.welcome_data))
         await self.watch_leaderboard()
 
     def welcome_data(self) -> dict[str, Any]:
@@ -366,9 +428,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def disconnect(self, code: int) -> None:
         if self.expert is not None:
-            await database_sync_to_async(community_services.expert_console_disconnected)(
-                expert=self.expert
-            )
+            await database_call(community_services.expert_console_disconnected, expert=self.expert)
 
     def participant(self) -> dict[str, Any]:
         return {"expert": self.expert}
@@ -387,26 +447,30 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         await super().forward(frame)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(community_services.expert_heartbeat)(expert=self.expert)
+        await database_call(community_services.expert_heartbeat, expert=self.expert)
         await super().on_ping(frame)
 
     async def on_transfer_targets(self, frame: dict[str, Any]) -> None:
-        experts = await database_sync_to_async(selectors.transfer_targets)(expert=self.expert)
+        experts = await database_call(selectors.transfer_targets, expert=self.expert)
         await self.send_frame({"type": "transfer.targets", "experts": experts})
 
     async def on_shift_start(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(community_services.expert_shift_start)(expert=self.expert)
+        await database_call(community_services.expert_shift_start, expert=self.expert)
 
     async def on_shift_end(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(community_services.expert_shift_end)(expert=self.expert)
+        await database_call(community_services.expert_shift_end, expert=self.expert)
 
     async def on_chat_resolve(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.conversation_resolve)(
-            conversation_id=frame["conversation"], expert=self.expert, summary=frame["summary"]
+        await database_call(
+            services.conversation_resolve,
+            conversation_id=frame["conversation"],
+            expert=self.expert,
+            summary=frame["summary"],
         )
 
     async def on_chat_transfer(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.conversation_transfer)(
+        await database_call(
+            services.conversation_transfer,
             conversation_id=frame["conversation"],
             expert=self.expert,
             to_expert_id=frame["expert"],
@@ -428,8 +492,8 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
     async def connect(self) -> None:
         await super().connect()
         user = self.scope.get("user")
-        allowed = bool(user and user.is_staff) and await database_sync_to_async(user.has_perm)(
-            MODERATE_CHATS
+        allowed = bool(user and user.is_staff) and await database_call(
+            user.has_perm, MODERATE_CHATS
         )
         if await self.refuse_unless(user, allowed=allowed):
             return
@@ -466,7 +530,7 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
             await self.send_monitor()
 
     async def send_monitor(self) -> None:
-        await self.send_frame(await database_sync_to_async(selectors.monitor_snapshot)())
+        await self.send_frame(await database_call(selectors.monitor_snapshot))
 
     async def disconnect(self, code: int) -> None:
         if self.monitor_refresh:
@@ -477,8 +541,8 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
         await self.send_monitor()
 
     async def on_chat_open(self, frame: dict[str, Any]) -> None:
-        conversation = await database_sync_to_async(selectors.conversation_get)(
-            conversation_id=frame["conversation"]
+        conversation = await database_call(
+            selectors.conversation_get, conversation_id=frame["conversation"]
         )
         if conversation is None:
             raise ServiceError("not_found", _("This chat does not exist."))
@@ -491,26 +555,31 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
         await self.unfollow(frame["conversation"])
 
     async def on_chat_whisper(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.staff_whisper)(
+        await database_call(
+            services.staff_whisper,
             conversation_id=frame["conversation"],
             staff_member=self.staff_member,
             body=frame["body"],
         )
 
     async def on_chat_take_over(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.conversation_take_over)(
-            conversation_id=frame["conversation"], staff_member=self.staff_member
+        await database_call(
+            services.conversation_take_over,
+            conversation_id=frame["conversation"],
+            staff_member=self.staff_member,
         )
 
     async def on_chat_close(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.conversation_close_by_staff)(
+        await database_call(
+            services.conversation_close_by_staff,
             conversation_id=frame["conversation"],
             staff_member=self.staff_member,
             summary=frame["summary"],
         )
 
     async def on_message_hide(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(services.message_hide)(
+        await database_call(
+            services.message_hide,
             conversation_id=frame["conversation"],
             seq=frame["seq"],
             staff_member=self.staff_member,

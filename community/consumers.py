@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from chat import services as chat_services
 from chat.protocol import EXPERT_FRAMES
 from community import selectors
 from community.models import Expert
 from config import realtime
+from config.realtime import database_call
 from config.sockets import CLOSE_FORBIDDEN, FrameSocket
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
@@ -23,7 +22,7 @@ class ExpertFeed(LeaderboardFeed):
         """Accept the socket for an active expert; close it for anyone else."""
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            self.expert = await database_sync_to_async(selectors.active_expert_for_user)(user=user)
+            self.expert = await database_call(selectors.active_expert_for_user, user=user)
         if await self.refuse_unless(user, allowed=self.expert is not None):
             return False
         self.viewer_id = self.expert.pk
@@ -38,8 +37,11 @@ class ExpertFeed(LeaderboardFeed):
         await super().forward(frame)
 
     async def send_follow_up(self, frame: dict[str, Any]) -> None:
-        follow_up = await database_sync_to_async(chat_services.followup_send)(
-            conversation_id=frame["conversation"], expert=self.expert, body=frame["body"]
+        follow_up = await database_call(
+            chat_services.followup_send,
+            conversation_id=frame["conversation"],
+            expert=self.expert,
+            body=frame["body"],
         )
         await self.send_frame(
             {"type": "followup.sent", "conversation": frame["conversation"], "id": follow_up.pk}

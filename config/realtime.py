@@ -5,11 +5,22 @@ describes something already committed, and clients recover anything the
 layer drops from the database (see docs/protocol.md, "Resume").
 """
 
-from typing import Any
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+T = TypeVar("T")
+
+# Set while a socket runs database code: committed frames wait here and are sent
+# from the event loop, so the single database thread never waits on Redis.
+_outbox: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar(
+    "realtime_outbox", default=None
+)
 
 STAFF = "staff"
 LEADERBOARD = "leaderboard"
@@ -32,10 +43,32 @@ def visitor_group(visitor_id: Any) -> str:
 def send_after_commit(group: str, frame: dict[str, Any]) -> None:
     """Deliver `frame` to every socket in `group` once the transaction commits."""
 
-    def send() -> None:
+    transaction.on_commit(lambda: send_committed(group, frame), robust=True)
+
+
+def send_committed(group: str, frame: dict[str, Any]) -> None:
+    """Deliver a frame about committed data now (from a commit hook)."""
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((group, frame))
+    else:
         async_to_sync(get_channel_layer().group_send)(group, {"type": "relay", "frame": frame})
 
-    transaction.on_commit(send, robust=True)
+
+async def database_call(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run sync database code from a socket, then send what it broadcast.
+
+    Frames of transactions that committed are sent even when the call fails later.
+    """
+    outbox: list[tuple[str, dict[str, Any]]] = []
+    token = _outbox.set(outbox)
+    try:
+        return await database_sync_to_async(func)(*args, **kwargs)
+    finally:
+        _outbox.reset(token)
+        layer = get_channel_layer()
+        for group, frame in outbox:
+            await layer.group_send(group, {"type": "relay", "frame": frame})
 
 
 def ring_staff_monitor() -> None:

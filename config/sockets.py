@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
@@ -67,6 +68,15 @@ class FrameSocket(AsyncWebsocketConsumer):
     FRAME_BURST = 20
     MAX_REFUSALS = 20
     budget: FrameBudget | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels hops to the database thread before every event to close stale
+        # connections. Our database calls do that themselves (realtime.database_call),
+        # so events that never touch the database, most relays, skip the hop.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def activate_language(self) -> None:
         if self.language is None:

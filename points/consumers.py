@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from config import realtime
+from config.realtime import database_call
 from points import selectors
 
 # period -> (ledger entry id the rows include, rows): one query per award and
@@ -32,7 +31,7 @@ class LeaderboardFeed:
         await self.send_leaderboard(selectors.leaderboard)
 
     async def send_leaderboard(self, compute) -> None:
-        rows = await database_sync_to_async(compute)(period=self.leaderboard_period)
+        rows = await database_call(compute, period=self.leaderboard_period)
         await self.send_frame(
             {
                 "type": "leaderboard",

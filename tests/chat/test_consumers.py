@@ -428,6 +428,78 @@ async def test_ping_catches_up_on_what_the_layer_never_rang(make_expert):
     await customer.disconnect()
 
 
+async def started_chat_with_quiet_messages(make_expert, bodies: list[str]):
+    """A waiting customer's socket, and messages stored but never rung for."""
+    from unittest import mock
+
+    from chat import selectors, services
+
+    expert = await database_sync_to_async(make_expert)()
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    await receive_until(customer, "history")
+
+    def post_quietly() -> list[dict]:
+        with mock.patch("config.realtime.send_after_commit"):
+            messages = [
+                services.message_post(
+                    conversation_id=conversation_id, expert=expert, body=body, client_id=body
+                )[0]
+                for body in bodies
+            ]
+        return [
+            {
+                "type": "message",
+                "conversation": conversation_id,
+                "message": selectors.message_data(m),
+            }
+            for m in messages
+        ]
+
+    frames = await database_sync_to_async(post_quietly)()
+    assert await no_more_frames(customer)
+    return customer, conversation_id, frames
+
+
+async def ring(conversation_id: int, frame: dict) -> None:
+    from channels.layers import get_channel_layer
+
+    from config import realtime
+
+    await get_channel_layer().group_send(
+        realtime.conversation_group(conversation_id), {"type": "relay", "frame": frame}
+    )
+
+
+async def test_frames_that_overtake_each_other_arrive_in_order(make_expert):
+    """Two processes can relay out of order; the socket puts them back in sequence."""
+    customer, conversation_id, (first, second) = await started_chat_with_quiet_messages(
+        make_expert, ["Is it charging?", "Try another cable."]
+    )
+    await ring(conversation_id, second)
+    await ring(conversation_id, first)
+    received = [await customer.receive_json_from(), await customer.receive_json_from()]
+    assert [(f["type"], f["message"]["body"]) for f in received] == [
+        ("message", "Is it charging?"),
+        ("message", "Try another cable."),
+    ]
+    assert await no_more_frames(customer)  # and nothing was read again from the store
+    await customer.disconnect()
+
+
+async def test_a_frame_the_layer_dropped_is_read_from_the_store(make_expert):
+    customer, conversation_id, (_dropped, second) = await started_chat_with_quiet_messages(
+        make_expert, ["Is it charging?", "Try another cable."]
+    )
+    await ring(conversation_id, second)
+    history = await receive_until(customer, "history")
+    assert [m["body"] for m in history["messages"]] == ["Is it charging?", "Try another cable."]
+    assert await no_more_frames(customer)
+    await customer.disconnect()
+
+
 async def test_open_widgets_learn_when_an_expert_comes_on_shift(make_expert):
     expert = await database_sync_to_async(make_expert)(on_shift=False)
     customer = await widget()
