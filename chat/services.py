@@ -7,14 +7,14 @@ the CHECK on Expert.open_chat_count is the last line that keeps the cap.
 
 import logging
 from datetime import timedelta
+from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone, translation
@@ -56,7 +56,6 @@ def _announce_conversation(conversation: Conversation) -> None:
 
 def _announce_queue() -> None:
     def send() -> None:
-        layer = get_channel_layer()
         for conversation_id, position, wait in selectors.queue_estimates():
             frame = {
                 "type": "queue",
@@ -64,9 +63,7 @@ def _announce_queue() -> None:
                 "position": position,
                 "estimated_wait_seconds": wait,
             }
-            async_to_sync(layer.group_send)(
-                realtime.conversation_group(conversation_id), {"type": "relay", "frame": frame}
-            )
+            realtime.send_committed(realtime.conversation_group(conversation_id), frame)
 
     transaction.on_commit(send, robust=True)
     realtime.ring_staff_monitor()
@@ -93,28 +90,71 @@ def _post_system_message(*, conversation: Conversation, event: str, **params: st
     )
 
 
+# Who may still write into an open chat, as SQL on the conversation row.
+_OPEN_TO = {
+    "visitor": "visitor_id = %s AND customer_left_at IS NULL",
+    "expert": "expert_id = %s",
+    "staff_member": "staff_member_id = %s",
+}
+
+
+def _next_seq_sql(*, conversation_id: int, open_to: tuple[str, Any] | None) -> tuple[str, list]:
+    """UPDATE ... RETURNING last_seq: takes the next message number and locks the row.
+
+    With `open_to` (a participant field and its value) only while the chat is open
+    to them.
+    """
+    sql = f"UPDATE {Conversation._meta.db_table} SET last_seq = last_seq + 1 WHERE id = %s"
+    params: list[Any] = [conversation_id]
+    if open_to is not None:
+        field, value = open_to
+        sql += f" AND status IN (%s, %s) AND {_OPEN_TO[field]}"
+        params += [
+            Conversation.Status.WAITING,
+            Conversation.Status.ACTIVE,
+            Conversation._meta.get_field(field).get_db_prep_value(value.pk, connection),
+        ]
+    return sql + " RETURNING last_seq", params
+
+
+def _take_next_seq(*, conversation_id: int, open_to: tuple[str, Any] | None = None) -> int | None:
+    """The conversation's next message number; its row stays locked until commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_next_seq_sql(conversation_id=conversation_id, open_to=open_to))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _append_message(
-    *, conversation_id: int, sender: str, author, body: str, client_id: str = "", **system
+    *,
+    conversation_id: int,
+    sender: str,
+    author,
+    body: str,
+    client_id: str = "",
+    **system,
 ) -> Message:
     """Append with the next sequence number; the row lock is held until commit."""
-    Conversation.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1)
-    seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
     message = Message.objects.create(
         conversation_id=conversation_id,
-        seq=seq,
+        seq=_take_next_seq(conversation_id=conversation_id),
         sender=sender,
         author=author,
         body=body,
         client_id=client_id,
         **system,
     )
+    _announce_message(message)
+    return message
+
+
+def _announce_message(message: Message) -> None:
     frame = {
         "type": "message",
-        "conversation": conversation_id,
+        "conversation": message.conversation_id,
         "message": selectors.message_data(message),
     }
-    realtime.send_after_commit(realtime.conversation_group(conversation_id), frame)
-    return message
+    realtime.send_after_commit(realtime.conversation_group(message.conversation_id), frame)
 
 
 def _assign(*, conversation: Conversation, expert: Expert) -> bool:
@@ -232,37 +272,82 @@ def message_post(
             _("Messages can be at most %(max)d characters.")
             % {"max": settings.CHAT_MAX_MESSAGE_LENGTH},
         )
-    sender = (
-        Message.Sender.CUSTOMER
-        if visitor
-        else Message.Sender.STAFF
-        if staff_member
-        else Message.Sender.EXPERT
+    if visitor:
+        sender, open_to = Message.Sender.CUSTOMER, ("visitor", visitor)
+    elif staff_member:
+        sender, open_to = Message.Sender.STAFF, ("staff_member", staff_member)
+    else:
+        sender, open_to = Message.Sender.EXPERT, ("expert", expert)
+    message = Message(
+        conversation_id=conversation_id,
+        sender=sender,
+        author=expert.user if expert else staff_member,
+        body=body,
+        client_id=client_id,
     )
-    with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
-        )
-        _check_participant(
-            conversation=conversation, visitor=visitor, expert=expert, staff_member=staff_member
-        )
-        if conversation.status not in ("waiting", "active"):
-            raise ServiceError("chat_closed", _("This chat has ended."))
-        if sender == Message.Sender.CUSTOMER and conversation.customer_left_at:
-            raise ServiceError("chat_closed", _("You left this chat."))
+    try:
+        stored = _store_with_next_seq(message, open_to=open_to)
+    except IntegrityError:
+        # The unique client_id: a retry of a message that is already stored.
         existing = Message.objects.filter(
             conversation_id=conversation_id, sender=sender, client_id=client_id
         ).first()
-        if existing:
-            return existing, False
-        message = _append_message(
+        if existing is None:
+            raise
+        return existing, False
+    if not stored:
+        _refuse_message(
             conversation_id=conversation_id,
-            sender=sender,
-            author=expert.user if expert else staff_member,
-            body=body,
-            client_id=client_id,
+            visitor=visitor,
+            expert=expert,
+            staff_member=staff_member,
         )
-        return message, True
+    _announce_message(message)
+    return message, True
+
+
+def _store_with_next_seq(message: Message, *, open_to: tuple[str, Any]) -> bool:
+    """Number and store a message if the chat is open to its sender; False if not.
+
+    On PostgreSQL this is one statement, so one round trip and its own transaction:
+    every chat message takes this path.
+    """
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        with transaction.atomic():
+            message.seq = _take_next_seq(conversation_id=message.conversation_id, open_to=open_to)
+            if message.seq is not None:
+                message.save(force_insert=True)
+        return message.seq is not None
+    fields = [f for f in Message._meta.concrete_fields if f.name not in ("id", "seq")]
+    bump, bump_params = _next_seq_sql(conversation_id=message.conversation_id, open_to=open_to)
+    sql = (
+        f"WITH bumped AS ({bump}) INSERT INTO {Message._meta.db_table} "
+        f"(seq, {', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+        f"SELECT last_seq, {', '.join(f'%s::{f.db_type(connection)}' for f in fields)} "
+        "FROM bumped RETURNING id, seq"
+    )
+    params = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*bump_params, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.id, message.seq = row
+    message._state.adding = False
+    return True
+
+
+def _refuse_message(
+    *, conversation_id: int, visitor: Visitor | None, expert: Expert | None, staff_member
+) -> None:
+    """Say why a message could not go into this chat."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    _check_participant(
+        conversation=conversation, visitor=visitor, expert=expert, staff_member=staff_member
+    )
+    if conversation.status not in (Conversation.Status.WAITING, Conversation.Status.ACTIVE):
+        raise ServiceError("chat_closed", _("This chat has ended."))
+    raise ServiceError("chat_closed", _("You left this chat."))
 
 
 def _check_participant(

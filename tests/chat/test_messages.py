@@ -152,3 +152,48 @@ def test_transcript_download_needs_the_visitor_token(live_chat, client, make_vis
     response = client.get(url, headers={"X-Visitor-Token": token})
     assert response.status_code == 200
     assert "Pairing help" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_message_is_one_statement_with_the_same_rules(
+    live_chat, make_visitor, django_assert_num_queries
+):
+    """Sockets post outside any transaction, where PostgreSQL numbers and stores a
+    message in one statement; the rules are the same as above."""
+    chat, expert = live_chat
+    visitor = chat.visitor
+    with django_assert_num_queries(1):
+        message, created = services.message_post(
+            conversation_id=chat.pk, visitor=visitor, body="Hello?", client_id="c1"
+        )
+    stored = Message.objects.get(pk=message.pk)
+    assert created and (stored.seq, stored.body, stored.sender) == (3, "Hello?", "customer")
+    assert not stored.whisper and stored.system_params == {} and stored.created_at
+    again, created_again = services.message_post(
+        conversation_id=chat.pk, visitor=chat.visitor, body="Hello?", client_id="c1"
+    )
+    assert not created_again and again.pk == message.pk
+    reply, _ = services.message_post(
+        conversation_id=chat.pk, expert=expert, body="Hi!", client_id="c1"
+    )
+    assert (reply.seq, reply.author_id) == (4, expert.user_id)
+
+    with pytest.raises(ServiceError) as stranger:
+        services.message_post(
+            conversation_id=chat.pk, visitor=make_visitor(), body="Hi", client_id="s1"
+        )
+    assert stranger.value.code == "not_found"
+    services.conversation_leave(conversation_id=chat.pk, visitor=chat.visitor)
+    with pytest.raises(ServiceError) as left:
+        services.message_post(
+            conversation_id=chat.pk, visitor=chat.visitor, body="Wait", client_id="c2"
+        )
+    assert left.value.code == "chat_closed"
+    services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="Paired.")
+    with pytest.raises(ServiceError) as closed:
+        services.message_post(conversation_id=chat.pk, expert=expert, body="Bye", client_id="e2")
+    assert closed.value.code == "chat_closed"
+    refused_bodies = {"Hi", "Wait", "Bye"}
+    assert not Message.objects.filter(conversation=chat, body__in=refused_bodies).exists()
+    last_seq = Conversation.objects.get(pk=chat.pk).last_seq
+    assert last_seq == Message.objects.filter(conversation=chat).count()  # no gaps
