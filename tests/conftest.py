@@ -38,7 +38,7 @@ def pytest_sessionstart(session):
             ).close()
         except Exception as error:  # noqa: BLE001
             problems.append(f"PostgreSQL does not answer: {error}")
-    if settings.CHANNEL_LAYERS["default"]["BACKEND"] != "channels_redis.core.RedisChannelLayer":
+    if not settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis."):
         problems.append("REDIS_URL is not set, so the channel layer is not Redis")
     else:
         import redis
@@ -123,6 +123,19 @@ class GroupListener:
         self.channel = self._run(self.layer.new_channel())
         for group in groups:
             self._run(self.layer.group_add(group, self.channel))
+        # One receive that is never cancelled: the pub/sub layer drops a channel
+        # whose receive is cancelled, as when a consumer goes away.
+        self.received = self._run(self._start_receiving())
+
+    async def _start_receiving(self) -> asyncio.Queue:
+        received: asyncio.Queue = asyncio.Queue()
+
+        async def receive_forever() -> None:
+            while True:
+                received.put_nowait(await self.layer.receive(self.channel))
+
+        self.receiving = asyncio.ensure_future(receive_forever())
+        return received
 
     def _run(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
@@ -132,7 +145,7 @@ class GroupListener:
             collected = []
             while True:
                 try:
-                    event = await asyncio.wait_for(self.layer.receive(self.channel), wait)
+                    event = await asyncio.wait_for(self.received.get(), wait)
                 except TimeoutError:
                     return collected
                 collected.append(event["frame"])
