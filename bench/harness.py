@@ -86,6 +86,41 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+def _cpu_seconds_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_seconds(daphnes: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU time used so far by each part of the stack, this runner included.
+
+    PostgreSQL counts every server process on the machine (the bench's connections
+    are persistent, so their time is not lost with an exited backend).
+    """
+    redis_pids = [p.pid for p in _processes if p.args[0] == "redis-server"]
+    return {
+        "daphne": sum(_cpu_seconds_of(p.pid) for p in daphnes),
+        "postgres": sum(_cpu_seconds_of(pid) for pid in _pids_named("postgres")),
+        "redis": sum(_cpu_seconds_of(pid) for pid in redis_pids),
+        "runner": sum(os.times()[:2]),
+    }
+
+
 def migrated_template() -> str:
     """Migrate once per runner; scenarios copy it (CREATE DATABASE ... TEMPLATE is ~1 s)."""
     if TEMPLATE_DB not in _databases:

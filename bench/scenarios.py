@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import math
+import os
 import random
 import resource
 import statistics
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import ROOT, Stack, log
+from bench.harness import ROOT, Stack, cpu_seconds, log
 from bench.wsclient import ConnectionClosed, WebSocket
 
 Frame = dict[str, Any]
@@ -268,8 +269,17 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     for name, senders in (("baseline", baseline), ("product", product)):
         for r in range(rounds):
             current = Recorder()
+            cpu_before = cpu_seconds(stack.daphnes)
             await drive([(ws, make, f"{p}r{r}") for ws, make, p in senders], current, seconds, 1)
+            cpu_used = {k: v - cpu_before[k] for k, v in cpu_seconds(stack.daphnes).items()}
             runs[name].append(current.figures())
+            # Everything the round cost on this machine (idle sockets included), per message.
+            runs[name][-1]["cpu_ms_per_message"] = {
+                k: round(1000 * v / max(1, len(current.sent)), 2) for k, v in cpu_used.items()
+            }
+            runs[name][-1]["cpu_ms_per_message"]["total"] = round(
+                1000 * sum(cpu_used.values()) / max(1, len(current.sent)), 2
+            )
             log(f"relay {n} round {r + 1} {name}: {runs[name][-1]}")
             await asyncio.sleep(1)
     await sockets.close()
@@ -279,6 +289,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
             "p50_ms": median(run["p50_ms"] for run in runs[name]),
             "p99_ms": median(run["p99_ms"] for run in runs[name]),
             "lost": sum(run["lost"] for run in runs[name]),
+            "cpu_ms_per_message": median(run["cpu_ms_per_message"]["total"] for run in runs[name]),
             "sent": sum(run["sent"] for run in runs[name]),
             "rounds": runs[name],
         }
@@ -291,6 +302,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
         "product": prod,
         "ratio_p50": ratio(prod["p50_ms"], base["p50_ms"]),
         "ratio_p99": ratio(prod["p99_ms"], base["p99_ms"]),
+        "ratio_cpu_per_message": ratio(prod["cpu_ms_per_message"], base["cpu_ms_per_message"]),
         "target_2x_met": (ratio(prod["p99_ms"], base["p99_ms"]) or 99) <= 2
         and prod["lost"] == 0
         and len(assigned) == n,
@@ -300,6 +312,8 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
 
 async def relay(quick: bool) -> dict[str, Any]:
     sizes, rounds, seconds = ([50], 2, 5) if quick else ([50, 200], 3, 15)
+    if os.environ.get("BENCH_RELAY_SIZES"):  # e.g. "200" to tune one size quickly
+        sizes = [int(size) for size in os.environ["BENCH_RELAY_SIZES"].split(",")]
     results: dict[str, Any] = {"rate_per_side_per_s": 1, "seconds_per_round": seconds}
     for n in sizes:
         stack = Stack()
