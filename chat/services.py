@@ -7,6 +7,7 @@ the CHECK on Expert.open_chat_count is the last line that keeps the cap.
 
 import logging
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -318,23 +319,30 @@ def _store_with_next_seq(message: Message, *, open_to: tuple[str, Any]) -> bool:
             if message.seq is not None:
                 message.save(force_insert=True)
         return message.seq is not None
-    fields = [f for f in Message._meta.concrete_fields if f.name not in ("id", "seq")]
     bump, bump_params = _next_seq_sql(conversation_id=message.conversation_id, open_to=open_to)
-    sql = (
-        f"WITH bumped AS ({bump}) INSERT INTO {Message._meta.db_table} "
-        f"(seq, {', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-        f"SELECT last_seq, {', '.join(f'%s::{f.db_type(connection)}' for f in fields)} "
-        "FROM bumped RETURNING id, seq"
-    )
+    insert, fields = _insert_after_bump_sql()
     params = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*bump_params, *params])
+        cursor.execute(f"WITH bumped AS ({bump}) {insert}", [*bump_params, *params])
         row = cursor.fetchone()
     if row is None:
         return False
     message.id, message.seq = row
     message._state.adding = False
     return True
+
+
+@cache
+def _insert_after_bump_sql() -> tuple[str, list]:
+    """INSERT of a message numbered by the `bumped` UPDATE, and the fields it binds."""
+    fields = [f for f in Message._meta.concrete_fields if f.name not in ("id", "seq")]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} (seq, {columns}) "
+        f"SELECT last_seq, {values} FROM bumped RETURNING id, seq"
+    )
+    return sql, fields
 
 
 def _refuse_message(

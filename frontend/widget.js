@@ -293,9 +293,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       if (c && c.id >= floorId && (!conv || c.id >= conv.id)) setConv(c);
       if (conv) send({ type: 'resume', conversation: conv.id, last_seq: lastSeq[conv.id] || 0 });
       // Unacked messages go again; the server stores each client_id once.
-      for (const p of pending.values()) {
-        if (isCur(p.conv)) send({ type: 'message.send', conversation: p.conv, body: p.body, client_id: p.id });
-      }
+      for (const p of pending.values()) if (isCur(p.conv)) sendPending(p);
       clearInterval(pingTimer);
       pingTimer = setInterval(() => send({ type: 'ping' }), 20000);
       banner();
@@ -452,6 +450,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     }
   }
 
+  const sendPending = (p) => send({ type: 'message.send', conversation: p.conv, body: p.body, client_id: p.id });
+
   function scrollDown() { if (ui && stick) ui.list.scrollTop = ui.list.scrollHeight; }
 
   function sendMessage() {
@@ -460,7 +460,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     const p = { id: uuid(), conv: conv.id, body, el: bubble({ sender: 'customer', body }) };
     pending.set(p.id, p);
     ui.list.append(p.el);
-    send({ type: 'message.send', conversation: conv.id, body, client_id: p.id }); // else sent on reconnect
+    sendPending(p); // else sent on reconnect
     ui.composer.value = '';
     grow();
     checkLength();
@@ -593,7 +593,12 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
     if (ref === 'message.send') {
       // Frames are answered in order: the oldest unacked message is the refused one.
-      const p = [...pending.values()].find((x) => isCur(x.conv));
+      const p = [...pending.values()].find((x) => isCur(x.conv) && !x.retry);
+      if (p && f.code === 'unavailable' && (p.tries = (p.tries || 0) + 1) <= 5) {
+        // The store hiccupped: again in 1, 2, 4, 8, 16 s (its client_id makes that safe).
+        p.retry = setTimeout(() => { p.retry = 0; sendPending(p); }, 500 * 2 ** p.tries);
+        return;
+      }
       if (p) { pending.delete(p.id); p.el.classList.add('failed'); ticks(); }
     }
     if (ref === 'chat.start') busy(false);

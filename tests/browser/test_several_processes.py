@@ -289,6 +289,7 @@ def test_database_outage_gives_a_clear_error_and_service_resumes(
         database.cut()  # PostgreSQL is gone for the app, open connections included
         pane.get_by_test_id("composer-input").fill("Sending you a set today.")
         pane.get_by_test_id("send-button").click()
+        send_from_widget(sam, "Size medium, please.")
         # Not stored, and shown as not sent: failed with a clear error, or still pending
         # while the console reconnects (which of the two depends on timing).
         mine = pane.get_by_test_id("message").filter(has_text="Sending you a set today.")
@@ -304,6 +305,10 @@ def test_database_outage_gives_a_clear_error_and_service_resumes(
         sent = sam.get_by_test_id("message").filter(has_text="Sending you a set today.")
         expect(sent).to_have_count(1, timeout=40_000)
         assert Message.objects.filter(body="Sending you a set today.").count() == 1
+        # The widget sent Sam's message again by itself once the store was back.
+        from_sam = pane.get_by_test_id("message").filter(has_text="Size medium, please.")
+        expect(from_sam).to_have_count(1, timeout=40_000)
+        assert Message.objects.filter(body="Size medium, please.").count() == 1
     finally:
         shop.shutdown()
         shop.server_close()
