@@ -339,7 +339,8 @@ class WidgetConsumer(ChatSocket):
             {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
         )
         await self.follow(conversation.pk, 0)
-        await self.send_queue_position(conversation.pk)
+        if conversation.status == conversation.Status.WAITING:
+            await self.send_queue_position(conversation.pk)
 
     async def on_chat_leave(self, frame: dict[str, Any]) -> None:
         await database_call(

@@ -191,15 +191,15 @@ def queue_drain() -> int:
         status=Conversation.Status.WAITING
     )
     while True:
+        conversation = waiting.order_by("queued_at", "pk").first()
+        if conversation is None:
+            break
         expert = (
             selectors.available_experts()
             .order_by("open_chat_count", F("last_assigned_at").asc(nulls_first=True), "pk")
             .first()
         )
         if expert is None:
-            break
-        conversation = waiting.order_by("queued_at", "pk").first()
-        if conversation is None:
             break
         if _assign(conversation=conversation, expert=expert):
             assigned += 1
