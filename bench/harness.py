@@ -106,18 +106,25 @@ def _pids_named(name: str) -> list[int]:
     return pids
 
 
-def cpu_seconds(daphnes: list[subprocess.Popen]) -> dict[str, float]:
-    """CPU time used so far by each part of the stack, this runner included.
-
-    PostgreSQL counts every server process on the machine (the bench's connections
-    are persistent, so their time is not lost with an exited backend).
-    """
+def cpu_seconds(daphnes: list[subprocess.Popen]) -> dict[str, dict[int, float]]:
+    """CPU time used so far by each process of each part of the stack, this runner
+    included. PostgreSQL means every server process on the machine."""
     redis_pids = [p.pid for p in _processes if p.args[0] == "redis-server"]
     return {
-        "daphne": sum(_cpu_seconds_of(p.pid) for p in daphnes),
-        "postgres": sum(_cpu_seconds_of(pid) for pid in _pids_named("postgres")),
-        "redis": sum(_cpu_seconds_of(pid) for pid in redis_pids),
-        "runner": sum(os.times()[:2]),
+        "daphne": {p.pid: _cpu_seconds_of(p.pid) for p in daphnes},
+        "postgres": {pid: _cpu_seconds_of(pid) for pid in _pids_named("postgres")},
+        "redis": {pid: _cpu_seconds_of(pid) for pid in redis_pids},
+        "runner": {os.getpid(): sum(os.times()[:2])},
+    }
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]):
+    """Seconds of CPU per part between two `cpu_seconds` readings. A process that
+    exited in between is not counted (its time is gone with it); a new one counts
+    from its start."""
+    return {
+        part: sum(seconds - before[part].get(pid, 0.0) for pid, seconds in pids.items())
+        for part, pids in after.items()
     }
 
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import ROOT, Stack, cpu_seconds, log
+from bench.harness import ROOT, Stack, cpu_seconds, cpu_used, log
 from bench.wsclient import ConnectionClosed, WebSocket
 
 Frame = dict[str, Any]
@@ -264,21 +264,22 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     await asyncio.sleep(1)
 
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "product": []}
-    # Baseline rounds first: an overloaded product leaves a backlog that would bleed
-    # into a baseline round run after it.
-    for name, senders in (("baseline", baseline), ("product", product)):
-        for r in range(rounds):
+    # Rounds alternate, so both paths meet the same background noise of this shared
+    # machine. A round ends only when every message has arrived (or is given up for
+    # lost), so no backlog carries into the next round.
+    for r in range(rounds):
+        for name, senders in (("baseline", baseline), ("product", product)):
             current = Recorder()
             cpu_before = cpu_seconds(stack.daphnes)
             await drive([(ws, make, f"{p}r{r}") for ws, make, p in senders], current, seconds, 1)
-            cpu_used = {k: v - cpu_before[k] for k, v in cpu_seconds(stack.daphnes).items()}
+            used = cpu_used(cpu_before, cpu_seconds(stack.daphnes))
             runs[name].append(current.figures())
             # Everything the round cost on this machine (idle sockets included), per message.
             runs[name][-1]["cpu_ms_per_message"] = {
-                k: round(1000 * v / max(1, len(current.sent)), 2) for k, v in cpu_used.items()
+                k: round(1000 * v / max(1, len(current.sent)), 2) for k, v in used.items()
             }
             runs[name][-1]["cpu_ms_per_message"]["total"] = round(
-                1000 * sum(cpu_used.values()) / max(1, len(current.sent)), 2
+                1000 * sum(used.values()) / max(1, len(current.sent)), 2
             )
             log(f"relay {n} round {r + 1} {name}: {runs[name][-1]}")
             await asyncio.sleep(1)
