@@ -170,8 +170,10 @@ def _assign(*, conversation: Conversation, expert: Expert) -> bool:
     conversation.expert = expert
     conversation.assigned_at = now
     conversation.save(update_fields=["status", "expert", "assigned_at"])
-    _post_system_message(conversation=conversation, event="joined", name=expert.display_name)
-    conversation.refresh_from_db(fields=["last_seq"])
+    joined = _post_system_message(
+        conversation=conversation, event="joined", name=expert.display_name
+    )
+    conversation.last_seq = joined.seq
     realtime.send_after_commit(
         realtime.expert_group(expert.pk),
         {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
