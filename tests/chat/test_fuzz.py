@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from chat.models import Conversation, Message, Visitor
 from chat.protocol import CUSTOMER_FRAMES, EXPERT_FRAMES, STAFF_FRAMES
-from config.frames import ProtocolError, parse_frame
+from config.frames import Boolean, Choice, Integer, ProtocolError, Text, parse_frame
+from config.sockets import FrameSocket
 from tests.chat.test_consumers import greet, widget
 
 json_values = st.recursive(
@@ -53,6 +54,35 @@ frames = st.one_of(
     ),
     st.integers(1, 20_000).map(lambda depth: "[" * depth + "]" * depth),  # deep nesting
 )
+
+
+def _valid_value(spec):
+    if isinstance(spec, Text):
+        return st.text(min_size=spec.min_length, max_size=min(spec.max_length, 300)).filter(
+            lambda text: len(text.strip()) >= spec.min_length
+        )
+    if isinstance(spec, Integer):  # mostly small ids, so real rows are hit
+        return st.integers(spec.minimum, spec.minimum + 5) | st.integers(spec.minimum, spec.maximum)
+    if isinstance(spec, Boolean):
+        return st.booleans()
+    assert isinstance(spec, Choice)
+    return st.sampled_from(spec.choices)
+
+
+def valid_frames(specs):
+    """Frames that pass validation with arbitrary values, so handlers and services
+    see them, not just the parser."""
+
+    def of_type(kind):
+        fields = specs[kind]
+        return st.fixed_dictionaries(
+            {name: _valid_value(spec) for name, spec in fields.items() if spec.required},
+            optional={
+                name: _valid_value(spec) for name, spec in fields.items() if not spec.required
+            },
+        ).map(lambda frame: json.dumps({**frame, "type": kind}))
+
+    return st.one_of([of_type(kind) for kind in sorted(specs)])
 
 
 @given(frames)
@@ -114,3 +144,56 @@ async def test_widget_survives_a_stream_of_hostile_frames(settings):
         None,
         None,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+@pytest.mark.parametrize("path", ["/ws/console/", "/ws/staff/"])
+async def test_console_and_staff_sockets_survive_a_stream_of_hostile_frames(
+    path, settings, monkeypatch, make_expert, make_visitor
+):
+    from chat import services
+    from tests.conftest import create_staff
+    from tests.points.test_leaderboard_live import connect
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    monkeypatch.setattr(FrameSocket, "FRAME_BURST", 1_000)  # every frame is handled
+    # Bram's live chat: the expert at the fuzzed console has no right to touch it.
+    bram = await database_sync_to_async(make_expert)(name="Bram")
+    bystander = await database_sync_to_async(services.conversation_start)(
+        visitor=await database_sync_to_async(make_visitor)(), topic="Bram's chat"
+    )
+    anna = await database_sync_to_async(make_expert)(name="Anna")
+    user = (
+        anna.user
+        if path == "/ws/console/"
+        else await database_sync_to_async(create_staff)(username="lead")
+    )
+    specs = EXPERT_FRAMES if path == "/ws/console/" else STAFF_FRAMES
+    samples = [raw for raw in (frames.example() for _ in range(100)) if raw]
+    samples += [valid_frames(specs).example() for _ in range(150)]
+    samples.append(
+        json.dumps(
+            {"type": "message.send", "conversation": 1, "body": "x" * 50_000, "client_id": "big"}
+        )
+    )
+
+    socket = await connect(path, user)
+    for raw in samples:
+        await socket.send_to(text_data=raw)
+        # Frames are handled in order: whatever the sample caused arrives before the pong.
+        await socket.send_json_to({"type": "ping"})
+        while True:
+            output = await socket.receive_output(timeout=3)  # a crash would surface here
+            assert output["type"] == "websocket.send", output
+            frame = json.loads(output["text"])
+            if frame["type"] == "pong":
+                break
+            assert isinstance(frame["type"], str)
+            if frame["type"] == "error":
+                assert frame["code"] and frame["message"]
+    await socket.disconnect()
+    assert await database_sync_to_async(Message.objects.filter(client_id="big").count)() == 0
+    if path == "/ws/console/":
+        after = await database_sync_to_async(Conversation.objects.get)(pk=bystander.pk)
+        assert (after.status, after.expert_id, after.last_seq) == ("active", bram.pk, 2)
