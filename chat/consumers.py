@@ -124,20 +124,17 @@ class ChatSocket(FrameSocket):
 
     async def follow(self, conversation_id: int, last_seq: int) -> None:
         """Subscribe first, then read: nothing committed in between is missed."""
-        await self.channel_layer.group_add(
-            realtime.conversation_group(conversation_id), self.channel_name
-        )
+        await self.join(realtime.conversation_group(conversation_id))
         async with self.delivering:
             await self.send_history(conversation_id, last_seq)
 
     async def unfollow(self, conversation_id: int) -> None:
-        self.delivered.pop(conversation_id, None)
-        self.held.pop(conversation_id, None)
-        if task := self.gap_fills.pop(conversation_id, None):
-            task.cancel()
-        await self.channel_layer.group_discard(
-            realtime.conversation_group(conversation_id), self.channel_name
-        )
+        async with self.delivering:  # a gap fill in flight must not follow it again
+            self.delivered.pop(conversation_id, None)
+            self.held.pop(conversation_id, None)
+            if task := self.gap_fills.pop(conversation_id, None):
+                task.cancel()
+        await self.leave(realtime.conversation_group(conversation_id))
 
     async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
         """Send every message after `last_seq` from the store (hold the delivering lock)."""
@@ -167,6 +164,8 @@ class ChatSocket(FrameSocket):
                 seen = self.delivered.get(conversation_id)
                 if seen is not None and last_seq > seen:
                     await self.send_history(conversation_id, seen, quiet=True)
+                    # Whispers and hidden messages are not in a customer's history.
+                    self.delivered[conversation_id] = max(self.delivered[conversation_id], last_seq)
 
     # -- frames both sides send ---------------------------------------------------
 
@@ -265,7 +264,7 @@ class WidgetConsumer(ChatSocket):
 
     async def identify(self, visitor: Visitor) -> None:
         self.visitor = visitor
-        await self.channel_layer.group_add(realtime.visitor_group(visitor.pk), self.channel_name)
+        await self.join(realtime.visitor_group(visitor.pk))
 
     async def ensure_visitor(self) -> Visitor:
         """Visitors are created on their first chat or offline message, not on page views."""
@@ -279,7 +278,7 @@ class WidgetConsumer(ChatSocket):
         self.language = supported_language(frame.get("lang"))
         translation.activate(self.language)
         self.greeted = True
-        await self.channel_layer.group_add(realtime.WIDGETS, self.channel_name)
+        await self.join(realtime.WIDGETS)
         welcome = await database_call(self.welcome_data, frame.get("token"))
         if self.visitor is not None:
             await self.identify(self.visitor)
@@ -499,7 +498,7 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
         if await self.refuse_unless(user, allowed=allowed):
             return
         self.staff_member = user
-        await self.channel_layer.group_add(realtime.STAFF, self.channel_name)
+        await self.join(realtime.STAFF)
         await self.watch_leaderboard()
 
     async def check_ready(self, frame: dict[str, Any]) -> None:

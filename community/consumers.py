@@ -27,7 +27,7 @@ class ExpertFeed(LeaderboardFeed):
             return False
         self.viewer_id = self.expert.pk
         for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.join(group)
         return True
 
     async def forward(self, frame: dict[str, Any]) -> None:

@@ -121,8 +121,12 @@ def parse_frame(text: str | None, binary: bytes | None, specs: FrameSpecs) -> di
     return frame
 
 
-def error_frame(error: ServiceError, *, ref: str | None = None) -> dict[str, Any]:
+def error_frame(
+    error: ServiceError, *, ref: str | None = None, client_id: str | None = None
+) -> dict[str, Any]:
     frame = {"type": "error", "code": error.code, "message": error.message}
     if ref:
         frame["ref"] = ref
+    if client_id:  # which of several unacknowledged messages was refused
+        frame["client_id"] = client_id
     return frame

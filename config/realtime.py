@@ -5,6 +5,7 @@ describes something already committed, and clients recover anything the
 layer drops from the database (see docs/protocol.md, "Resume").
 """
 
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # Set while a socket runs database code: committed frames wait here and are sent
 # from the event loop, so the single database thread never waits on Redis.
@@ -68,7 +70,10 @@ async def database_call(func: Callable[..., T], /, *args: Any, **kwargs: Any) ->
         _outbox.reset(token)
         layer = get_channel_layer()
         for group, frame in outbox:
-            await layer.group_send(group, {"type": "relay", "frame": frame})
+            try:
+                await layer.group_send(group, {"type": "relay", "frame": frame})
+            except Exception:  # the data is committed; sockets catch up from it
+                logger.exception("could not broadcast to %s", group)
 
 
 def ring_staff_monitor() -> None:

@@ -69,6 +69,10 @@ class FrameSocket(AsyncWebsocketConsumer):
     MAX_REFUSALS = 20
     budget: FrameBudget | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.joined_groups: set[str] = set()
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels hops to the database thread before every event to close stale
         # connections. Our database calls do that themselves (realtime.database_call),
@@ -77,6 +81,24 @@ class FrameSocket(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def join(self, group: str) -> None:
+        """Join a group for as long as this socket lives (see websocket_disconnect)."""
+        self.joined_groups.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        self.joined_groups.discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # The pub/sub layer keeps a group subscribed until its last member leaves.
+        for group in list(self.joined_groups):
+            try:
+                await self.leave(group)
+            except Exception:  # Redis away: its restart forgets subscriptions anyway
+                logger.exception("could not leave %s", group)
+        await super().websocket_disconnect(message)
 
     def activate_language(self) -> None:
         if self.language is None:
@@ -101,12 +123,14 @@ class FrameSocket(AsyncWebsocketConsumer):
             await getattr(self, "on_" + frame["type"].replace(".", "_"))(frame)
         except ServiceError as error:
             ref = frame.get("type") or getattr(error, "ref", None)
-            await self.send_frame(error_frame(error, ref=ref))
+            await self.send_frame(error_frame(error, ref=ref, client_id=frame.get("client_id")))
         except DatabaseError:
             # The transaction rolled back as a whole; the client may simply retry.
             logger.exception("database unavailable while handling %s", frame.get("type"))
             error = ServiceError("unavailable", _("We could not save that just now. Try again."))
-            await self.send_frame(error_frame(error, ref=frame.get("type")))
+            await self.send_frame(
+                error_frame(error, ref=frame.get("type"), client_id=frame.get("client_id"))
+            )
 
     async def check_ready(self, frame: dict[str, Any]) -> None:
         """Hook: refuse frames that need a handshake or a login first."""

@@ -323,6 +323,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     'message.ack'(f) {
       const p = pending.get(f.client_id);
       if (!p) return;
+      clearTimeout(p.retry);
       pending.delete(f.client_id);
       if (!isCur(f.conversation)) return;
       if (shown.has(f.seq)) p.el.remove(); // already on screen from history
@@ -587,13 +588,17 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 
   function showError(f) {
     const ref = f.ref || '';
+    if ((ref === 'hello' || ref === 'resume') && f.code === 'unavailable') { // the store hiccupped
+      const sock = ws;
+      setTimeout(() => { if (ws === sock && sock.readyState === 1) sock.onopen(); }, 2000);
+      return;
+    }
     if (ref === 'hello' && token) { saveToken(null); ws.onopen(); return; } // unusable token: greet as new
     if (!ui) return;
     if (ref === 'typing' || ref === 'receipt' || ref === 'followup.seen') return; // nothing the user can act on
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
     if (ref === 'message.send') {
-      // Frames are answered in order: the oldest unacked message is the refused one.
-      const p = [...pending.values()].find((x) => isCur(x.conv) && !x.retry);
+      const p = pending.get(f.client_id) || [...pending.values()].find((x) => isCur(x.conv) && !x.retry);
       if (p && f.code === 'unavailable' && (p.tries = (p.tries || 0) + 1) <= 5) {
         // The store hiccupped: again in 1, 2, 4, 8, 16 s (its client_id makes that safe).
         p.retry = setTimeout(() => { p.retry = 0; sendPending(p); }, 500 * 2 ** p.tries);

@@ -27,7 +27,7 @@ class LeaderboardFeed:
     viewer_id: int | None = None
 
     async def watch_leaderboard(self) -> None:
-        await self.channel_layer.group_add(realtime.LEADERBOARD, self.channel_name)
+        await self.join(realtime.LEADERBOARD)
         await self.send_leaderboard(selectors.leaderboard)
 
     async def send_leaderboard(self, compute) -> None:

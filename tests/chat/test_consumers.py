@@ -494,10 +494,83 @@ async def test_a_frame_the_layer_dropped_is_read_from_the_store(make_expert):
         make_expert, ["Is it charging?", "Try another cable."]
     )
     await ring(conversation_id, second)
-    history = await receive_until(customer, "history")
+    history = await customer.receive_json_from(timeout=3)  # nothing went out of order first
+    assert history["type"] == "history"
     assert [m["body"] for m in history["messages"]] == ["Is it charging?", "Try another cable."]
     assert await no_more_frames(customer)
     await customer.disconnect()
+
+
+async def test_a_whisper_the_customer_never_sees_does_not_hold_up_the_next_message(
+    make_expert,
+):
+    from unittest import mock
+
+    from chat import selectors, services
+    from tests.conftest import create_staff
+
+    customer, conversation_id, _ = await started_chat_with_quiet_messages(make_expert, [])
+    lead = await database_sync_to_async(create_staff)(username="lead")
+
+    def whisper_quietly() -> None:
+        with mock.patch("config.realtime.send_after_commit"):
+            services.staff_whisper(conversation_id=conversation_id, staff_member=lead, body="Psst")
+
+    await database_sync_to_async(whisper_quietly)()
+    await customer.send_json_to({"type": "ping"})  # catches up: nothing to show, but seen
+    assert (await customer.receive_json_from())["type"] == "pong"
+
+    def quiet_reply() -> dict:
+        conversation = Conversation.objects.get(pk=conversation_id)
+        with mock.patch("config.realtime.send_after_commit"):
+            message, _ = services.message_post(
+                conversation_id=conversation_id,
+                expert=conversation.expert,
+                body="Try another cable.",
+                client_id="r1",
+            )
+        return {
+            "type": "message",
+            "conversation": conversation_id,
+            "message": selectors.message_data(message),
+        }
+
+    await ring(conversation_id, await database_sync_to_async(quiet_reply)())
+    frame = await customer.receive_json_from(timeout=3)
+    assert (frame["type"], frame["message"]["body"]) == ("message", "Try another cable.")
+    await customer.disconnect()
+
+
+async def test_a_closed_socket_leaves_its_groups_on_redis(make_expert):
+    """The pub/sub layer keeps a group subscribed while any member is in it."""
+    import redis.asyncio as redis
+    from django.conf import settings
+
+    from config import realtime
+
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    await receive_until(expert_socket, "history")
+    channel = "asgi__group__" + realtime.conversation_group(conversation_id)
+    server = redis.Redis.from_url(settings.REDIS_URL)
+
+    async def subscribers() -> int:
+        return dict(await server.pubsub_numsub(channel))[channel.encode()]
+
+    assert await subscribers() >= 1
+    await customer.disconnect()
+    await expert_socket.disconnect()
+    for _ in range(20):
+        if await subscribers() == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await subscribers() == 0
+    await server.aclose()
 
 
 async def test_open_widgets_learn_when_an_expert_comes_on_shift(make_expert):

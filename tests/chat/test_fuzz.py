@@ -56,29 +56,29 @@ frames = st.one_of(
 )
 
 
-def _valid_value(spec):
+def _valid_value(spec, ids):
     if isinstance(spec, Text):
         return st.text(min_size=spec.min_length, max_size=min(spec.max_length, 300)).filter(
             lambda text: len(text.strip()) >= spec.min_length
         )
-    if isinstance(spec, Integer):  # mostly small ids, so real rows are hit
-        return st.integers(spec.minimum, spec.minimum + 5) | st.integers(spec.minimum, spec.maximum)
+    if isinstance(spec, Integer):  # mostly ids of real rows
+        return st.sampled_from(ids) | st.integers(spec.minimum, spec.maximum)
     if isinstance(spec, Boolean):
         return st.booleans()
     assert isinstance(spec, Choice)
     return st.sampled_from(spec.choices)
 
 
-def valid_frames(specs):
-    """Frames that pass validation with arbitrary values, so handlers and services
-    see them, not just the parser."""
+def valid_frames(specs, ids):
+    """Frames that pass validation with arbitrary values (numbers mostly from `ids`),
+    so handlers and services see them, not just the parser."""
 
     def of_type(kind):
         fields = specs[kind]
         return st.fixed_dictionaries(
-            {name: _valid_value(spec) for name, spec in fields.items() if spec.required},
+            {name: _valid_value(spec, ids) for name, spec in fields.items() if spec.required},
             optional={
-                name: _valid_value(spec) for name, spec in fields.items() if not spec.required
+                name: _valid_value(spec, ids) for name, spec in fields.items() if not spec.required
             },
         ).map(lambda frame: json.dumps({**frame, "type": kind}))
 
@@ -171,7 +171,9 @@ async def test_console_and_staff_sockets_survive_a_stream_of_hostile_frames(
     )
     specs = EXPERT_FRAMES if path == "/ws/console/" else STAFF_FRAMES
     samples = [raw for raw in (frames.example() for _ in range(100)) if raw]
-    samples += [valid_frames(specs).example() for _ in range(150)]
+    # Ids of Bram's chat, its messages' seqs and both experts, so the frames aim at them.
+    ids = sorted({bystander.pk, 1, 2, bram.pk, anna.pk})
+    samples += [valid_frames(specs, ids).example() for _ in range(150)]
     samples.append(
         json.dumps(
             {"type": "message.send", "conversation": 1, "body": "x" * 50_000, "client_id": "big"}
