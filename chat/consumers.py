@@ -91,12 +91,16 @@ class ChatSocket(FrameSocket):
             return
         await self.send_message(frame)
         held = self.held.get(conversation_id, {})
-        while (frame := held.pop(self.delivered[conversation_id] + 1, None)) is not None:
-            await self.send_message(frame)
+        while (next_frame := held.pop(self.delivered[conversation_id] + 1, None)) is not None:
+            await self.send_message(next_frame)
         if not held:
-            self.held.pop(conversation_id, None)
-            if task := self.gap_fills.pop(conversation_id, None):
-                task.cancel()
+            self.stop_holding(conversation_id)
+
+    def stop_holding(self, conversation_id: int) -> None:
+        """Forget frames held for a conversation and stop waiting for its gap."""
+        self.held.pop(conversation_id, None)
+        if task := self.gap_fills.pop(conversation_id, None):
+            task.cancel()
 
     async def send_message(self, frame: dict[str, Any]) -> None:
         """Send the next message in sequence (whispers never reach customers)."""
@@ -131,9 +135,7 @@ class ChatSocket(FrameSocket):
     async def unfollow(self, conversation_id: int) -> None:
         async with self.delivering:  # a gap fill in flight must not follow it again
             self.delivered.pop(conversation_id, None)
-            self.held.pop(conversation_id, None)
-            if task := self.gap_fills.pop(conversation_id, None):
-                task.cancel()
+            self.stop_holding(conversation_id)
         await self.leave(realtime.conversation_group(conversation_id))
 
     async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
@@ -146,9 +148,7 @@ class ChatSocket(FrameSocket):
         )
         self.delivered[conversation_id] = max([last_seq] + [m["seq"] for m in messages])
         # Held frames were committed before this read began, so it included them.
-        self.held.pop(conversation_id, None)
-        if task := self.gap_fills.pop(conversation_id, None):
-            task.cancel()
+        self.stop_holding(conversation_id)
         if messages or not quiet:
             await self.send_frame(
                 {"type": "history", "conversation": conversation_id, "messages": messages}
@@ -158,8 +158,8 @@ class ChatSocket(FrameSocket):
         """Send whatever the layer failed to ring for (it may drop, or be restarting)."""
         if not self.delivered:
             return
-        async with self.delivering:
-            latest = await database_call(selectors.last_seqs, conversation_ids=list(self.delivered))
+        latest = await database_call(selectors.last_seqs, conversation_ids=list(self.delivered))
+        async with self.delivering:  # live frames keep flowing during the read above
             for conversation_id, last_seq in latest.items():
                 seen = self.delivered.get(conversation_id)
                 if seen is not None and last_seq > seen:

@@ -127,13 +127,7 @@ def _take_next_seq(*, conversation_id: int, open_to: tuple[str, Any] | None = No
 
 
 def _append_message(
-    *,
-    conversation_id: int,
-    sender: str,
-    author,
-    body: str,
-    client_id: str = "",
-    **system,
+    *, conversation_id: int, sender: str, author, body: str, client_id: str = "", **system
 ) -> Message:
     """Append with the next sequence number; the row lock is held until commit."""
     message = Message.objects.create(
