@@ -186,8 +186,7 @@ class ChatSocket(FrameSocket):
         await self.follow(conversation.pk, frame["last_seq"])
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
-        message, _created = await database_call(
-            services.message_post,
+        message = await services.message_post_live(
             conversation_id=frame["conversation"],
             body=frame["body"],
             client_id=frame["client_id"],

@@ -33,20 +33,23 @@ def visitor_from_token(token: str | None) -> Visitor | None:
     return Visitor.objects.filter(pk=visitor_id).first()
 
 
+def user_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
 def author_name(message: Message) -> str | None:
     if not message.author_id:
         return None
     expert = getattr(message.author, "expert", None)
-    if expert is not None:
-        return expert.display_name
-    return message.author.get_full_name() or message.author.get_username()
+    return expert.display_name if expert is not None else user_name(message.author)
 
 
-def message_data(message: Message) -> dict[str, Any]:
+def message_data(message: Message, *, author: str | None = None) -> dict[str, Any]:
+    """A message as sockets send it; `author` saves looking up the author's name."""
     data = {
         "seq": message.seq,
         "sender": message.sender,
-        "author": author_name(message),
+        "author": author or author_name(message),
         "body": message.body,
         "at": message.created_at.isoformat(),
     }

@@ -33,7 +33,7 @@ from chat.models import (
 from chat.system_messages import system_text
 from community.audit import audit_record
 from community.models import Expert
-from config import realtime
+from config import async_db, realtime
 from config.errors import ServiceError
 from points import services as points_services
 
@@ -143,13 +143,18 @@ def _append_message(
     return message
 
 
-def _announce_message(message: Message) -> None:
-    frame = {
+def _message_frame(message: Message, author: str | None = None) -> dict[str, Any]:
+    return {
         "type": "message",
         "conversation": message.conversation_id,
-        "message": selectors.message_data(message),
+        "message": selectors.message_data(message, author=author),
     }
-    realtime.send_after_commit(realtime.conversation_group(message.conversation_id), frame)
+
+
+def _announce_message(message: Message, *, author: str | None = None) -> None:
+    realtime.send_after_commit(
+        realtime.conversation_group(message.conversation_id), _message_frame(message, author)
+    )
 
 
 def _assign(*, conversation: Conversation, expert: Expert) -> bool:
@@ -247,6 +252,42 @@ def conversation_start(
     return conversation
 
 
+def _new_message(
+    *,
+    conversation_id: int,
+    visitor: Visitor | None,
+    expert: Expert | None,
+    staff_member,
+    body: str,
+    client_id: str,
+) -> tuple[Message, tuple[str, Any], str | None]:
+    """A checked, unsaved message, who the chat must be open to, and the author's name."""
+    body = body.strip()
+    if not body:
+        raise ServiceError("bad_field", _("A message cannot be empty."))
+    if len(body) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise ServiceError(
+            "too_long",
+            _("Messages can be at most %(max)d characters.")
+            % {"max": settings.CHAT_MAX_MESSAGE_LENGTH},
+        )
+    if visitor:
+        sender, open_to, author = Message.Sender.CUSTOMER, ("visitor", visitor), None
+    elif staff_member:
+        sender, open_to = Message.Sender.STAFF, ("staff_member", staff_member)
+        author = selectors.user_name(staff_member)
+    else:
+        sender, open_to, author = Message.Sender.EXPERT, ("expert", expert), expert.display_name
+    message = Message(
+        conversation_id=conversation_id,
+        sender=sender,
+        author_id=expert.user_id if expert else (staff_member.pk if staff_member else None),
+        body=body,
+        client_id=client_id,
+    )
+    return message, open_to, author
+
+
 def message_post(
     *,
     conversation_id: int,
@@ -260,54 +301,68 @@ def message_post(
 
     A retry with the same client_id returns the stored message, never a second one.
     """
-    body = body.strip()
-    if not body:
-        raise ServiceError("bad_field", _("A message cannot be empty."))
-    if len(body) > settings.CHAT_MAX_MESSAGE_LENGTH:
-        raise ServiceError(
-            "too_long",
-            _("Messages can be at most %(max)d characters.")
-            % {"max": settings.CHAT_MAX_MESSAGE_LENGTH},
-        )
-    if visitor:
-        sender, open_to = Message.Sender.CUSTOMER, ("visitor", visitor)
-    elif staff_member:
-        sender, open_to = Message.Sender.STAFF, ("staff_member", staff_member)
-    else:
-        sender, open_to = Message.Sender.EXPERT, ("expert", expert)
-    message = Message(
-        conversation_id=conversation_id,
-        sender=sender,
-        author=expert.user if expert else staff_member,
-        body=body,
-        client_id=client_id,
+    participant = {"visitor": visitor, "expert": expert, "staff_member": staff_member}
+    message, open_to, author = _new_message(
+        conversation_id=conversation_id, body=body, client_id=client_id, **participant
     )
     try:
         stored = _store_with_next_seq(message, open_to=open_to)
     except IntegrityError:
         # The unique client_id: a retry of a message that is already stored.
         existing = Message.objects.filter(
-            conversation_id=conversation_id, sender=sender, client_id=client_id
+            conversation_id=conversation_id, sender=message.sender, client_id=client_id
         ).first()
         if existing is None:
             raise
         return existing, False
     if not stored:
-        _refuse_message(
-            conversation_id=conversation_id,
-            visitor=visitor,
-            expert=expert,
-            staff_member=staff_member,
-        )
-    _announce_message(message)
+        _refuse_message(conversation_id=conversation_id, **participant)
+    _announce_message(message, author=author)
     return message, True
+
+
+async def message_post_live(
+    *,
+    conversation_id: int,
+    visitor: Visitor | None = None,
+    expert: Expert | None = None,
+    staff_member=None,
+    body: str,
+    client_id: str,
+) -> Message:
+    """`message_post` for sockets, on their event loop.
+
+    On PostgreSQL a new message is one statement awaited on the loop (config/async_db.py)
+    and broadcast from it. Refusals, retries and SQLite take `message_post` in the
+    database thread, which explains the refusal or returns the stored message.
+    """
+    participant = {"visitor": visitor, "expert": expert, "staff_member": staff_member}
+    if async_db.available():
+        message, open_to, author = _new_message(
+            conversation_id=conversation_id, body=body, client_id=client_id, **participant
+        )
+        try:
+            row = await async_db.fetch_one(*_store_statement(message, open_to=open_to))
+        except IntegrityError:  # the unique client_id: a retry
+            row = None
+        if row is not None:
+            message.id, message.seq = row
+            message._state.adding = False
+            await realtime.broadcast(
+                realtime.conversation_group(conversation_id), _message_frame(message, author)
+            )
+            return message
+    message, _created = await realtime.database_call(
+        message_post, conversation_id=conversation_id, body=body, client_id=client_id, **participant
+    )
+    return message
 
 
 def _store_with_next_seq(message: Message, *, open_to: tuple[str, Any]) -> bool:
     """Number and store a message if the chat is open to its sender; False if not.
 
-    On PostgreSQL this is one statement, so one round trip and its own transaction:
-    every chat message takes this path.
+    On PostgreSQL outside a transaction this is one statement (_store_statement), so
+    one round trip and its own transaction.
     """
     if connection.vendor != "postgresql" or not connection.get_autocommit():
         with transaction.atomic():
@@ -315,17 +370,23 @@ def _store_with_next_seq(message: Message, *, open_to: tuple[str, Any]) -> bool:
             if message.seq is not None:
                 message.save(force_insert=True)
         return message.seq is not None
-    bump, bump_params = _next_seq_sql(conversation_id=message.conversation_id, open_to=open_to)
-    insert, fields = _insert_after_bump_sql()
-    params = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH bumped AS ({bump}) {insert}", [*bump_params, *params])
+        cursor.execute(*_store_statement(message, open_to=open_to))
         row = cursor.fetchone()
     if row is None:
         return False
     message.id, message.seq = row
     message._state.adding = False
     return True
+
+
+def _store_statement(message: Message, *, open_to: tuple[str, Any]) -> tuple[str, list]:
+    """PostgreSQL: number and insert a message in one statement, returning (id, seq),
+    or no row when the chat is not open to its sender."""
+    bump, bump_params = _next_seq_sql(conversation_id=message.conversation_id, open_to=open_to)
+    insert, fields = _insert_after_bump_sql()
+    params = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
+    return f"WITH bumped AS ({bump}) {insert}", [*bump_params, *params]
 
 
 @cache

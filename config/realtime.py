@@ -68,12 +68,16 @@ async def database_call(func: Callable[..., T], /, *args: Any, **kwargs: Any) ->
         return await database_sync_to_async(func)(*args, **kwargs)
     finally:
         _outbox.reset(token)
-        layer = get_channel_layer()
         for group, frame in outbox:
-            try:
-                await layer.group_send(group, {"type": "relay", "frame": frame})
-            except Exception:  # the data is committed; sockets catch up from it
-                logger.exception("could not broadcast to %s", group)
+            await broadcast(group, frame)
+
+
+async def broadcast(group: str, frame: dict[str, Any]) -> None:
+    """Deliver a frame about committed data from the event loop."""
+    try:
+        await get_channel_layer().group_send(group, {"type": "relay", "frame": frame})
+    except Exception:  # the data is committed; sockets catch up from it
+        logger.exception("could not broadcast to %s", group)
 
 
 def ring_staff_monitor() -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from chat.models import Visitor
 from community.models import Expert
+from config import async_db
 
 
 def pytest_sessionstart(session):
@@ -156,6 +157,13 @@ class GroupListener:
 @pytest.fixture
 def listen():
     return GroupListener
+
+
+@pytest.fixture(autouse=True)
+def _close_async_connections():
+    """Sockets store messages on connections of their test's event loop (config.async_db)."""
+    yield
+    async_db.close_all()
 
 
 @pytest.fixture(scope="session", autouse=True)

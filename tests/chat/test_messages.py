@@ -1,6 +1,10 @@
 """Messages: stored before anyone hears of them, numbered without gaps, never doubled."""
 
+import threading
+
 import pytest
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import selectors, services
@@ -155,45 +159,75 @@ def test_transcript_download_needs_the_visitor_token(live_chat, client, make_vis
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["message_post", "message_post_live"])
 def test_outside_a_transaction_a_message_is_one_statement_with_the_same_rules(
-    live_chat, make_visitor, django_assert_num_queries
+    path, live_chat, make_visitor, listen, django_assert_num_queries
 ):
     """Sockets post outside any transaction, where PostgreSQL numbers and stores a
-    message in one statement; the rules are the same as above."""
+    message in one statement: in the database thread (message_post) or awaited on
+    the socket's event loop (message_post_live). The rules are the same as above."""
+
+    def post(**fields) -> Message:
+        if path == "message_post":
+            return services.message_post(**fields)[0]
+        return async_to_sync(services.message_post_live)(**fields)
+
     chat, expert = live_chat
     visitor = chat.visitor
-    with django_assert_num_queries(1):
-        message, created = services.message_post(
-            conversation_id=chat.pk, visitor=visitor, body="Hello?", client_id="c1"
-        )
+    inbox = listen(realtime.conversation_group(chat.pk))
+    if path == "message_post":
+        with django_assert_num_queries(1):
+            message = post(conversation_id=chat.pk, visitor=visitor, body="Hello?", client_id="c1")
+    else:
+        message = post(conversation_id=chat.pk, visitor=visitor, body="Hello?", client_id="c1")
     stored = Message.objects.get(pk=message.pk)
-    assert created and (stored.seq, stored.body, stored.sender) == (3, "Hello?", "customer")
+    assert (stored.seq, stored.body, stored.sender) == (3, "Hello?", "customer")
     assert not stored.whisper and stored.system_params == {} and stored.created_at
-    again, created_again = services.message_post(
-        conversation_id=chat.pk, visitor=chat.visitor, body="Hello?", client_id="c1"
-    )
-    assert not created_again and again.pk == message.pk
-    reply, _ = services.message_post(
-        conversation_id=chat.pk, expert=expert, body="Hi!", client_id="c1"
-    )
+    again = post(conversation_id=chat.pk, visitor=chat.visitor, body="Hello?", client_id="c1")
+    assert again.pk == message.pk and again.seq == 3
+    reply = post(conversation_id=chat.pk, expert=expert, body="Hi!", client_id="c1")
     assert (reply.seq, reply.author_id) == (4, expert.user_id)
+    # Each new message is broadcast once, with the author's name; the retry is not.
+    assert [(f["message"]["seq"], f["message"]["author"]) for f in inbox.frames()] == [
+        (3, None),
+        (4, "Anna de Vries"),
+    ]
 
     with pytest.raises(ServiceError) as stranger:
-        services.message_post(
-            conversation_id=chat.pk, visitor=make_visitor(), body="Hi", client_id="s1"
-        )
+        post(conversation_id=chat.pk, visitor=make_visitor(), body="Hi", client_id="s1")
     assert stranger.value.code == "not_found"
+    with pytest.raises(ServiceError) as empty:
+        post(conversation_id=chat.pk, visitor=visitor, body="  ", client_id="c9")
+    assert empty.value.code == "bad_field"
     services.conversation_leave(conversation_id=chat.pk, visitor=chat.visitor)
     with pytest.raises(ServiceError) as left:
-        services.message_post(
-            conversation_id=chat.pk, visitor=chat.visitor, body="Wait", client_id="c2"
-        )
+        post(conversation_id=chat.pk, visitor=chat.visitor, body="Wait", client_id="c2")
     assert left.value.code == "chat_closed"
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="Paired.")
     with pytest.raises(ServiceError) as closed:
-        services.message_post(conversation_id=chat.pk, expert=expert, body="Bye", client_id="e2")
+        post(conversation_id=chat.pk, expert=expert, body="Bye", client_id="e2")
     assert closed.value.code == "chat_closed"
     refused_bodies = {"Hi", "Wait", "Bye"}
     assert not Message.objects.filter(conversation=chat, body__in=refused_bodies).exists()
     last_seq = Conversation.objects.get(pk=chat.pk).last_seq
     assert last_seq == Message.objects.filter(conversation=chat).count()  # no gaps
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_message_does_not_queue_behind_the_database_thread(live_chat):
+    """Slow work in a process's one database thread (a catch-up read, a drop) does not
+    hold up chat messages: sockets store them on the event loop."""
+    chat, _ = live_chat
+    visitor = await database_sync_to_async(lambda: chat.visitor)()
+    release = threading.Event()
+    busy = SyncToAsync.single_thread_executor.submit(release.wait, 30)
+    try:
+        message = await services.message_post_live(
+            conversation_id=chat.pk, visitor=visitor, body="Still there?", client_id="c1"
+        )
+        stored_while_busy = not busy.done()
+    finally:
+        release.set()
+    assert stored_while_busy and message.seq == 3
+    stored = await database_sync_to_async(Message.objects.get)(pk=message.pk)
+    assert (stored.seq, stored.body) == (3, "Still there?")
