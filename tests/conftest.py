@@ -39,7 +39,7 @@ def pytest_sessionstart(session):
             ).close()
         except Exception as error:  # noqa: BLE001
             problems.append(f"PostgreSQL does not answer: {error}")
-    if not settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis."):
+    if not settings.REDIS_URL:
         problems.append("REDIS_URL is not set, so the channel layer is not Redis")
     else:
         import redis
