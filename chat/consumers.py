@@ -158,7 +158,7 @@ class ChatSocket(FrameSocket):
         """Send whatever the layer failed to ring for (it may drop, or be restarting)."""
         if not self.delivered:
             return
-        latest = await database_call(selectors.last_seqs, conversation_ids=list(self.delivered))
+        latest = await selectors.last_seqs_live(conversation_ids=list(self.delivered))
         async with self.delivering:  # live frames keep flowing during the read above
             for conversation_id, last_seq in latest.items():
                 seen = self.delivered.get(conversation_id)
@@ -446,7 +446,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         await super().forward(frame)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
-        await database_call(community_services.expert_heartbeat, expert=self.expert)
+        await community_services.expert_heartbeat_live(expert=self.expert)
         await super().on_ping(frame)
 
     async def on_transfer_targets(self, frame: dict[str, Any]) -> None:

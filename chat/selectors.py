@@ -12,6 +12,8 @@ from django.utils import timezone
 from chat.models import Conversation, FollowUp, Message, Visitor
 from chat.system_messages import system_text
 from community.models import Expert
+from config import async_db
+from config.realtime import database_call
 
 VISITOR_TOKEN_SALT = "chat.visitor"
 DEFAULT_HANDLE_SECONDS = 300
@@ -64,8 +66,19 @@ def message_data(message: Message, *, author: str | None = None) -> dict[str, An
     return data
 
 
+def _last_seqs_query(conversation_ids: list[int]):
+    return Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq")
+
+
 def last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
-    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))
+    return dict(_last_seqs_query(conversation_ids))
+
+
+async def last_seqs_live(*, conversation_ids: list[int]) -> dict[int, int]:
+    """`last_seqs` for sockets: on PostgreSQL, read on their event loop (config/async_db)."""
+    if not async_db.available():
+        return await database_call(last_seqs, conversation_ids=conversation_ids)
+    return dict(await async_db.fetch(*async_db.compiled(_last_seqs_query(conversation_ids))))
 
 
 def customer_visible(messages):

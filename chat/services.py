@@ -342,11 +342,11 @@ async def message_post_live(
             conversation_id=conversation_id, body=body, client_id=client_id, **participant
         )
         try:
-            row = await async_db.fetch_one(*_store_statement(message, open_to=open_to))
+            rows = await async_db.fetch(*_store_statement(message, open_to=open_to))
         except IntegrityError:  # the unique client_id: a retry
-            row = None
-        if row is not None:
-            message.id, message.seq = row
+            rows = []
+        if rows:
+            [(message.id, message.seq)] = rows
             message._state.adding = False
             await realtime.broadcast(
                 realtime.conversation_group(conversation_id), _message_frame(message, author)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from chat import services as chat_services
 from community.audit import audit_record
 from community.models import Expert, ExpertApplication, ShiftSlot
-from config import realtime
+from config import async_db, realtime
 from config.errors import ServiceError
 
 
@@ -67,6 +67,17 @@ def expert_console_disconnected(*, expert: Expert) -> None:
 
 def expert_heartbeat(*, expert: Expert) -> None:
     Expert.objects.filter(pk=expert.pk).update(last_seen_at=timezone.now())
+
+
+async def expert_heartbeat_live(*, expert: Expert) -> None:
+    """`expert_heartbeat` for the console's pings: on PostgreSQL, on its event loop."""
+    if not async_db.available():
+        return await realtime.database_call(expert_heartbeat, expert=expert)
+    column = Expert._meta.get_field("last_seen_at").column
+    await async_db.fetch(
+        f"UPDATE {Expert._meta.db_table} SET {column} = %s WHERE id = %s",
+        [timezone.now(), expert.pk],
+    )
 
 
 @transaction.atomic

@@ -3,8 +3,9 @@
 Django runs a socket's database code in one worker thread per process. At 200 busy
 chats a message waited there 10-15 ms (p50) for the thread, and its round trip ran
 three times slower than on an idle process, because every reply had to win the GIL
-back from the event loop (docs/performance.md). Storing a chat message is a single
-statement, so sockets await it here instead, on a few connections per event loop.
+back from the event loop (docs/performance.md). What sockets do for every message and
+every ping is a single statement each (store a message, read the last seqs, note an
+expert's heartbeat), so they await those here, on a few connections per event loop.
 Everything else keeps using the ORM in the worker thread.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import psycopg
 from django.db import DatabaseError, IntegrityError, connection
+from django.db.models import QuerySet
 
 CONNECTIONS_PER_LOOP = 4
 
@@ -46,8 +48,8 @@ def _connect_kwargs() -> dict[str, Any]:
     return {**params, "autocommit": True, "prepare_threshold": 0}
 
 
-async def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    """Run one statement as its own transaction; its first row, if any.
+async def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run one statement as its own transaction; the rows it returns, if any.
 
     Raises Django's IntegrityError for a constraint, DatabaseError for the rest.
     """
@@ -60,7 +62,7 @@ async def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
             if conn is None:
                 conn = await psycopg.AsyncConnection.connect(**_connect_kwargs())
             cursor = await conn.execute(sql, params)
-            row = await cursor.fetchone()
+            return await cursor.fetchall() if cursor.description else []
         except psycopg.IntegrityError as error:
             raise IntegrityError(*error.args) from error
         except psycopg.Error as error:
@@ -75,7 +77,12 @@ async def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
                     if conn.broken:  # the server went away: the idle ones are gone too
                         while idle:
                             await idle.pop().close()
-        return row
+
+
+def compiled(queryset: QuerySet) -> tuple[str, list[Any]]:
+    """The SQL and parameters of a read-only queryset, for `fetch`."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return sql, list(params)
 
 
 def close_all() -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -583,5 +584,50 @@ async def test_open_widgets_learn_when_an_expert_comes_on_shift(make_expert):
     assert (await receive_until(customer, "availability"))["experts_on_shift"] == 1
     await expert_socket.send_json_to({"type": "shift.end"})
     assert (await receive_until(customer, "availability"))["experts_on_shift"] == 0
+    await customer.disconnect()
+    await expert_socket.disconnect()
+
+
+async def test_pings_and_messages_do_not_wait_for_the_database_thread(make_expert):
+    """What every ping and message does (presence, catch-up, storing) runs on the
+    socket's event loop: one busy database thread holds none of it up."""
+    import threading
+
+    from asgiref.sync import SyncToAsync
+
+    from chat import consumers
+
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    await receive_until(expert_socket, "history")
+    seen_before = await database_sync_to_async(
+        lambda: Expert.objects.get(pk=expert.pk).last_seen_at
+    )()
+
+    consumers._last_sweep = time.monotonic()  # no absent-expert sweep in this test
+    release = threading.Event()
+    busy = SyncToAsync.single_thread_executor.submit(release.wait, 30)
+    try:
+        await expert_socket.send_json_to({"type": "ping"})
+        assert (await receive_until(expert_socket, "pong"))["type"] == "pong"
+        send = {"type": "message.send", "conversation": conversation_id, "client_id": "e1"}
+        await expert_socket.send_json_to({**send, "body": "Hi"})
+        await receive_until(expert_socket, "message.ack")
+        assert (await receive_until(customer, "message"))["message"]["body"] == "Hi"
+        await customer.send_json_to({"type": "ping"})
+        await receive_until(customer, "pong")
+        answered_while_busy = not busy.done()
+    finally:
+        release.set()
+    assert answered_while_busy
+    seen_after = await database_sync_to_async(
+        lambda: Expert.objects.get(pk=expert.pk).last_seen_at
+    )()
+    assert seen_after > seen_before  # the ping noted the expert as present
     await customer.disconnect()
     await expert_socket.disconnect()
