@@ -107,13 +107,15 @@ class Sockets:
         self.all.append(ws)
         self.tasks.append(asyncio.create_task(loop()))
 
-    def heartbeat(self, ws: WebSocket, every: float = 15) -> None:
-        """Consoles ping as the real one does, or routing treats the expert as gone."""
+    def heartbeat(self, ws: WebSocket, every: float = 20) -> None:
+        """Ping as the real widget and console do (every 20 s, each from the moment it
+        connected), or routing treats an expert as gone."""
 
         async def loop() -> None:
+            await asyncio.sleep(random.uniform(0, every))  # sockets connect at random times
             while True:
-                await asyncio.sleep(every)
                 await ws.send({"type": "ping"})
+                await asyncio.sleep(every)
 
         self.tasks.append(asyncio.create_task(loop()))
 
@@ -232,6 +234,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
         conversation = (await ws.recv_until("conversation"))["conversation"]["id"]
         customers[conversation] = ws
         sockets.read(ws, widget_reader)
+        sockets.heartbeat(ws)
 
     setup_failures = failures(await bounded((customer_up(j) for j in range(n)), 20))
     deadline = time.monotonic() + 60
@@ -313,6 +316,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
 
 async def relay(quick: bool) -> dict[str, Any]:
     sizes, rounds, seconds = ([50], 2, 5) if quick else ([50, 200], 3, 15)
+    rounds = int(os.environ.get("BENCH_ROUNDS", rounds))
     if os.environ.get("BENCH_RELAY_SIZES"):  # e.g. "200" to tune one size quickly
         sizes = [int(size) for size in os.environ["BENCH_RELAY_SIZES"].split(",")]
     results: dict[str, Any] = {"rate_per_side_per_s": 1, "seconds_per_round": seconds}
