@@ -42,7 +42,9 @@ def user_name(user) -> str:
 def author_name(message: Message) -> str | None:
     if not message.author_id:
         return None
-    expert = getattr(message.author, "expert", None)
+    # Staff who also have an expert profile write as staff under their own name.
+    is_expert = message.sender == Message.Sender.EXPERT
+    expert = getattr(message.author, "expert", None) if is_expert else None
     return expert.display_name if expert is not None else user_name(message.author)
 
 
@@ -51,7 +53,7 @@ def message_data(message: Message, *, author: str | None = None) -> dict[str, An
     data = {
         "seq": message.seq,
         "sender": message.sender,
-        "author": author or author_name(message),
+        "author": author if author is not None else author_name(message),
         "body": message.body,
         "at": message.created_at.isoformat(),
     }
@@ -66,19 +68,17 @@ def message_data(message: Message, *, author: str | None = None) -> dict[str, An
     return data
 
 
-def _last_seqs_query(conversation_ids: list[int]):
-    return Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq")
-
-
 def last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
-    return dict(_last_seqs_query(conversation_ids))
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))
 
 
 async def last_seqs_live(*, conversation_ids: list[int]) -> dict[int, int]:
     """`last_seqs` for sockets: on PostgreSQL, read on their event loop (config/async_db)."""
     if not async_db.available():
         return await database_call(last_seqs, conversation_ids=conversation_ids)
-    return dict(await async_db.fetch(*async_db.compiled(_last_seqs_query(conversation_ids))))
+    table = Conversation._meta.db_table
+    sql = f"SELECT id, last_seq FROM {table} WHERE id = ANY(%s)"  # one statement, any count
+    return dict(await async_db.fetch(sql, [conversation_ids]))
 
 
 def customer_visible(messages):

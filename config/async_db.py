@@ -10,20 +10,38 @@ Everything else keeps using the ORM in the worker thread.
 """
 
 import asyncio
+import time
 import weakref
 from typing import Any
 
 import psycopg
 from django.db import DatabaseError, IntegrityError, connection
-from django.db.models import QuerySet
 
 CONNECTIONS_PER_LOOP = 4
 
 
+class _ConnectionLost(DatabaseError):
+    pass
+
+
 class _LoopConnections:
     def __init__(self) -> None:
-        self.idle: list[psycopg.AsyncConnection] = []
+        self.idle: list[tuple[float, psycopg.AsyncConnection]] = []  # (opened at, connection)
         self.slots = asyncio.Semaphore(CONNECTIONS_PER_LOOP)
+
+    async def take_idle(self) -> tuple[float, psycopg.AsyncConnection] | None:
+        """The most recently used idle connection younger than CONN_MAX_AGE, if any."""
+        max_age = connection.settings_dict["CONN_MAX_AGE"]
+        while self.idle:
+            opened, conn = self.idle.pop()
+            if max_age is None or time.monotonic() - opened < max_age:
+                return opened, conn
+            await conn.close()
+        return None
+
+    async def close_idle(self) -> None:
+        while self.idle:
+            await self.idle.pop()[1].close()
 
 
 # Connections and semaphores belong to one event loop: Daphne runs one per process,
@@ -37,56 +55,63 @@ def available() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _connect_kwargs() -> dict[str, Any]:
+async def _connect() -> tuple[float, psycopg.AsyncConnection]:
     # Django's own parameters, minus its sync cursor classes and adapters.
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
-    # Prepared at first use: the statement text never changes, and parsing and
-    # planning it each time was a third of PostgreSQL's CPU per message. (Behind a
-    # pooler in transaction mode, this needs PgBouncer 1.21 or newer.)
-    return {**params, "autocommit": True, "prepare_threshold": 0}
+    try:
+        # Prepared at first use: the statement texts never change, and parsing and
+        # planning them each time was a third of PostgreSQL's CPU per message.
+        params.update(autocommit=True, prepare_threshold=0)
+        conn = await psycopg.AsyncConnection.connect(**params)
+    except psycopg.Error as error:
+        raise DatabaseError(*error.args) from error
+    return time.monotonic(), conn
 
 
 async def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Run one statement as its own transaction; the rows it returns, if any.
 
-    Raises Django's IntegrityError for a constraint, DatabaseError for the rest.
+    Raises Django's IntegrityError for a constraint, DatabaseError for the rest. A
+    statement that finds its idle connection gone (a database restart, a firewall's
+    idle timeout) runs once more on a new one; callers' statements are safe to repeat.
     """
     loop = asyncio.get_running_loop()
-    loop_connections = _per_loop.get(loop) or _per_loop.setdefault(loop, _LoopConnections())
-    async with loop_connections.slots:
-        idle = loop_connections.idle
-        conn = idle.pop() if idle else None
-        try:
-            if conn is None:
-                conn = await psycopg.AsyncConnection.connect(**_connect_kwargs())
-            cursor = await conn.execute(sql, params)
-            return await cursor.fetchall() if cursor.description else []
-        except psycopg.IntegrityError as error:
-            raise IntegrityError(*error.args) from error
-        except psycopg.Error as error:
-            raise DatabaseError(*error.args) from error
-        finally:
-            if conn is not None:
-                # Anything but idle (broken, or cancelled mid-statement) is not reused.
-                if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-                    idle.append(conn)
-                else:
-                    await conn.close()
-                    if conn.broken:  # the server went away: the idle ones are gone too
-                        while idle:
-                            await idle.pop().close()
+    pool = _per_loop.get(loop) or _per_loop.setdefault(loop, _LoopConnections())
+    async with pool.slots:
+        reused = await pool.take_idle()
+        if reused is not None:
+            try:
+                return await _run(pool, reused, sql, params)
+            except _ConnectionLost:
+                await pool.close_idle()  # they are likely gone too
+        return await _run(pool, await _connect(), sql, params)
 
 
-def compiled(queryset: QuerySet) -> tuple[str, list[Any]]:
-    """The SQL and parameters of a read-only queryset, for `fetch`."""
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    return sql, list(params)
+async def _run(
+    pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection], sql: str, params
+) -> list[tuple[Any, ...]]:
+    conn = opened_conn[1]
+    try:
+        cursor = await conn.execute(sql, params)
+        return await cursor.fetchall() if cursor.description else []
+    except psycopg.IntegrityError as error:
+        raise IntegrityError(*error.args) from error
+    except psycopg.Error as error:
+        if conn.broken:
+            raise _ConnectionLost(*error.args) from error
+        raise DatabaseError(*error.args) from error
+    finally:
+        # Anything but idle (broken, or cancelled mid-statement) is not reused.
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            pool.idle.append(opened_conn)
+        else:
+            await conn.close()
 
 
 def close_all() -> None:
-    """Close every idle connection (tests: before the test database is dropped)."""
-    for loop_connections in list(_per_loop.values()):
-        while loop_connections.idle:
-            loop_connections.idle.pop().pgconn.finish()
+    """Close every idle connection. Tests: after each test, once its loop has stopped."""
+    for pool in list(_per_loop.values()):
+        while pool.idle:
+            pool.idle.pop()[1].pgconn.finish()

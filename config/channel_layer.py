@@ -5,6 +5,12 @@ its broadcasts one round trip at a time. At 200 busy chats that queue made a
 broadcast wait 28-34 ms (p50) and up to 750 ms (p99) (docs/performance.md). The
 Redis client takes a pooled connection per command, so publishing needs no lock;
 the shard's lock still guards subscribing and unsubscribing.
+
+Without the lock, two broadcasts that one process starts within the same moment
+may reach Redis in either order. Chat messages carry their seq and sockets put them
+back in order; the other frames (a chat assigned, removed, a leaderboard) describe
+state that a client can read again, and did not promise an order across sockets
+before either.
 """
 
 import asyncio
@@ -13,7 +19,8 @@ from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
-# Of the Redis pool's 100 connections per process; more would wait for one anyway.
+# Of the Redis pool's 100 connections per process: redis-py raises, rather than
+# waits, when the pool is full.
 PUBLISHES_AT_ONCE = 16
 
 

@@ -231,3 +231,35 @@ async def test_a_socket_message_does_not_queue_behind_the_database_thread(live_c
     assert stored_while_busy and message.seq == 3
     stored = await database_sync_to_async(Message.objects.get)(pk=message.pk)
     assert (stored.seq, stored.body) == (3, "Still there?")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_message_survives_its_idle_connection_being_cut(live_chat):
+    """A database restart or a firewall's idle timeout kills idle connections: the
+    next message goes through on a new one instead of failing."""
+    chat, _ = live_chat
+    visitor = await database_sync_to_async(lambda: chat.visitor)()
+    first = await services.message_post_live(
+        conversation_id=chat.pk, visitor=visitor, body="One", client_id="c1"
+    )
+
+    def cut_the_sockets_connections() -> int:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND query LIKE 'WITH bumped%%'"
+            )
+            return cursor.rowcount
+
+    assert await database_sync_to_async(cut_the_sockets_connections)() >= 1
+    second = await services.message_post_live(
+        conversation_id=chat.pk, visitor=visitor, body="Two", client_id="c2"
+    )
+    assert (first.seq, second.seq) == (3, 4)
+    bodies = await database_sync_to_async(
+        lambda: list(Message.objects.filter(conversation=chat, seq__gte=3).values_list("body"))
+    )()
+    assert bodies == [("One",), ("Two",)]
