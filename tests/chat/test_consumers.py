@@ -60,6 +60,18 @@ async def greet(socket, token=None) -> dict:
     return await receive_until(socket, "welcome")
 
 
+async def assigned_chat(expert) -> tuple[WebsocketCommunicator, WebsocketCommunicator, int]:
+    """The expert's console and a customer's widget whose new chat went to them."""
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
+    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
+    await receive_until(expert_socket, "history")
+    return expert_socket, customer, conversation_id
+
+
 async def no_more_frames(socket) -> bool:
     return await socket.receive_nothing(timeout=0.3)
 
@@ -550,13 +562,7 @@ async def test_a_closed_socket_leaves_its_groups_on_redis(make_expert):
     from config import realtime
 
     expert = await database_sync_to_async(make_expert)()
-    expert_socket = await console(expert.user)
-    await receive_until(expert_socket, "welcome")
-    customer = await widget()
-    await greet(customer)
-    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
-    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
-    await receive_until(expert_socket, "history")
+    expert_socket, customer, conversation_id = await assigned_chat(expert)
     channel = "asgi__group__" + realtime.conversation_group(conversation_id)
     server = redis.Redis.from_url(settings.REDIS_URL)
 
@@ -598,13 +604,7 @@ async def test_pings_and_messages_do_not_wait_for_the_database_thread(make_exper
     from chat import consumers
 
     expert = await database_sync_to_async(make_expert)()
-    expert_socket = await console(expert.user)
-    await receive_until(expert_socket, "welcome")
-    customer = await widget()
-    await greet(customer)
-    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
-    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
-    await receive_until(expert_socket, "history")
+    expert_socket, customer, conversation_id = await assigned_chat(expert)
     seen_before = await database_sync_to_async(
         lambda: Expert.objects.get(pk=expert.pk).last_seen_at
     )()
