@@ -1,4 +1,4 @@
-"""PostgreSQL awaited on the socket's own event loop, for the chat's hot statement.
+"""PostgreSQL awaited on the socket's own event loop, for the chat's hot statements.
 
 Django runs a socket's database code in one worker thread per process. At 200 busy
 chats a message waited there 10-15 ms (p50) for the thread, and its round trip ran
