@@ -346,8 +346,7 @@ async def message_post_live(
         except IntegrityError:  # the unique client_id: a retry
             rows = []
         if rows:
-            [(message.id, message.seq)] = rows
-            message._state.adding = False
+            _mark_stored(message, *rows)
             await realtime.broadcast(
                 realtime.conversation_group(conversation_id), _message_frame(message, author)
             )
@@ -375,9 +374,14 @@ def _store_with_next_seq(message: Message, *, open_to: tuple[str, Any]) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
+    _mark_stored(message, row)
+    return True
+
+
+def _mark_stored(message: Message, row: tuple[int, int]) -> None:
+    """Take the id and seq that _store_statement returned."""
     message.id, message.seq = row
     message._state.adding = False
-    return True
 
 
 def _store_statement(message: Message, *, open_to: tuple[str, Any]) -> tuple[str, list]:
