@@ -408,29 +408,10 @@ async def test_flooding_gets_errors_then_a_documented_close(make_expert):
 
 async def test_ping_catches_up_on_what_the_layer_never_rang(make_expert):
     """The layer is a doorbell that may drop: a ping still brings the missed message."""
-    from chat import services
-
-    expert = await database_sync_to_async(make_expert)()
-    customer = await widget()
-    await greet(customer)
-    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
-    conversation_id = (await receive_until(customer, "conversation"))["conversation"]["id"]
-    await receive_until(customer, "history")
-
-    def post_without_doorbell():
-        # As if Redis were down when it committed: stored, never announced.
-        from unittest import mock
-
-        with mock.patch("config.realtime.send_after_commit"):
-            services.message_post(
-                conversation_id=conversation_id,
-                expert=expert,
-                body="Try a firmware update.",
-                client_id="quiet",
-            )
-
-    await database_sync_to_async(post_without_doorbell)()
-    assert await no_more_frames(customer)  # never rang
+    # As if Redis were down when it committed: stored, never announced.
+    customer, _conversation_id, _frames = await started_chat_with_quiet_messages(
+        make_expert, ["Try a firmware update."]
+    )
     await customer.send_json_to({"type": "ping"})
     history = await receive_until(customer, "history")
     assert [m["body"] for m in history["messages"]] == ["Try a firmware update."]
