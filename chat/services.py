@@ -113,7 +113,9 @@ def _next_seq_sql(*, conversation_id: int, open_to: tuple[str, Any] | None) -> t
         params += [
             Conversation.Status.WAITING,
             Conversation.Status.ACTIVE,
-            Conversation._meta.get_field(field).get_db_prep_value(value.pk, connection),
+            Conversation._meta.get_field(field).get_db_prep_value(
+                value.pk, async_db.sql_connection()
+            ),
         ]
     return sql + " RETURNING last_seq", params
 
@@ -389,7 +391,8 @@ def _store_statement(message: Message, *, open_to: tuple[str, Any]) -> tuple[str
     or no row when the chat is not open to its sender."""
     bump, bump_params = _next_seq_sql(conversation_id=message.conversation_id, open_to=open_to)
     insert, fields = _insert_after_bump_sql()
-    params = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
+    database = async_db.sql_connection()
+    params = [f.get_db_prep_save(getattr(message, f.attname), database) for f in fields]
     return f"WITH bumped AS ({bump}) {insert}", [*bump_params, *params]
 
 
@@ -397,8 +400,9 @@ def _store_statement(message: Message, *, open_to: tuple[str, Any]) -> tuple[str
 def _insert_after_bump_sql() -> tuple[str, list]:
     """INSERT of a message numbered by the `bumped` UPDATE, and the fields it binds."""
     fields = [f for f in Message._meta.concrete_fields if f.name not in ("id", "seq")]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    database = async_db.sql_connection()
+    columns = ", ".join(database.ops.quote_name(f.column) for f in fields)
+    values = ", ".join(f"%s::{f.db_type(database)}" for f in fields)
     sql = (
         f"INSERT INTO {Message._meta.db_table} (seq, {columns}) "
         f"SELECT last_seq, {values} FROM bumped RETURNING id, seq"
