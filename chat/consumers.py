@@ -115,9 +115,9 @@ class ChatSocket(FrameSocket):
             }
         await self.send_frame(frame)
 
-    async def fill_gap_later(self, conversation_id: int) -> None:
+    async def fill_gap_later(self, conversation_id: int, *, wait: float | None = None) -> None:
         """The missing frames did not come: the layer dropped them, read the store."""
-        await asyncio.sleep(self.REORDER_WAIT_SECONDS)
+        await asyncio.sleep(self.REORDER_WAIT_SECONDS if wait is None else wait)
         async with self.delivering:
             del self.gap_fills[conversation_id]  # done waiting: do not cancel this task
             if conversation_id in self.delivered:
@@ -131,6 +131,18 @@ class ChatSocket(FrameSocket):
         await self.join(realtime.conversation_group(conversation_id))
         async with self.delivering:
             await self.send_history(conversation_id, last_seq)
+
+    async def follow_without_waiting(self, conversation_id: int) -> None:
+        """`follow`, with the history read behind the frames that come next: a socket
+        handles one frame at a time, and in a burst of new chats an expert's next
+        `chat.assigned` waited for the last one's read. Live frames are held meanwhile."""
+        await self.join(realtime.conversation_group(conversation_id))
+        # No await from here on, so no lock: a gap fill may hold it while it reads.
+        self.stop_holding(conversation_id)
+        self.delivered[conversation_id] = 0
+        self.gap_fills[conversation_id] = asyncio.ensure_future(
+            self.fill_gap_later(conversation_id, wait=0)
+        )
 
     async def unfollow(self, conversation_id: int) -> None:
         async with self.delivering:  # a gap fill in flight must not follow it again
@@ -439,7 +451,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "chat.assigned":
             await self.send_frame(frame)
-            await self.follow(frame["conversation"]["id"], 0)
+            await self.follow_without_waiting(frame["conversation"]["id"])
             return
         if frame["type"] == "chat.removed":
             await self.unfollow(frame["conversation"])

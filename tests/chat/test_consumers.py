@@ -612,3 +612,50 @@ async def test_pings_and_messages_do_not_wait_for_the_database_thread(make_exper
     assert seen_after > seen_before  # the ping noted the expert as present
     await customer.disconnect()
     await expert_socket.disconnect()
+
+
+async def test_a_burst_of_new_chats_reaches_the_expert_before_their_history(make_expert):
+    """Each `chat.assigned` is forwarded at once, and the chats' history follows when
+    the database answers: new chats in a burst do not queue behind each other's read."""
+    import threading
+
+    from asgiref.sync import SyncToAsync
+    from django.db import connection
+
+    from community import services as community_services
+
+    expert = await database_sync_to_async(make_expert)(on_shift=False)
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    topics = ["Battery", "Sizes", "Returns"]
+    for topic in topics:
+        customer = await widget()
+        await greet(customer)
+        await customer.send_json_to({"type": "chat.start", "topic": topic})
+        await receive_until(customer, "queue")
+        await customer.disconnect()
+
+    def go_on_shift_elsewhere() -> None:  # as another process would: its own connection
+        try:
+            community_services.expert_shift_start(expert=expert)
+        finally:
+            connection.close()
+
+    release = threading.Event()
+    busy = SyncToAsync.single_thread_executor.submit(release.wait, 30)
+    try:
+        await asyncio.to_thread(go_on_shift_elsewhere)
+        assigned = [await receive_until(expert_socket, "chat.assigned") for _ in topics]
+        heard_while_busy = not busy.done()
+    finally:
+        release.set()
+    assert heard_while_busy
+    assert [frame["conversation"]["topic"] for frame in assigned] == topics
+    histories = {}
+    while len(histories) < len(topics):
+        frame = await receive_until(expert_socket, "history")
+        histories[frame["conversation"]] = [m["body"] for m in frame["messages"]]
+    for frame in assigned:
+        conversation = frame["conversation"]
+        assert histories[conversation["id"]][0] == conversation["topic"]
+    await expert_socket.disconnect()
