@@ -228,8 +228,7 @@ class ChatSocket(FrameSocket):
     async def on_receipt(self, frame: dict[str, Any]) -> None:
         self.require_following(frame["conversation"])
         if frame["status"] == "read":
-            await database_call(
-                services.conversation_mark_read,
+            await services.conversation_mark_read_live(
                 conversation_id=frame["conversation"],
                 seq=frame["seq"],
                 **self.participant(),

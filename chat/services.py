@@ -455,14 +455,54 @@ def conversation_mark_read(
     Conversation.objects.filter(pk=conversation_id).update(**{field: Greatest(F(field), seq)})
     realtime.send_after_commit(
         realtime.conversation_group(conversation_id),
-        {
-            "type": "receipt",
-            "conversation": conversation_id,
-            "reader": "customer" if visitor else "expert",
-            "status": "read",
-            "seq": seq,
-        },
+        _read_receipt_frame(conversation_id=conversation_id, by_customer=bool(visitor), seq=seq),
     )
+
+
+async def conversation_mark_read_live(
+    *, conversation_id: int, visitor: Visitor | None = None, expert: Expert | None = None, seq: int
+) -> None:
+    """`conversation_mark_read` for sockets, on their event loop.
+
+    Clients send one per batch of messages they display, so on PostgreSQL it is one
+    statement awaited on the loop (config/async_db.py), like a message. A receipt that
+    moves nothing, or from someone not in the chat, takes the database thread, which
+    explains the refusal or does nothing.
+    """
+    if async_db.available():
+        field = "customer_read_seq" if visitor else "expert_read_seq"
+        reader_column, reader = ("visitor_id", visitor.pk) if visitor else ("expert_id", expert.pk)
+        rows = await async_db.fetch(
+            f"UPDATE {Conversation._meta.db_table} SET {field} = LEAST(%s, last_seq)"
+            f" WHERE id = %s AND {reader_column} = %s AND {field} < LEAST(%s, last_seq)"
+            f" RETURNING {field}",
+            [seq, conversation_id, reader, seq],
+        )
+        if rows:
+            await realtime.broadcast(
+                realtime.conversation_group(conversation_id),
+                _read_receipt_frame(
+                    conversation_id=conversation_id, by_customer=bool(visitor), seq=rows[0][0]
+                ),
+            )
+            return
+    await realtime.database_call(
+        conversation_mark_read,
+        conversation_id=conversation_id,
+        visitor=visitor,
+        expert=expert,
+        seq=seq,
+    )
+
+
+def _read_receipt_frame(*, conversation_id: int, by_customer: bool, seq: int) -> dict[str, Any]:
+    return {
+        "type": "receipt",
+        "conversation": conversation_id,
+        "reader": "customer" if by_customer else "expert",
+        "status": "read",
+        "seq": seq,
+    }
 
 
 def _locked_active(*, conversation_id: int, expert: Expert) -> Conversation:

@@ -575,9 +575,9 @@ async def test_open_widgets_learn_when_an_expert_comes_on_shift(make_expert):
     await expert_socket.disconnect()
 
 
-async def test_pings_and_messages_do_not_wait_for_the_database_thread(make_expert):
-    """What every ping and message does (presence, catch-up, storing) runs on the
-    socket's event loop: one busy database thread holds none of it up."""
+async def test_pings_messages_and_receipts_do_not_wait_for_the_database_thread(make_expert):
+    """What every ping, message and read receipt does (presence, catch-up, storing)
+    runs on the socket's event loop: one busy database thread holds none of it up."""
     import threading
 
     from asgiref.sync import SyncToAsync
@@ -599,7 +599,12 @@ async def test_pings_and_messages_do_not_wait_for_the_database_thread(make_exper
         send = {"type": "message.send", "conversation": conversation_id, "client_id": "e1"}
         await expert_socket.send_json_to({**send, "body": "Hi"})
         await receive_until(expert_socket, "message.ack")
-        assert (await receive_until(customer, "message"))["message"]["body"] == "Hi"
+        hi = await receive_until(customer, "message")
+        assert hi["message"]["body"] == "Hi"
+        read = {"type": "receipt", "conversation": conversation_id, "status": "read"}
+        await customer.send_json_to({**read, "seq": hi["message"]["seq"]})
+        receipt = await receive_until(expert_socket, "receipt")
+        assert (receipt["reader"], receipt["seq"]) == ("customer", hi["message"]["seq"])
         await customer.send_json_to({"type": "ping"})
         await receive_until(customer, "pong")
         answered_while_busy = not busy.done()

@@ -102,13 +102,35 @@ def test_replay_returns_exactly_the_gap(live_chat):
     assert [m["body"] for m in missed] == ["m2", "m3", "m4"]
 
 
-def test_read_marks_only_move_forward(live_chat):
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["conversation_mark_read", "conversation_mark_read_live"])
+def test_read_marks_only_move_forward_and_are_announced_once(path, live_chat, make_visitor, listen):
+    """Sockets mark a chat read on their event loop (conversation_mark_read_live), as
+    one statement; the rules are those of the database-thread path."""
+
+    def mark_read(**fields) -> None:
+        if path == "conversation_mark_read":
+            services.conversation_mark_read(**fields)
+        else:
+            async_to_sync(services.conversation_mark_read_live)(**fields)
+
     chat, expert = live_chat
-    services.conversation_mark_read(conversation_id=chat.pk, expert=expert, seq=2)
-    services.conversation_mark_read(conversation_id=chat.pk, expert=expert, seq=1)
-    services.conversation_mark_read(conversation_id=chat.pk, expert=expert, seq=99)
+    inbox = listen(realtime.conversation_group(chat.pk))
+    mark_read(conversation_id=chat.pk, expert=expert, seq=1)
+    mark_read(conversation_id=chat.pk, expert=expert, seq=1)  # a double send
+    mark_read(conversation_id=chat.pk, expert=expert, seq=99)  # past the last message
+    mark_read(conversation_id=chat.pk, expert=expert, seq=1)  # late, out of order
+    mark_read(conversation_id=chat.pk, visitor=chat.visitor, seq=2)
+    with pytest.raises(ServiceError) as stranger:
+        mark_read(conversation_id=chat.pk, visitor=make_visitor(), seq=2)
+    assert stranger.value.code == "not_found"
     chat.refresh_from_db()
-    assert chat.expert_read_seq == 2  # capped at last_seq, never backwards
+    assert (chat.expert_read_seq, chat.customer_read_seq) == (2, 2)  # capped, never back
+    assert [(f["reader"], f["seq"]) for f in inbox.frames()] == [
+        ("expert", 1),
+        ("expert", 2),
+        ("customer", 2),
+    ]
 
 
 def test_rating_once_and_only_with_an_expert(live_chat, make_visitor):
