@@ -8,11 +8,12 @@ sequence: a gap in what the layer delivered is filled from the database.
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
@@ -413,7 +414,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     frames = {**protocol.EXPERT_FRAMES, **LEADERBOARD_FRAMES}
     side = "expert"
 
+    # A chat assigned this long ago whose `chat.assigned` never came was lost on the way.
+    ASSIGNMENT_GRACE_SECONDS = 5
+
     async def connect(self) -> None:
+        self.announced: set[int] = set()  # chats this console was told it holds
         await super().connect()
         if not await self.admit_expert():
             return
@@ -423,15 +428,14 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     def welcome_data(self) -> dict[str, Any]:
         self.expert.refresh_from_db()
+        conversations = selectors.expert_open_conversations(expert=self.expert)
+        self.announced.update(c.pk for c in conversations)
         return {
             "type": "welcome",
             "expert": selectors.expert_data(self.expert),
             "on_shift": self.expert.on_shift,
             "max_concurrent_chats": self.expert.max_concurrent_chats,
-            "conversations": [
-                selectors.conversation_data(c)
-                for c in selectors.expert_open_conversations(expert=self.expert)
-            ],
+            "conversations": [selectors.conversation_data(c) for c in conversations],
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "balance": points_selectors.balance(expert=self.expert),
         }
@@ -449,16 +453,36 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "chat.assigned":
+            self.announced.add(frame["conversation"]["id"])
             await self.send_frame(frame)
             await self.follow_without_waiting(frame["conversation"]["id"])
             return
         if frame["type"] == "chat.removed":
+            self.announced.discard(frame["conversation"])
             await self.unfollow(frame["conversation"])
         await super().forward(frame)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await community_services.expert_heartbeat_live(expert=self.expert)
+        await self.forward_lost_assignments()
         await super().on_ping(frame)
+
+    async def forward_lost_assignments(self) -> None:
+        """Chats assigned to this expert whose `chat.assigned` never came (Redis was
+        reconnecting when it was published): the expert would not see them, and their
+        customers would wait, until the console reloaded."""
+        assigned_before = timezone.now() - timedelta(seconds=self.ASSIGNMENT_GRACE_SECONDS)
+        held = await selectors.expert_open_conversation_ids_live(
+            expert=self.expert, assigned_before=assigned_before
+        )
+        for conversation_id in sorted(held - self.announced):
+            conversation = await database_call(
+                selectors.conversation_get, conversation_id=conversation_id
+            )
+            still_theirs = conversation.expert_id == self.expert.pk
+            if still_theirs and conversation.status == conversation.Status.ACTIVE:
+                snapshot = selectors.conversation_data(conversation)
+                await self.forward({"type": "chat.assigned", "conversation": snapshot})
 
     async def on_transfer_targets(self, frame: dict[str, Any]) -> None:
         experts = await database_call(selectors.transfer_targets, expert=self.expert)

@@ -664,3 +664,50 @@ async def test_a_burst_of_new_chats_reaches_the_expert_before_their_history(make
         conversation = frame["conversation"]
         assert histories[conversation["id"]][0] == conversation["topic"]
     await expert_socket.disconnect()
+
+
+async def test_an_assignment_the_layer_never_rang_reaches_the_console_on_its_next_ping(
+    make_expert,
+):
+    """Redis reconnecting loses what was published meanwhile: the console's next ping
+    still brings a chat assigned to the expert, once."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from community import services as community_services
+
+    expert = await database_sync_to_async(make_expert)(on_shift=False)
+    expert_socket = await console(expert.user)
+    await receive_until(expert_socket, "welcome")
+    await receive_until(expert_socket, "leaderboard")
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Battery"})
+    conversation_id = (await receive_until(customer, "queue"))["conversation"]
+
+    def assign_quietly() -> None:  # as if Redis were down when it committed
+        with mock.patch("config.realtime.send_after_commit"):
+            community_services.expert_shift_start(expert=expert)
+        Conversation.objects.filter(pk=conversation_id).update(
+            assigned_at=timezone.now() - timedelta(seconds=10)
+        )
+
+    await database_sync_to_async(assign_quietly)()
+    assert await no_more_frames(expert_socket)
+    await expert_socket.send_json_to({"type": "ping"})
+    assigned = await receive_until(expert_socket, "chat.assigned")
+    assert (assigned["conversation"]["id"], assigned["conversation"]["topic"]) == (
+        conversation_id,
+        "Battery",
+    )
+    history = await receive_until(expert_socket, "history")
+    assert history["conversation"] == conversation_id
+    assert history["messages"][0]["body"] == "Battery"
+    await receive_until(expert_socket, "pong")
+    await expert_socket.send_json_to({"type": "ping"})  # nothing is sent twice
+    assert (await expert_socket.receive_json_from())["type"] == "pong"
+    assert await no_more_frames(expert_socket)
+    await customer.disconnect()
+    await expert_socket.disconnect()
