@@ -3,8 +3,9 @@
    /ws/staff/ (docs/protocol.md): `monitor.watch` keeps the stats, the live chats
    and the experts on shift current; `chat.open` follows one chat in the chat
    view (conversation, history, message, message.hidden, typing), where staff
-   whisper, take over, reply, close and hide messages. Leaderboard and other
-   frames are ignored. UI text comes translated from the page (#monitor-strings,
+   whisper, take over, reply, close and hide messages (hide, take over and close
+   ask first in the page's one <dialog>). Leaderboard and other frames are
+   ignored. UI text comes translated from the page (#monitor-strings,
    #monitor-text); every piece of user text goes in with textContent. */
 (function () {
   "use strict";
@@ -808,7 +809,7 @@
         const hide = make("button", "msg__hide", S.hide);
         hide.type = "button";
         hide.dataset.testid = "hide-message";
-        hide.addEventListener("click", () => hideMessage(m.seq));
+        hide.addEventListener("click", () => hideMessage(m.seq, m.body));
         meta.appendChild(hide);
       }
       li.appendChild(meta);
@@ -873,44 +874,91 @@
 
   // ------------------------------------------------------------------ actions
 
-  function send(frame) {
-    if (socket.send(frame)) return true;
-    viewError(S.reconnecting);
-    return false;
+  /* The page's one <dialog> asks before hide, take over and close: filled from
+     #monitor-text (data-<kind>-title, -text, -label, -confirm, -required); hide
+     and close need a text. act(text) sends the frame and says whether it went
+     out: if not, the dialog stays open with what was typed. */
+  const D = {};
+  ["dialog", "dialog-form", "dialog-title", "dialog-text", "dialog-quote", "dialog-field",
+    "dialog-label", "dialog-input", "dialog-error", "dialog-cancel", "dialog-confirm",
+  ].forEach((name) => (D[name] = role(name)));
+  const TEXT_MAX = { hide: 300, close: 1000 }; // docs/protocol.md
+  let asking = null; // {kind, id, act}
+
+  function ask(kind, act, quote) {
+    if (!view || D.dialog.open) return;
+    asking = { kind: kind, id: view.id, act: act };
+    const input = D["dialog-input"];
+    D["dialog-title"].textContent = T[kind + "Title"];
+    D["dialog-text"].textContent = T[kind + "Text"];
+    D["dialog-quote"].textContent = quote || "";
+    D["dialog-quote"].hidden = !quote;
+    D["dialog-field"].hidden = !TEXT_MAX[kind];
+    D["dialog-label"].textContent = T[kind + "Label"] || "";
+    D["dialog-confirm"].textContent = T[kind + "Confirm"];
+    input.value = "";
+    input.maxLength = TEXT_MAX[kind] || 1000;
+    dialogError("");
+    D.dialog.showModal();
+    (TEXT_MAX[kind] ? input : D["dialog-confirm"]).focus();
   }
 
-  function hideMessage(seq) {
-    if (!view) return;
-    const reason = window.prompt(S.hide_reason, "");
-    if (reason === null) return;
-    if (!reason.trim()) {
-      viewError(T.reasonRequired);
-      return;
+  function dialogError(text) {
+    D["dialog-error"].textContent = text;
+    D["dialog-error"].hidden = !text;
+    D["dialog-input"].setAttribute("aria-invalid", text ? "true" : "false");
+  }
+
+  D["dialog-form"].addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!asking) return;
+    const text = D["dialog-input"].value.trim();
+    if (TEXT_MAX[asking.kind] && !text) {
+      dialogError(T[asking.kind + "Required"]);
+      D["dialog-input"].focus();
+    } else if (!view || view.id !== asking.id || asking.act(text)) {
+      D.dialog.close();
+    } else {
+      dialogError(S.reconnecting);
     }
-    viewError("");
-    view.hiding = seq;
-    send({ type: "message.hide", conversation: view.id, seq: seq, reason: reason.trim() });
+  });
+  D["dialog-cancel"].addEventListener("click", () => D.dialog.close());
+  D["dialog-input"].addEventListener("input", () => dialogError(""));
+  D.dialog.addEventListener("close", () => (asking = null));
+
+  function hideMessage(seq, body) {
+    if (!view || view.hiding === seq) return;
+    ask("hide", (reason) => {
+      if (view.hiding === seq) return true;
+      if (!socket.send({ type: "message.hide", conversation: view.id, seq: seq, reason: reason })) return false;
+      viewError("");
+      view.hiding = seq;
+      return true;
+    }, body);
   }
 
   function takeOver() {
     if (!view || view.takingOver) return;
-    if (!window.confirm(S.take_over_confirm)) return;
-    viewError("");
-    if (send({ type: "chat.take_over", conversation: view.id })) view.takingOver = true;
-    renderViewControls();
+    ask("take", () => {
+      if (view.takingOver) return true;
+      if (!socket.send({ type: "chat.take_over", conversation: view.id })) return false;
+      viewError("");
+      view.takingOver = true;
+      renderViewControls();
+      return true;
+    });
   }
 
   function closeChat() {
     if (!view || view.closing) return;
-    const summary = window.prompt(S.close_summary, "");
-    if (summary === null) return;
-    if (!summary.trim()) {
-      viewError(T.summaryRequired);
-      return;
-    }
-    viewError("");
-    if (send({ type: "chat.close", conversation: view.id, summary: summary.trim() })) view.closing = true;
-    renderViewControls();
+    ask("close", (summary) => {
+      if (view.closing) return true;
+      if (!socket.send({ type: "chat.close", conversation: view.id, summary: summary })) return false;
+      viewError("");
+      view.closing = true;
+      renderViewControls();
+      return true;
+    });
   }
 
   function restoreDraft(kind, body) {
@@ -981,6 +1029,7 @@
   V["view-close"].addEventListener("click", closeView);
   V["view-back"].addEventListener("click", closeView);
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && view && !event.defaultPrevented) closeView();
+    // Esc in the dialog cancels the dialog only.
+    if (event.key === "Escape" && view && !event.defaultPrevented && !D.dialog.open) closeView();
   });
 })();

@@ -1,4 +1,5 @@
-"""Staff in the browser: a whisper reaches the expert and never the customer; the
+"""Staff in the browser: a whisper reaches the expert and never the customer; hiding
+a message, taking a chat over and closing it ask first in the monitor's dialog; the
 metrics dashboard renders its charts."""
 
 import pytest
@@ -53,6 +54,163 @@ def test_whisper_reaches_the_expert_not_the_customer(
     expect(shopper.get_by_test_id("message-list")).not_to_contain_text("travel case")
     monitor.screenshot(path=screenshot_dir / "staff-monitor.png")
     console.screenshot(path=screenshot_dir / "console-whisper.png")
+
+
+def _live_chat(browser, live_server_url, shop_url, django_user_model, topic, *lines):
+    """Anna on shift with a customer's chat that says `lines`; staff member Lars."""
+    from community.models import Expert
+
+    user = django_user_model.objects.create_user(
+        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
+    )
+    Expert.objects.create(user=user, display_name="Anna de Vries")
+    create_staff(
+        username="lead@shop.test", email="lead@shop.test", password=PASSWORD, first_name="Lars"
+    )
+    console = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(console, live_server_url, "anna@shop.test")
+    console.goto(f"{live_server_url}/console/")
+    console.get_by_test_id("shift-toggle").click()
+    shopper = browser.new_context().new_page()
+    start_chat(shopper, shop_url, topic, "Sam")
+    for line in lines:
+        send_from_widget(shopper, line)
+    expect(console.get_by_test_id("chat-pane")).to_have_count(1)
+    return console, shopper
+
+
+def _open_in_monitor(browser, live_server_url, topic, viewport):
+    monitor = browser.new_context(viewport=viewport).new_page()
+    log_in(monitor, live_server_url, "lead@shop.test")
+    monitor.goto(f"{live_server_url}/staff/monitor/")
+    monitor.get_by_test_id("monitor-chat").filter(has_text=topic).click()
+    expect(monitor.get_by_test_id("chat-view")).to_be_visible()
+    return monitor
+
+
+def test_staff_hide_a_message_through_the_dialog(
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+):
+    from chat.models import Message
+
+    topic = "Can I return the Voyager?"
+    line = "Call me on 06 1234 5678, I bought it last week."
+    _live_chat(browser, live_server_url, shop_url, django_user_model, topic, line)
+    monitor = _open_in_monitor(browser, live_server_url, topic, {"width": 1440, "height": 900})
+    message = monitor.get_by_test_id("message").filter(has_text="06 1234 5678")
+    dialog = monitor.get_by_test_id("action-dialog")
+    reason = dialog.get_by_test_id("dialog-input")
+    expect(dialog).to_be_hidden()
+
+    message.hover()
+    message.get_by_test_id("hide-message").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text("Hide this message?")
+    expect(dialog.get_by_test_id("dialog-quote")).to_have_text(line)
+    expect(reason).to_be_focused()
+    expect(dialog.get_by_role("textbox", name="Why hide this message?")).to_be_visible()
+    # An empty (or blank) reason is refused inside the dialog, which stays open.
+    reason.fill("   ")
+    dialog.get_by_role("button", name="Hide message").click()
+    expect(dialog.get_by_test_id("dialog-error")).to_have_text("Give a reason, or cancel.")
+    expect(dialog).to_be_visible()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    reason.fill("Personal phone number")
+    expect(dialog.get_by_test_id("dialog-error")).to_be_hidden()
+    monitor.screenshot(path=screenshot_dir / "staff-dialog-hide.png", animations="disabled")
+
+    # Cancel sends nothing.
+    dialog.get_by_test_id("dialog-cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(monitor.get_by_test_id("chat-view")).to_be_visible()
+    expect(message).to_have_attribute("data-hidden", "false")
+    assert not Message.objects.filter(body=line, hidden_at__isnull=False).exists()
+
+    # Open again: a fresh, empty dialog. Confirm hides it for the customer.
+    message.hover()
+    message.get_by_test_id("hide-message").click()
+    expect(reason).to_have_value("")
+    expect(dialog.get_by_test_id("dialog-error")).to_be_hidden()
+    reason.fill("Personal phone number")
+    dialog.get_by_role("button", name="Hide message").click()
+    expect(dialog).to_be_hidden()
+    expect(message).to_have_attribute("data-hidden", "true")
+    expect(message).to_contain_text("Hidden by staff")
+    expect(monitor.get_by_test_id("chat-view-error")).to_be_hidden()
+    hidden = Message.objects.get(body=line)
+    assert hidden.hidden_reason == "Personal phone number"
+
+
+def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+):
+    from chat.models import Conversation, Message
+    from community.models import AuditEntry
+
+    topic = "Which size for a 10-year-old?"
+    console, shopper = _live_chat(
+        browser, live_server_url, shop_url, django_user_model, topic, "She is 1.40 m."
+    )
+    monitor = _open_in_monitor(browser, live_server_url, topic, {"width": 390, "height": 844})
+    dialog = monitor.get_by_test_id("action-dialog")
+    conversation = Conversation.objects.get(topic=topic)
+
+    monitor.get_by_test_id("take-over").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text("Take over this chat?")
+    expect(dialog.get_by_test_id("dialog-input")).to_be_hidden()
+    expect(dialog.get_by_test_id("dialog-quote")).to_be_hidden()
+    confirm = dialog.get_by_role("button", name="Take over chat")
+    expect(confirm).to_be_focused()
+    monitor.screenshot(
+        path=screenshot_dir / "staff-dialog-take-over-phone.png", animations="disabled"
+    )
+    # Esc cancels the dialog only: the chat view stays, nothing is sent.
+    monitor.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(monitor.get_by_test_id("chat-view")).to_be_visible()
+    expect(monitor.get_by_test_id("take-over")).to_be_enabled()
+    conversation.refresh_from_db()
+    assert conversation.staff_member_id is None and conversation.expert_id is not None
+    expect(console.get_by_test_id("chat-pane")).to_have_count(1)
+
+    monitor.get_by_test_id("take-over").click()
+    confirm.dblclick()
+    expect(dialog).to_be_hidden()
+    expect(monitor.get_by_test_id("reply-input")).to_be_visible()
+    expect(monitor.get_by_test_id("chat-view-status")).to_have_text("Staff")
+    expect(console.get_by_test_id("chat-pane")).to_have_count(0)
+    expect(shopper.get_by_test_id("message-list")).to_contain_text("from our team has taken over")
+    assert AuditEntry.objects.filter(action="take_over").count() == 1
+    assert Message.objects.filter(conversation=conversation, system_event="taken_over").count() == 1
+
+    monitor.get_by_test_id("close-chat").click()
+    expect(dialog.get_by_role("heading")).to_have_text("Close this chat?")
+    summary = dialog.get_by_role("textbox", name="Summary for the record")
+    expect(summary).to_be_focused()
+    dialog.get_by_role("button", name="Close chat").click()
+    expect(dialog.get_by_test_id("dialog-error")).to_have_text("Write a short summary first.")
+    expect(dialog).to_be_visible()
+    monitor.screenshot(path=screenshot_dir / "staff-dialog-close-phone.png", animations="disabled")
+    summary.fill("Sizing question; recommended the junior size.")
+    dialog.get_by_test_id("dialog-cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(monitor.get_by_test_id("close-chat")).to_be_visible()
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.ACTIVE
+
+    monitor.get_by_test_id("close-chat").click()
+    expect(summary).to_have_value("")
+    summary.fill("Sizing question; recommended the junior size.")
+    dialog.get_by_role("button", name="Close chat").click()
+    expect(dialog).to_be_hidden()
+    expect(monitor.get_by_test_id("chat-view-note")).to_have_text("This chat has ended.")
+    expect(monitor.get_by_test_id("close-chat")).to_be_hidden()
+    expect(shopper.get_by_test_id("message-list")).to_contain_text("Our team closed this chat.")
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.RESOLVED
+    assert conversation.resolution_summary == "Sizing question; recommended the junior size."
+    assert AuditEntry.objects.filter(action="close_chat").count() == 1
 
 
 def test_metrics_dashboard_with_demo_data(browser, live_server_url, screenshot_dir):
