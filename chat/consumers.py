@@ -417,8 +417,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     # A chat assigned this long ago whose `chat.assigned` never came was lost on the way.
     ASSIGNMENT_GRACE_SECONDS = 5
 
-    async def connect(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.announced: set[int] = set()  # chats this console was told it holds
+
+    async def connect(self) -> None:
         await super().connect()
         if not await self.admit_expert():
             return
