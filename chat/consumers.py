@@ -8,12 +8,11 @@ sequence: a gap in what the layer delivered is filled from the database.
 import asyncio
 import logging
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
@@ -414,12 +413,10 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     frames = {**protocol.EXPERT_FRAMES, **LEADERBOARD_FRAMES}
     side = "expert"
 
-    # A chat assigned this long ago whose `chat.assigned` never came was lost on the way.
-    ASSIGNMENT_GRACE_SECONDS = 5
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.announced: set[int] = set()  # chats this console was told it holds
+        self.unannounced_at_last_ping: set[int] = set()
 
     async def connect(self) -> None:
         await super().connect()
@@ -456,9 +453,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "chat.assigned":
-            self.announced.add(frame["conversation"]["id"])
+            conversation_id = frame["conversation"]["id"]
+            self.announced.add(conversation_id)
             await self.send_frame(frame)
-            await self.follow_without_waiting(frame["conversation"]["id"])
+            if conversation_id not in self.delivered:  # a repaired frame may come twice
+                await self.follow_without_waiting(conversation_id)
             return
         if frame["type"] == "chat.removed":
             self.announced.discard(frame["conversation"])
@@ -467,25 +466,33 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await community_services.expert_heartbeat_live(expert=self.expert)
-        await self.forward_lost_assignments()
+        await self.repair_lost_chat_frames()
         await super().on_ping(frame)
 
-    async def forward_lost_assignments(self) -> None:
-        """Chats assigned to this expert whose `chat.assigned` never came (Redis was
-        reconnecting when it was published): the expert would not see them, and their
-        customers would wait, until the console reloaded."""
-        assigned_before = timezone.now() - timedelta(seconds=self.ASSIGNMENT_GRACE_SECONDS)
-        held = await selectors.expert_open_conversation_ids_live(
-            expert=self.expert, assigned_before=assigned_before
-        )
-        for conversation_id in sorted(held - self.announced):
+    async def repair_lost_chat_frames(self) -> None:
+        """`chat.removed` and `chat.assigned` frames that never came (Redis was
+        reconnecting when they were published): without them the expert would keep
+        reading a chat that is no longer theirs, or never see a new one.
+
+        A chat that left the expert is dropped at once. One they hold but were never
+        told of is announced when a second ping still finds it so: its frame may
+        simply be on its way.
+        """
+        held = await selectors.expert_open_conversation_ids_live(expert=self.expert)
+        for conversation_id in sorted((self.announced | self.delivered.keys()) - held):
+            reason = await database_call(selectors.removal_reason, conversation_id=conversation_id)
+            await self.forward(
+                {"type": "chat.removed", "conversation": conversation_id, "reason": reason}
+            )
+        for conversation_id in sorted((held - self.announced) & self.unannounced_at_last_ping):
             conversation = await database_call(
                 selectors.conversation_get, conversation_id=conversation_id
             )
-            still_theirs = conversation.expert_id == self.expert.pk
+            still_theirs = conversation is not None and conversation.expert_id == self.expert.pk
             if still_theirs and conversation.status == conversation.Status.ACTIVE:
                 snapshot = selectors.conversation_data(conversation)
                 await self.forward({"type": "chat.assigned", "conversation": snapshot})
+        self.unannounced_at_last_ping = held - self.announced
 
     async def on_transfer_targets(self, frame: dict[str, Any]) -> None:
         experts = await database_call(selectors.transfer_targets, expert=self.expert)

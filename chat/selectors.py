@@ -1,6 +1,6 @@
 """Reads for the chat: snapshots and history sent to clients, the queue, visitors."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from math import ceil
 from typing import Any
 
@@ -217,29 +217,35 @@ def transfer_targets(*, expert: Expert) -> list[dict[str, Any]]:
     return [expert_data(e) for e in available_experts().exclude(pk=expert.pk)]
 
 
-def expert_open_conversation_ids(*, expert: Expert, assigned_before: datetime) -> set[int]:
+def expert_open_conversation_ids(*, expert: Expert) -> set[int]:
     return set(
-        Conversation.objects.filter(
-            expert=expert, status=Conversation.Status.ACTIVE, assigned_at__lt=assigned_before
-        ).values_list("pk", flat=True)
+        Conversation.objects.filter(expert=expert, status=Conversation.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
     )
 
 
-async def expert_open_conversation_ids_live(
-    *, expert: Expert, assigned_before: datetime
-) -> set[int]:
+async def expert_open_conversation_ids_live(*, expert: Expert) -> set[int]:
     """`expert_open_conversation_ids` for the console's pings: on PostgreSQL, read on
     its event loop (config/async_db)."""
     if not async_db.available():
-        return await database_call(
-            expert_open_conversation_ids, expert=expert, assigned_before=assigned_before
-        )
+        return await database_call(expert_open_conversation_ids, expert=expert)
     table = Conversation._meta.db_table
     rows = await async_db.fetch(
-        f"SELECT id FROM {table} WHERE expert_id = %s AND status = %s AND assigned_at < %s",
-        [expert.pk, Conversation.Status.ACTIVE, assigned_before],
+        f"SELECT id FROM {table} WHERE expert_id = %s AND status = %s",
+        [expert.pk, Conversation.Status.ACTIVE],
     )
     return {conversation_id for (conversation_id,) in rows}
+
+
+def removal_reason(*, conversation_id: int) -> str:
+    """Why a chat left its expert, as `chat.removed` words it, read from its state."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None or conversation.status == Conversation.Status.WAITING:
+        return "requeued"
+    if conversation.status != Conversation.Status.ACTIVE:
+        return "resolved"
+    return "taken_over" if conversation.staff_member_id else "transferred"
 
 
 def expert_open_conversations(*, expert: Expert) -> list[Conversation]:
