@@ -224,7 +224,7 @@ def conversation_start(
         visitor=visitor, status__in=["waiting", "active"]
     ).first()
     if open_chat:
-        return open_chat
+        return selectors.conversation_get(conversation_id=open_chat.pk)
     recent = Conversation.objects.filter(
         visitor=visitor, created_at__gte=timezone.now() - timedelta(hours=1)
     ).count()
@@ -250,8 +250,8 @@ def conversation_start(
     )
     if not queue_drain():
         _announce_queue()
-    conversation.refresh_from_db()
-    return conversation
+    # Read with what a socket shows of it, so the widget needs no second trip.
+    return selectors.conversation_get(conversation_id=conversation.pk)
 
 
 def _new_message(
