@@ -416,12 +416,10 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     frames = {**protocol.EXPERT_FRAMES, **LEADERBOARD_FRAMES}
     side = "expert"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.announced: set[int] = set()  # chats this console was told it holds
-        self.unannounced_at_last_ping: set[int] = set()
-
     async def connect(self) -> None:
+        # The expert's chats this socket did not follow at the last ping (see
+        # repair_lost_chat_frames).
+        self.unfollowed_at_last_ping: set[int] = set()
         await super().connect()
         if not await self.admit_expert():
             return
@@ -431,14 +429,15 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     def welcome_data(self) -> dict[str, Any]:
         self.expert.refresh_from_db()
-        conversations = selectors.expert_open_conversations(expert=self.expert)
-        self.announced.update(c.pk for c in conversations)
         return {
             "type": "welcome",
             "expert": selectors.expert_data(self.expert),
             "on_shift": self.expert.on_shift,
             "max_concurrent_chats": self.expert.max_concurrent_chats,
-            "conversations": [selectors.conversation_data(c) for c in conversations],
+            "conversations": [
+                selectors.conversation_data(c)
+                for c in selectors.expert_open_conversations(expert=self.expert)
+            ],
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "balance": points_selectors.balance(expert=self.expert),
         }
@@ -457,13 +456,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "chat.assigned":
             conversation_id = frame["conversation"]["id"]
-            self.announced.add(conversation_id)
             await self.send_frame(frame)
             if conversation_id not in self.delivered:  # a repaired frame may come twice
                 await self.follow_without_waiting(conversation_id)
             return
         if frame["type"] == "chat.removed":
-            self.announced.discard(frame["conversation"])
             await self.unfollow(frame["conversation"])
         await super().forward(frame)
 
@@ -477,17 +474,18 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         reconnecting when they were published): without them the expert would keep
         reading a chat that is no longer theirs, or never see a new one.
 
-        A chat that left the expert is dropped at once. One they hold but were never
-        told of is announced when a second ping still finds it so: its frame may
-        simply be on its way.
+        A followed chat that left the expert is dropped at once. One they hold that this
+        socket does not follow is announced when a second ping still finds it so: its
+        frame, or the console's `resume` after `welcome`, may simply be on its way.
         """
         held = await selectors.expert_open_conversation_ids_live(expert=self.expert)
-        for conversation_id in sorted((self.announced | self.delivered.keys()) - held):
+        for conversation_id in sorted(self.delivered.keys() - held):
             reason = await database_call(selectors.removal_reason, conversation_id=conversation_id)
             await self.forward(
                 {"type": "chat.removed", "conversation": conversation_id, "reason": reason}
             )
-        for conversation_id in sorted((held - self.announced) & self.unannounced_at_last_ping):
+        unfollowed = held - self.delivered.keys()
+        for conversation_id in sorted(unfollowed & self.unfollowed_at_last_ping):
             conversation = await database_call(
                 selectors.conversation_get, conversation_id=conversation_id
             )
@@ -495,7 +493,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             if still_theirs and conversation.status == conversation.Status.ACTIVE:
                 snapshot = selectors.conversation_data(conversation)
                 await self.forward({"type": "chat.assigned", "conversation": snapshot})
-        self.unannounced_at_last_ping = held - self.announced
+        self.unfollowed_at_last_ping = unfollowed
 
     async def on_transfer_targets(self, frame: dict[str, Any]) -> None:
         experts = await database_call(selectors.transfer_targets, expert=self.expert)
