@@ -14,31 +14,18 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 def test_whisper_reaches_the_expert_not_the_customer(
     browser, live_server_url, shop_url, django_user_model, screenshot_dir
 ):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
+    console, shopper = _live_chat(
+        browser,
+        live_server_url,
+        shop_url,
+        django_user_model,
+        "Does the Voyager fold flat?",
+        "For travel, I mean.",
     )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
-    create_staff(
-        username="lead@shop.test", email="lead@shop.test", password=PASSWORD, first_name="Lars"
+
+    monitor = _open_in_monitor(
+        browser, live_server_url, "Does the Voyager fold flat?", {"width": 1440, "height": 900}
     )
-
-    console = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    log_in(console, live_server_url, "anna@shop.test")
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-
-    shopper = browser.new_context().new_page()
-    start_chat(shopper, shop_url, "Does the Voyager fold flat?", "Sam")
-    send_from_widget(shopper, "For travel, I mean.")
-    expect(console.get_by_test_id("chat-pane")).to_have_count(1)
-
-    monitor = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    log_in(monitor, live_server_url, "lead@shop.test")
-    monitor.goto(f"{live_server_url}/staff/monitor/")
-    chat = monitor.get_by_test_id("monitor-chat").filter(has_text="Does the Voyager fold flat?")
-    chat.click()
     expect(monitor.get_by_test_id("chat-view-messages")).to_contain_text("For travel")
     monitor.get_by_test_id("whisper-input").fill("Mention the travel case, it ships free.")
     monitor.get_by_test_id("whisper-send").click()
