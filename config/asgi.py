@@ -49,6 +49,6 @@ application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocke
 
 # What is loaded by now (Django, the apps, their libraries) lives as long as the
 # process. Frozen, the collector stops re-scanning it: at 200 busy chats a full
-# collection stopped a Daphne for 90-140 ms, and 14 ms once frozen (docs/performance.md).
+# collection stopped a Daphne for 90-140 ms, and 14-37 ms once frozen (docs/performance.md).
 gc.collect()
 gc.freeze()

@@ -3,9 +3,10 @@
 Django runs a socket's database code in one worker thread per process. At 200 busy
 chats a message waited there 10-15 ms (p50) for the thread, and its round trip ran
 three times slower than on an idle process, because every reply had to win the GIL
-back from the event loop (docs/performance.md). What sockets do for every message and
-every ping is a single statement each (store a message, read the last seqs, note an
-expert's heartbeat), so they await those here, on a few connections per event loop.
+back from the event loop (docs/performance.md). What sockets do for every message,
+read receipt and ping is a single statement each (store a message, mark a chat read,
+read the last seqs, note an expert's heartbeat, list an expert's open chats), so they
+await those here, on a few connections per event loop.
 Everything else keeps using the ORM in the worker thread.
 """
 
