@@ -129,4 +129,6 @@ def error_frame(
         frame["ref"] = ref
     if client_id:  # which of several unacknowledged messages was refused
         frame["client_id"] = client_id
+    if (retry_after := getattr(error, "retry_after", None)) is not None:
+        frame["retry_after"] = retry_after
     return frame

@@ -114,11 +114,45 @@ if REDIS_URL:
             # reconnecting; sockets catch up from the database on gaps and on pings.
             "BACKEND": "config.channel_layer.ChannelLayer",
             # redis-py 8 defaults to a 5 s socket timeout; idle sockets must survive.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # Several deployments (or test runs) may share one Redis.
+                "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+            },
+        }
+    }
+    # Limits and anything else several processes must agree on.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "brandexperts"),
+            "OPTIONS": {"socket_timeout": 3, "socket_connect_timeout": 3},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process in `make run`: its own memory is shared enough.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated). Empty: the
+# socket peer is the client. A unix-socket peer counts as trusted when this is set.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+RATE_LIMIT_CACHE = "default"
+# "count/seconds" per limit name; see docs/security.md for what each one guards.
+RATE_LIMITS = {
+    name: os.environ.get(f"RATE_LIMIT_{name.upper().replace('.', '_')}", default)
+    for name, default in {
+        # widget, per client IP (per /64 for IPv6)
+        "widget.socket": "60/60",
+        "widget.visitor": "10/3600",
+        "widget.chat": "10/3600",
+        "widget.offline": "5/3600",
+        "widget.transcript": "5/3600",
+        # pages, per client IP
+        "page.apply": "5/3600",
+    }.items()
+}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import caches
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
@@ -67,6 +68,13 @@ def _fresh_channel_layer():
         flusher = threading.Thread(target=async_to_sync(layer.flush))
         flusher.start()
         flusher.join()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """Each test starts with no rate-limit counts (the cache is shared Redis in CI)."""
+    caches[settings.RATE_LIMIT_CACHE].clear()
     yield
 
 
