@@ -10,8 +10,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.cache import caches
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 

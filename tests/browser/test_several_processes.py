@@ -193,71 +193,93 @@ def test_killing_a_process_mid_chat_loses_and_doubles_nothing(
         front.close()
 
 
-def redis_up() -> bool:
-    return (
+class OwnRedis:
+    """A Redis of this test's own on a free port, so restarting it disturbs no
+    other user of the machine's Redis (nor TEST_REDIS_URL)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def up(self) -> bool:
+        ping = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+        )
+        return ping.stdout.strip() == "PONG"
+
+    def start(self) -> None:
         subprocess.run(
-            ["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True
-        ).stdout.strip()
-        == "PONG"
-    )
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
+             "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            check=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self.up():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
+        )
+        deadline = time.monotonic() + 10
+        while self.up():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis on port {self.port} did not stop")
+            time.sleep(0.05)
 
 
-def start_redis() -> None:
-    subprocess.run(
-        [
-            "redis-server",
-            "--daemonize",
-            "yes",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "6379",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        check=True,
-    )
-    for _ in range(50):
-        if redis_up():
-            return
-        time.sleep(0.1)
-    raise RuntimeError("Redis did not come back")
+@pytest.fixture
+def own_redis():
+    redis = OwnRedis()
+    yield redis
+    redis.stop()
 
 
-def test_redis_restart_mid_chat_loses_nothing(browser, live_server_url, shop_url, experts):
-    from django.conf import settings
-
-    if not settings.REDIS_URL:
-        pytest.fail("this test restarts the Redis channel layer (set REDIS_URL)")
-    anna = browser.new_context().new_page()
-    log_in(anna, live_server_url, "anna@shop.test")
-    anna.goto(f"{live_server_url}/console/")
-    anna.get_by_test_id("shift-toggle").click()
-    sam = browser.new_context().new_page()
-    start_chat(sam, shop_url, "Bluetooth drops in the gym", "Sam")
-    pane = anna.get_by_test_id("chat-pane").first
-    send_from_widget(sam, "before the restart")
-    expect(pane).to_contain_text("before the restart")
+def test_redis_restart_mid_chat_loses_nothing(
+    browser, server_env, own_shop_port, own_redis, experts
+):
+    env = {
+        **server_env,
+        "REDIS_URL": own_redis.url,
+        "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{own_shop_port}",
+    }
+    server, port = start_daphne(env)
+    base = f"http://127.0.0.1:{port}"
+    shop = serve_shop(own_shop_port, base)
     try:
-        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
-        assert not redis_up()
-        send_from_widget(sam, "while Redis is down")  # committed; nobody can be told yet
-        time.sleep(1)
-    finally:
-        start_redis()
-    send_from_widget(sam, "after the restart")
-    # Service resumes by itself; the expert catches up from the database.
-    for text in ("while Redis is down", "after the restart"):
-        expect(pane.get_by_test_id("message").filter(has_text=text)).to_have_count(
+        anna = browser.new_context().new_page()
+        log_in(anna, base, "anna@shop.test")
+        anna.goto(f"{base}/console/")
+        anna.get_by_test_id("shift-toggle").click()
+        sam = browser.new_context().new_page()
+        start_chat(sam, f"http://localhost:{own_shop_port}/", "Bluetooth drops in the gym", "Sam")
+        pane = anna.get_by_test_id("chat-pane").first
+        send_from_widget(sam, "before the restart")
+        expect(pane).to_contain_text("before the restart")
+
+        own_redis.stop()
+        # The widget keeps it pending (its socket needs the layer) and sends it on return.
+        send_from_widget(sam, "while Redis is down")
+        time.sleep(1)  # the outage lasts a moment, as real ones do
+        own_redis.start()
+        send_from_widget(sam, "after the restart")
+        # Service resumes by itself; the expert catches up from the database.
+        for text in ("while Redis is down", "after the restart"):
+            expect(pane.get_by_test_id("message").filter(has_text=text)).to_have_count(
+                1, timeout=45_000
+            )
+        pane.get_by_test_id("composer-input").fill("Got all three, Sam.")
+        pane.get_by_test_id("send-button").click()
+        expect(sam.get_by_test_id("message").filter(has_text="Got all three")).to_have_count(
             1, timeout=45_000
         )
-    pane.get_by_test_id("composer-input").fill("Got all three, Sam.")
-    pane.get_by_test_id("send-button").click()
-    expect(sam.get_by_test_id("message").filter(has_text="Got all three")).to_have_count(
-        1, timeout=45_000
-    )
+    finally:
+        shop.shutdown()
+        shop.server_close()
+        stop(server)
 
 
 def test_database_outage_gives_a_clear_error_and_service_resumes(
