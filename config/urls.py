@@ -5,10 +5,13 @@ from django.urls import include, path
 
 from chat import views as chat_views
 from community import views as community_views
+from config import health
 from points import views as points_views
 from rewards import views as rewards_views
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", community_views.home, name="home"),
     path("shop/", chat_views.demo_shop, name="demo_shop"),
     path("widget/transcript/<int:conversation_id>/", chat_views.transcript, name="transcript"),
