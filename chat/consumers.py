@@ -6,6 +6,7 @@ sequence: a gap in what the layer delivered is filled from the database.
 """
 
 import asyncio
+import functools
 import logging
 import time
 from typing import Any
@@ -23,9 +24,12 @@ from community import services as community_services
 from community.consumers import ExpertFeed
 from community.permissions import MODERATE_CHATS
 from config import realtime
+from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
+from config.frames import error_frame
+from config.limits import RateLimited, limit_retry_after
 from config.realtime import database_call
-from config.sockets import FrameSocket, supported_language
+from config.sockets import CLOSE_FLOODING, FrameSocket, supported_language
 from points import selectors as points_selectors
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
@@ -37,7 +41,7 @@ _last_sweep = 0.0
 
 
 def _sweep_due() -> bool:
-    """At most one absent-expert sweep per process every few seconds."""
+    """At most one sweep of absent experts and customers per process every few seconds."""
     global _last_sweep
     now = time.monotonic()
     if now - _last_sweep < SWEEP_INTERVAL_SECONDS:
@@ -249,8 +253,24 @@ class ChatSocket(FrameSocket):
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if _sweep_due():
             await database_call(services.absent_experts_requeue)
+            await database_call(services.customers_away_sweep)
         await self.catch_up()
         await super().on_ping(frame)
+
+
+def customer_network(scope: dict) -> str:
+    """The customer's IPv4 address or IPv6 /64, "" when the server cannot know it
+    (a unix socket with no TRUSTED_PROXIES): one shared bucket would lock everyone out."""
+    network = ip_bucket(client_ip_from_scope(scope))
+    if network == "unknown":
+        _warn_unknown_network()
+        return ""
+    return network
+
+
+@functools.cache
+def _warn_unknown_network() -> None:
+    logger.warning("client address unknown (set TRUSTED_PROXIES): per-network limits are off")
 
 
 class WidgetConsumer(ChatSocket):
@@ -264,7 +284,16 @@ class WidgetConsumer(ChatSocket):
         self.visitor: Visitor | None = None
         self.greeted = False
         self.language = settings.LANGUAGE_CODE  # until `hello` says otherwise
+        self.network = customer_network(self.scope)
         await super().connect()
+        if self.network:
+            # Off the database thread: the shared cache answers in well under a millisecond.
+            retry_after = await asyncio.to_thread(limit_retry_after, "widget.socket", self.network)
+            if retry_after is not None:
+                self.activate_language()
+                refusal = RateLimited(retry_after)
+                await self.send_frame(error_frame(refusal, ref="connect"))
+                await self.close(code=CLOSE_FLOODING)
 
     def participant(self) -> dict[str, Any]:
         return {"visitor": self.visitor}
@@ -285,7 +314,7 @@ class WidgetConsumer(ChatSocket):
     async def ensure_visitor(self) -> Visitor:
         """Visitors are created on their first chat or offline message, not on page views."""
         if self.visitor is None:
-            visitor = await database_call(Visitor.objects.create)
+            visitor = await database_call(services.visitor_create, network=self.network)
             await self.identify(visitor)
             await self.send_frame({"type": "identity", "token": selectors.visitor_token(visitor)})
         return self.visitor
@@ -335,8 +364,20 @@ class WidgetConsumer(ChatSocket):
                 )
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
+        await database_call(
+            services.customer_presence_mark,
+            visitor=self.visitor,
+            conversation_ids=[frame["conversation"]],
+        )
         await super().on_resume(frame)
         await self.send_queue_position(frame["conversation"])
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        if self.visitor is not None and self.delivered:
+            await services.customer_presence_mark_live(
+                visitor=self.visitor, conversation_ids=list(self.delivered)
+            )
+        await super().on_ping(frame)
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
@@ -346,6 +387,7 @@ class WidgetConsumer(ChatSocket):
             topic=frame["topic"],
             name=frame.get("name", ""),
             email=frame.get("email", ""),
+            network=self.network,
         )
         await self.send_frame(
             {"type": "conversation", "conversation": selectors.conversation_data(conversation)}

@@ -46,6 +46,13 @@ class Conversation(models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     assigned_at = models.DateTimeField(null=True, blank=True)
     customer_left_at = models.DateTimeField(null=True, blank=True)
+    # Where the chat was started from (an IPv4 address or an IPv6 /64): caps how many
+    # chats one network may keep waiting.
+    customer_network = models.CharField(max_length=64, blank=True, db_index=True)
+    # Moved forward while the customer has the chat open in a widget; a chat whose
+    # customer stays away leaves the queue (waiting) or is shown as gone (active).
+    customer_seen_at = models.DateTimeField(default=timezone.now)
+    customer_gone_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
     # Set when a staff member took the chat over from the expert.

@@ -112,6 +112,8 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "created_at": conversation.created_at.isoformat(),
         "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,
         "customer_left": conversation.customer_left_at is not None,
+        # No widget open for a while: the expert may resolve without waiting for them.
+        "customer_gone": conversation.customer_gone_at is not None,
         "last_seq": conversation.last_seq,
         "customer_read_seq": conversation.customer_read_seq,
         "expert_read_seq": conversation.expert_read_seq,

@@ -35,6 +35,7 @@ from community.audit import audit_record
 from community.models import Expert
 from config import async_db, realtime
 from config.errors import ServiceError
+from config.limits import RateLimited, enforce_limit, wait_text
 from points import services as points_services
 
 logger = logging.getLogger(__name__)
@@ -211,12 +212,54 @@ def queue_drain() -> int:
     return assigned
 
 
+def visitor_create(*, network: str) -> Visitor:
+    """A new anonymous visitor, at most RATE_LIMITS["widget.visitor"] per network."""
+    if network:
+        enforce_limit("widget.visitor", network)
+    return Visitor.objects.create()
+
+
+def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
+    """One visitor, or one network of fresh visitors, cannot fill the queue."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Conversation.objects.filter(visitor=visitor, created_at__gte=hour_ago)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[: settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR]
+    )
+    if len(recent) >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
+        retry_after = max(1, int((recent[0] - hour_ago).total_seconds()))
+        raise RateLimited(
+            retry_after,
+            _("You started many chats in a short time. Try again in %(wait)s.")
+            % {"wait": wait_text(retry_after)},
+        )
+    if not network:
+        return
+    waiting = Conversation.objects.filter(
+        status=Conversation.Status.WAITING, customer_network=network
+    ).count()
+    if waiting >= settings.CHAT_MAX_WAITING_PER_NETWORK:
+        retry_after = settings.CHAT_ABANDON_AFTER_SECONDS
+        raise RateLimited(
+            retry_after,
+            _(
+                "Several chats from your network are already waiting for an expert. "
+                "Try again in %(wait)s."
+            )
+            % {"wait": wait_text(retry_after)},
+        )
+    enforce_limit("widget.chat", network)
+
+
 @transaction.atomic
 def conversation_start(
-    *, visitor: Visitor, topic: str, name: str = "", email: str = ""
+    *, visitor: Visitor, topic: str, name: str = "", email: str = "", network: str = ""
 ) -> Conversation:
     """Open a chat for the visitor, or return the one already open (double clicks).
 
+    `network` is the customer's IPv4 address or IPv6 /64 ("" when unknown): new
+    chats and waiting chats are capped per network as well as per visitor.
     The routing lock is taken first, so queue order is commit order.
     """
     _lock_routing()
@@ -225,13 +268,7 @@ def conversation_start(
     ).first()
     if open_chat:
         return selectors.conversation_get(conversation_id=open_chat.pk)
-    recent = Conversation.objects.filter(
-        visitor=visitor, created_at__gte=timezone.now() - timedelta(hours=1)
-    ).count()
-    if recent >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
-        raise ServiceError(
-            "rate_limited", _("You started many chats in a short time; please try again later.")
-        )
+    _refuse_crowding(visitor=visitor, network=network)
     if email:
         try:
             validate_email(email)
@@ -243,7 +280,12 @@ def conversation_start(
         visitor.save(update_fields=["name", "email"])
     now = timezone.now()
     conversation = Conversation.objects.create(
-        visitor=visitor, topic=topic, created_at=now, queued_at=now
+        visitor=visitor,
+        topic=topic,
+        created_at=now,
+        queued_at=now,
+        customer_seen_at=now,
+        customer_network=network,
     )
     _append_message(
         conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER, author=None, body=topic
@@ -757,6 +799,102 @@ def absent_experts_requeue() -> int:
             requeued += expert_chats_requeue(expert=expert, event="requeued")
             announce_availability()
     return requeued
+
+
+def customer_presence_mark(*, visitor: Visitor, conversation_ids: list[int]) -> None:
+    """The customer has these chats open in a widget right now (resume and pings)."""
+    open_chats = Conversation.objects.filter(
+        pk__in=conversation_ids,
+        visitor=visitor,
+        status__in=[Conversation.Status.WAITING, Conversation.Status.ACTIVE],
+    )
+    open_chats.update(customer_seen_at=timezone.now())
+    for conversation_id in open_chats.filter(customer_gone_at__isnull=False).values_list(
+        "pk", flat=True
+    ):
+        _customer_back(conversation_id=conversation_id)
+
+
+async def customer_presence_mark_live(*, visitor: Visitor, conversation_ids: list[int]) -> None:
+    """`customer_presence_mark` for the widget's pings: on PostgreSQL one statement
+    on the socket's event loop; only a customer coming back takes the database thread."""
+    if not async_db.available():
+        return await realtime.database_call(
+            customer_presence_mark, visitor=visitor, conversation_ids=conversation_ids
+        )
+    rows = await async_db.fetch(
+        f"UPDATE {Conversation._meta.db_table} SET customer_seen_at = %s"
+        " WHERE id = ANY(%s) AND visitor_id = %s AND status IN ('waiting', 'active')"
+        " RETURNING id, customer_gone_at IS NOT NULL",
+        [timezone.now(), conversation_ids, visitor.pk],
+    )
+    for conversation_id, was_gone in rows:
+        if was_gone:
+            await realtime.database_call(_customer_back, conversation_id=conversation_id)
+
+
+@transaction.atomic
+def _customer_back(*, conversation_id: int) -> None:
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor", "expert")
+        .filter(pk=conversation_id, customer_gone_at__isnull=False)
+        .first()
+    )
+    if conversation is None:
+        return
+    conversation.customer_gone_at = None
+    conversation.save(update_fields=["customer_gone_at"])
+    _post_system_message(conversation=conversation, event="customer_back")
+    conversation.refresh_from_db()
+    _announce_conversation(conversation)
+
+
+def customers_away_sweep() -> int:
+    """Chats whose customer has had no widget open for CHAT_ABANDON_AFTER_SECONDS:
+    a waiting one leaves the queue as abandoned, an active one is shown to the
+    expert as gone. Safe to run in every process at once. Returns how many changed."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CHAT_ABANDON_AFTER_SECONDS)
+    away = Conversation.objects.filter(customer_seen_at__lt=cutoff)
+    changed = 0
+    if away.filter(status=Conversation.Status.WAITING).exists():
+        with transaction.atomic():
+            _lock_routing()
+            for conversation in (
+                away.select_for_update(of=("self",))
+                .select_related("visitor", "expert")
+                .filter(status=Conversation.Status.WAITING)
+            ):
+                conversation.status = Conversation.Status.ABANDONED
+                conversation.save(update_fields=["status"])
+                _post_system_message(conversation=conversation, event="abandoned")
+                conversation.refresh_from_db()
+                _announce_conversation(conversation)
+                changed += 1
+            if changed:
+                _announce_queue()
+    gone = away.filter(
+        status=Conversation.Status.ACTIVE,
+        customer_gone_at__isnull=True,
+        customer_left_at__isnull=True,
+    )
+    for conversation_id in gone.values_list("pk", flat=True):
+        with transaction.atomic():
+            conversation = (
+                gone.select_for_update(of=("self",), skip_locked=True)
+                .select_related("visitor", "expert")
+                .filter(pk=conversation_id)
+                .first()
+            )
+            if conversation is None:  # resumed, resolved or swept elsewhere meanwhile
+                continue
+            conversation.customer_gone_at = timezone.now()
+            conversation.save(update_fields=["customer_gone_at"])
+            _post_system_message(conversation=conversation, event="customer_gone")
+            conversation.refresh_from_db()
+            _announce_conversation(conversation)
+            changed += 1
+    return changed
 
 
 async def ephemeral_relay(*, conversation_id: int, frame: dict, sender_channel: str) -> None:

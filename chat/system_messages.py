@@ -8,6 +8,12 @@ TEXTS = {
     "resolved": _("The expert marked this chat as resolved."),
     "transferred": _("%(from)s handed this chat to %(to)s."),
     "customer_left": _("The customer left the chat."),
+    "customer_gone": _(
+        "The customer lost the connection and has not come back. "
+        "You can resolve this chat; it does not count against you."
+    ),
+    "customer_back": _("The customer is back."),
+    "abandoned": _("The customer was away too long; the chat left the queue."),
     "requeued": _("Your expert lost their connection. You are first in line for the next one."),
     "expert_unavailable": _(
         "Your expert is no longer available. You are first in line for the next one."

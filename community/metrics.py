@@ -108,6 +108,8 @@ def service_metrics(period: Period) -> dict[str, Any]:
         "period": period,
         "chats_per_day": list(per_day.items()),
         "chats_total": len(chats),
+        # Left the queue before an expert joined: by choice or gone too long.
+        "chats_abandoned": sum(c["status"] == Conversation.Status.ABANDONED for c in chats),
         "wait_median": median(waits) if waits else None,
         "wait_p90": percentile(waits, 0.9),
         "duration_median": median(durations) if durations else None,

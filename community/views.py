@@ -333,6 +333,7 @@ def _metrics_csv(figures: dict) -> HttpResponse:
     writer.writerow([_("Figure"), _("Value")])
     for key in (
         "chats_total",
+        "chats_abandoned",
         "wait_median",
         "wait_p90",
         "duration_median",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.errors import ServiceError
 
@@ -51,11 +52,23 @@ def limit_retry_after(name: str, key: str, *, cost: int = 1) -> int | None:
     return max(1, window + rate.seconds - now)
 
 
+def wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = -(-seconds // 60)
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
 class RateLimited(ServiceError):
     """Refusal with the seconds after which trying again can succeed."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("rate_limited", _("Too many attempts. Try again in a moment."))
+    def __init__(self, retry_after: int, message: str = "") -> None:
+        super().__init__(
+            "rate_limited",
+            message
+            or _("Too many attempts from your network. Try again in %(wait)s.")
+            % {"wait": wait_text(retry_after)},
+        )
         self.retry_after = retry_after
 
 

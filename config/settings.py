@@ -220,5 +220,10 @@ CHAT_BRAND_MAX_CONCURRENT = 3
 CHAT_DISCONNECT_GRACE_SECONDS = int(os.environ.get("CHAT_DISCONNECT_GRACE_SECONDS", "60"))
 CHAT_HEARTBEAT_SECONDS = 20
 CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
+# Chats one network (IPv4 address, IPv6 /64) may have waiting at once.
+CHAT_MAX_WAITING_PER_NETWORK = int(os.environ.get("CHAT_MAX_WAITING_PER_NETWORK", "5"))
+# A chat whose customer has had no widget open this long leaves the queue
+# (waiting) or is shown to the expert as gone (active).
+CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
 BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

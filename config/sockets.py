@@ -68,6 +68,7 @@ class FrameSocket(AsyncWebsocketConsumer):
     FRAME_BURST = 20
     MAX_REFUSALS = 20
     budget: FrameBudget | None = None
+    closing = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,7 +106,13 @@ class FrameSocket(AsyncWebsocketConsumer):
             self.language = language_from_scope(self.scope)
         translation.activate(self.language)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:  # frames that were on their way when we closed
+            return
         self.activate_language()
         if self.budget is None:
             self.budget = FrameBudget(rate=self.FRAMES_PER_SECOND, burst=self.FRAME_BURST)

@@ -490,7 +490,7 @@
         transferName: null,
       };
       [
-        "avatar", "customer", "topic", "new-badge", "transfer", "resolve", "left", "scroll",
+        "avatar", "customer", "topic", "new-badge", "transfer", "resolve", "left", "gone", "scroll",
         "messages", "jump", "typing", "typing-text", "composer", "input", "input-label", "send",
         "error", "count",
       ].forEach((name) => {
@@ -514,7 +514,8 @@
       chat.r.avatar.textContent = Array.from(name.trim())[0] ? Array.from(name.trim())[0].toUpperCase() : "?";
       chat.el.setAttribute("aria-label", name + ": " + (snapshot.topic || ""));
       chat.r.left.hidden = !snapshot.customer_left;
-      chat.el.classList.toggle("has-left", !!snapshot.customer_left);
+      chat.r.gone.hidden = snapshot.customer_left || !snapshot.customer_gone;
+      chat.el.classList.toggle("has-left", !!(snapshot.customer_left || snapshot.customer_gone));
       if (snapshot.customer_read_seq > chat.customerRead) {
         chat.customerRead = snapshot.customer_read_seq;
         updateStatuses(chat);

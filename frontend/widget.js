@@ -30,7 +30,7 @@
   let maxOther = 0, readSent = 0, deliveredSent = 0, expertRead = 0;
   let followUps = [], offlineTo = null;
   let isOpen = store('sessionStorage', OPEN_KEY) === '1';
-  let ws = null, connected = false, attempt = 0, retryTimer = 0, pingTimer = 0;
+  let ws = null, connected = false, attempt = 0, retryTimer = 0, pingTimer = 0, retryAfter = 0;
   let typingOut = false, typingTimer = 0, typingInTimer = 0, stick = true;
 
   const h = (tag, props = {}, ...kids) => {
@@ -262,7 +262,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 
   function retry() {
     // 1 s doubling to 30 s; jitter so widgets don't all reconnect at once.
-    const delay = Math.min(30000, 1000 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+    const delay = Math.max(retryAfter, Math.min(30000, 1000 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
+    retryAfter = 0; // the server said when (rate_limited)
     attempt = Math.min(attempt + 1, 6);
     retryTimer = setTimeout(connect, delay);
   }
@@ -287,6 +288,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       visitor = f.visitor;
       experts = f.experts_on_shift;
       if (!ui) build();
+      ui.banner.textContent = S.reconnecting;
       ui.offNext.textContent = f.next_expert || '';
       (f.follow_ups || []).forEach(addFollowUp);
       const c = f.conversation;
@@ -588,6 +590,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 
   function showError(f) {
     const ref = f.ref || '';
+    if (f.retry_after) retryAfter = f.retry_after * 1000;
+    if (ref === 'connect') { if (ui) ui.banner.textContent = f.message; return; } // closing; retried later
     if ((ref === 'hello' || ref === 'resume') && f.code === 'unavailable') { // the store hiccupped
       const sock = ws;
       setTimeout(() => { if (ws === sock && sock.readyState === 1) sock.onopen(); }, 2000);
