@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -268,6 +269,19 @@ def customer_network(scope: dict) -> str:
     return network
 
 
+def site_url(scope: dict) -> str:
+    """Where links in mails point: SITE_URL, else this socket's own host if it is
+    one of ALLOWED_HOSTS (a forged Host header must not put its link in our mail)."""
+    if settings.SITE_URL:
+        return settings.SITE_URL
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin1")
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        raise ServiceError("unavailable", _("Email cannot be sent from here right now."))
+    scheme = "https" if scope.get("scheme") == "wss" else "http"
+    return f"{scheme}://{host}"
+
+
 @functools.cache
 def _warn_unknown_network() -> None:
     logger.warning("client address unknown (set TRUSTED_PROXIES): per-network limits are off")
@@ -411,10 +425,21 @@ class WidgetConsumer(ChatSocket):
         )
 
     async def on_transcript_email(self, frame: dict[str, Any]) -> None:
-        await database_call(
-            services.transcript_email, conversation_id=frame["conversation"], visitor=self.visitor
+        delivery = await database_call(
+            services.transcript_email,
+            conversation_id=frame["conversation"],
+            visitor=self.visitor,
+            network=self.network,
+            site_url=site_url(self.scope),
         )
-        await self.send_frame({"type": "transcript.sent", "conversation": frame["conversation"]})
+        await self.send_frame(
+            {
+                "type": "transcript.sent",
+                "conversation": frame["conversation"],
+                "email": delivery.email,
+                "confirmation_needed": delivery.sent_at is None,
+            }
+        )
 
     async def on_offline_send(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
@@ -424,6 +449,7 @@ class WidgetConsumer(ChatSocket):
             name=frame.get("name", ""),
             email=frame["email"],
             body=frame["body"],
+            network=self.network,
         )
         await self.send_frame({"type": "offline.sent"})
 

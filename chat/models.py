@@ -14,6 +14,9 @@ class Visitor(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=80, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # The address this visitor proved is theirs (a link in a mail): only there do
+    # transcripts go, so the widget cannot mail strangers.
+    confirmed_email = models.EmailField(_("confirmed email"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -181,6 +184,28 @@ class OfflineMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: {self.body[:40]}"
+
+
+class TranscriptDelivery(models.Model):
+    """A transcript asked for by email: at most one per chat and address, sent
+    once the address is confirmed."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="transcript_deliveries"
+    )
+    email = models.EmailField(_("email"))
+    requested_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "email"], name="one_transcript_per_chat_and_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} → {self.email}"
 
 
 class MessageReport(models.Model):

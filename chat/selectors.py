@@ -9,7 +9,7 @@ from django.core import signing
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from chat.models import Conversation, FollowUp, Message, Visitor
+from chat.models import Conversation, FollowUp, Message, TranscriptDelivery, Visitor
 from chat.system_messages import system_text
 from community.models import Expert
 from config import async_db
@@ -23,6 +23,25 @@ RECENT_CLOSED_WINDOW = timedelta(hours=2)
 
 def visitor_token(visitor: Visitor) -> str:
     return signing.dumps(str(visitor.pk), salt=VISITOR_TOKEN_SALT, compress=True)
+
+
+TRANSCRIPT_CONFIRM_SALT = "chat.transcript-confirm"
+
+
+def transcript_delivery_from_token(*, token: str) -> TranscriptDelivery | None:
+    try:
+        delivery_id = signing.loads(
+            token,
+            salt=TRANSCRIPT_CONFIRM_SALT,
+            max_age=timedelta(seconds=settings.TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS),
+        )
+    except signing.BadSignature:
+        return None
+    return (
+        TranscriptDelivery.objects.select_related("conversation__visitor")
+        .filter(pk=delivery_id)
+        .first()
+    )
 
 
 def visitor_from_token(token: str | None) -> Visitor | None:

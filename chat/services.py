@@ -12,12 +12,14 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +30,7 @@ from chat.models import (
     Message,
     MessageReport,
     OfflineMessage,
+    TranscriptDelivery,
     Visitor,
 )
 from chat.system_messages import system_text
@@ -677,18 +680,93 @@ def conversation_rate(
     return conversation
 
 
-def transcript_email(*, conversation_id: int, visitor: Visitor) -> None:
+@transaction.atomic
+def transcript_email(
+    *, conversation_id: int, visitor: Visitor, network: str, site_url: str
+) -> TranscriptDelivery:
+    """Mail the transcript to the visitor's address, once per chat and address.
+
+    An address the visitor has not confirmed first gets a short mail with a link
+    (and no text the customer typed); the transcript follows when it is opened.
+    """
     conversation = Conversation.objects.filter(pk=conversation_id, visitor=visitor).first()
     if conversation is None:
         raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    visitor.refresh_from_db(fields=["email", "confirmed_email"])  # confirmed in a browser
     if not visitor.email:
         raise ServiceError("no_email", _("Leave your email address first."))
-    send_mail(
-        subject=_("Your chat transcript: %(topic)s") % {"topic": conversation.topic},
-        message=selectors.transcript_text(conversation=conversation),
-        from_email=None,
-        recipient_list=[visitor.email],
+    delivery, created = TranscriptDelivery.objects.get_or_create(
+        conversation=conversation, email=visitor.email
     )
+    if not created:
+        if delivery.sent_at:
+            raise ServiceError(
+                "already_sent",
+                _("The transcript of this chat was already sent to %(email)s.")
+                % {"email": delivery.email},
+            )
+        raise ServiceError(
+            "confirmation_pending",
+            _("We already sent a link to %(email)s. Open it to receive the transcript.")
+            % {"email": delivery.email},
+        )
+    if network:
+        enforce_limit("widget.transcript", network)
+    if visitor.confirmed_email == visitor.email:
+        _transcript_send(delivery)
+    else:
+        link = site_url.rstrip("/") + reverse(
+            "transcript_confirm",
+            kwargs={"token": signing.dumps(delivery.pk, salt=selectors.TRANSCRIPT_CONFIRM_SALT)},
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=_("Confirm your email address for %(brand)s")
+                % {"brand": settings.BRAND_NAME},
+                message=_(
+                    "Someone asked for a chat transcript from %(brand)s to be sent to this "
+                    "address. If that was you, open this link within two days:\n\n%(link)s\n\n"
+                    "If it was not you, ignore this mail: nothing more will be sent."
+                )
+                % {"brand": settings.BRAND_NAME, "link": link},
+                from_email=None,
+                recipient_list=[delivery.email],
+            ),
+            robust=True,
+        )
+    return delivery
+
+
+def _transcript_send(delivery: TranscriptDelivery) -> None:
+    delivery.sent_at = timezone.now()
+    delivery.save(update_fields=["sent_at"])
+    transcript = selectors.transcript_text(conversation=delivery.conversation)
+    transaction.on_commit(
+        lambda: send_mail(
+            # Never the topic: a subject line must carry nothing a stranger typed.
+            subject=_("Your chat transcript from %(brand)s") % {"brand": settings.BRAND_NAME},
+            message=transcript,
+            from_email=None,
+            recipient_list=[delivery.email],
+        ),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def transcript_confirm(*, token: str) -> TranscriptDelivery:
+    """The link in the confirmation mail was opened: the address is the visitor's,
+    and the transcript goes out (once)."""
+    delivery = selectors.transcript_delivery_from_token(token=token)
+    if delivery is None:
+        raise ServiceError("bad_link", _("This link is invalid or has expired."))
+    delivery = TranscriptDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.sent_at is None:
+        Visitor.objects.filter(pk=delivery.conversation.visitor_id).update(
+            confirmed_email=delivery.email
+        )
+        _transcript_send(delivery)
+    return delivery
 
 
 @transaction.atomic
@@ -712,13 +790,16 @@ def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowU
         realtime.visitor_group(conversation.visitor_id),
         {"type": "followup", "follow_up": selectors.follow_up_data(follow_up)},
     )
-    if conversation.visitor.email:
+    visitor = conversation.visitor
+    if visitor.email:
+        # What the customer typed goes only to an address they proved is theirs.
+        about = f"{conversation.topic}\n\n" if visitor.confirmed_email == visitor.email else ""
         transaction.on_commit(
             lambda: send_mail(
                 subject=_("%(name)s followed up on your question") % {"name": expert.display_name},
-                message=f"{conversation.topic}\n\n{body}",
+                message=f"{about}{body}",
                 from_email=None,
-                recipient_list=[conversation.visitor.email],
+                recipient_list=[visitor.email],
             ),
             robust=True,
         )
@@ -750,11 +831,15 @@ def followup_mark_helpful(*, follow_up_id: int, visitor: Visitor) -> FollowUp:
     return follow_up
 
 
-def offline_message_leave(*, visitor: Visitor, name: str, email: str, body: str) -> OfflineMessage:
+def offline_message_leave(
+    *, visitor: Visitor, name: str, email: str, body: str, network: str = ""
+) -> OfflineMessage:
     try:
         validate_email(email)
     except ValidationError:
         raise ServiceError("bad_field", _("Enter a valid email address.")) from None
+    if network:
+        enforce_limit("widget.offline", network)
     message = OfflineMessage.objects.create(visitor=visitor, name=name, email=email, body=body)
     realtime.send_after_commit(
         realtime.STAFF, {"type": "offline.new", "id": message.pk, "email": email}

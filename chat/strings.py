@@ -69,6 +69,9 @@ def widget_strings() -> dict[str, str]:
         "transcript_download": _("Download transcript"),
         "transcript_email": _("Email me the transcript"),
         "transcript_sent": _("The transcript is on its way to {email}."),
+        "transcript_confirm": _(
+            "We sent a link to {email}. Open it to confirm the address and receive the transcript."
+        ),
         "transcript_failed": _("The transcript could not be downloaded. Please try again."),
         "new_chat": _("Start a new chat"),
         # Offline form

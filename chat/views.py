@@ -2,9 +2,12 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from chat import selectors
+from chat import selectors, services
+from config.errors import ServiceError
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
@@ -42,3 +45,23 @@ def transcript(request: HttpRequest, conversation_id: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="chat-{conversation.pk}.txt"'
     return _allow_widget_origin(request, response)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def transcript_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation mail. GET only asks: mail scanners open links,
+    and only the person who clicks the button confirms the address."""
+    delivery = selectors.transcript_delivery_from_token(token=token)
+    error = None if delivery else _("This link is invalid or has expired.")
+    if request.method == "POST" and delivery:
+        try:
+            delivery = services.transcript_confirm(token=token)
+        except ServiceError as refused:
+            error = refused.message
+    return render(
+        request,
+        "chat/transcript_confirm.html",
+        {"delivery": delivery, "error": error},
+        status=200 if delivery else 400,
+    )

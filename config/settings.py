@@ -171,6 +171,9 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 
+# The public address of this site, for links in mails sent from sockets (no request
+# there). Empty: the socket's Host header, when it is one of ALLOWED_HOSTS.
+SITE_URL = os.environ.get("SITE_URL", "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Brand experts <experts@example.com>")
 
@@ -224,6 +227,8 @@ CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 CHAT_MAX_WAITING_PER_NETWORK = int(os.environ.get("CHAT_MAX_WAITING_PER_NETWORK", "5"))
 # A chat whose customer has had no widget open this long leaves the queue
 # (waiting) or is shown to the expert as gone (active).
+# How long the link in a transcript confirmation mail works.
+TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS = 2 * 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
 BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

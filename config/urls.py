@@ -15,6 +15,11 @@ urlpatterns = [
     path("", community_views.home, name="home"),
     path("shop/", chat_views.demo_shop, name="demo_shop"),
     path("widget/transcript/<int:conversation_id>/", chat_views.transcript, name="transcript"),
+    path(
+        "transcript/confirm/<str:token>/",
+        chat_views.transcript_confirm,
+        name="transcript_confirm",
+    ),
     path("apply/", community_views.apply, name="apply"),
     path("console/", community_views.console, name="console"),
     path("console/shifts/", community_views.shifts, name="shifts"),

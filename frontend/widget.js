@@ -344,9 +344,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ticks();
     },
     followup(f) { addFollowUp(f.follow_up); },
-    'transcript.sent'() {
-      const email = (conv && conv.customer.email) || (visitor && visitor.email) || '';
-      note(fill(S.transcript_sent, { email }));
+    'transcript.sent'(f) {
+      note(fill(f.confirmation_needed ? S.transcript_confirm : S.transcript_sent, { email: f.email }));
     },
     'offline.sent'() {
       offlineTo = ui.offEmail.value.trim();
@@ -611,7 +610,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       if (p) { pending.delete(p.id); p.el.classList.add('failed'); ticks(); }
     }
     if (ref === 'chat.start') busy(false);
-    if (f.code === 'no_email') { note(f.message); return; }
+    if (['no_email', 'already_sent', 'confirmation_pending'].includes(f.code)) { note(f.message); return; }
     const box = { 'chat.start': ui.preErr, 'offline.send': ui.offErr, 'chat.rate': ui.endErr,
       'transcript.email': ui.endErr, transcript: ui.endErr }[ref] || currentErrorBox();
     box.textContent = f.message;
