@@ -18,6 +18,7 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, MessageReport, OfflineMessage
 from community import metrics, selectors, services
+from community.forms import ApplicationForm
 from community.models import AuditEntry, Expert, ExpertApplication, ShiftSlot
 from community.permissions import (
     ADJUST_POINTS,
@@ -26,7 +27,9 @@ from community.permissions import (
     VIEW_METRICS,
     staff_required,
 )
+from config.client_ip import client_ip_from_request, ip_bucket
 from config.errors import ServiceError
+from config.limits import RateLimited, enforce_limit
 from points import services as points_services
 from points.models import LedgerEntry
 
@@ -360,17 +363,29 @@ def _metrics_csv(figures: dict) -> HttpResponse:
 
 def apply(request: HttpRequest) -> HttpResponse:
     """Public: a customer applies to become a brand expert (linked from the widget)."""
-    fields = ("name", "email", "motivation", "product_areas", "availability")
-    values = {field: request.POST.get(field, "") for field in fields}
-    error = None
+    form = ApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         try:
-            services.application_submit(**values)
+            # Every attempt counts, valid or not: a script gets nowhere either way.
+            enforce_limit("page.apply", ip_bucket(client_ip_from_request(request)))
+            if form.is_valid():
+                application = services.application_submit(**form.cleaned_data)
+                request.session["applied_as"] = application.name
+                return redirect("apply_thanks")
+        except RateLimited as refused:
+            form.add_error(None, refused.message)
+            return render(request, "community/apply.html", {"form": form}, status=429)
         except ServiceError as refused:
-            error = refused.message
-        else:
-            return render(request, "community/apply_thanks.html", {"name": values["name"]})
-    return render(request, "community/apply.html", {"values": values, "error": error})
+            form.add_error(None, refused.message)
+    return render(request, "community/apply.html", {"form": form})
+
+
+def apply_thanks(request: HttpRequest) -> HttpResponse:
+    """After the redirect, so a reload does not send the application again."""
+    name = request.session.pop("applied_as", None)
+    if name is None:
+        return redirect("apply")
+    return render(request, "community/apply_thanks.html", {"name": name})
 
 
 @staff_required(MANAGE_EXPERTS)

@@ -167,7 +167,11 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 # Experts are recruited by staff, never by open sign-up.
 ACCOUNT_ADAPTER = "community.adapters.InviteOnlyAccountAdapter"
+# In the shared cache (Redis when REDIS_URL is set), keyed on the client IP from
+# community.adapters. Wrong passwords lock the password out for a while, but the
+# owner still gets in with a code by email or a password reset.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 

@@ -21,6 +21,7 @@ urlpatterns = [
         name="transcript_confirm",
     ),
     path("apply/", community_views.apply, name="apply"),
+    path("apply/thanks/", community_views.apply_thanks, name="apply_thanks"),
     path("console/", community_views.console, name="console"),
     path("console/shifts/", community_views.shifts, name="shifts"),
     path(
