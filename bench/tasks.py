@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.utils import timezone
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, Visitor
-from community.models import Expert
+from community.models import ConsoleLease, Expert
 from config.errors import ServiceError
 from points import selectors as points_selectors
 from points import services as points_services
@@ -165,9 +166,16 @@ def _populate(count: int) -> None:
     """Experts on shift with points, resolved chats and one live chat each."""
     now = timezone.now()
     new = _create_experts(
-        count, prefix=f"q{Expert.objects.count()}-", on_shift=True, console_connections=1,
+        count, prefix=f"q{Expert.objects.count()}-", on_shift=True,
         last_seen_at=now, open_chat_count=1,
     )  # fmt: skip
+    # Their consoles are open (for the benchmark's length) as far as routing is concerned.
+    ConsoleLease.objects.bulk_create(
+        ConsoleLease(
+            expert=expert, channel_name=f"bench-{expert.pk}", expires_at=now + timedelta(days=1)
+        )
+        for expert in new
+    )
     visitors = Visitor.objects.bulk_create(Visitor() for _ in new)
     Conversation.objects.bulk_create(
         Conversation(

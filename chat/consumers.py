@@ -253,6 +253,7 @@ class ChatSocket(FrameSocket):
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if _sweep_due():
+            await database_call(community_services.expired_leases_sweep)
             await database_call(services.absent_experts_requeue)
             await database_call(services.customers_away_sweep)
         await self.catch_up()
@@ -385,6 +386,17 @@ class WidgetConsumer(ChatSocket):
         )
         await super().on_resume(frame)
         await self.send_queue_position(frame["conversation"])
+        await self.send_expert_presence(frame["conversation"])
+
+    async def send_expert_presence(self, conversation_id: int) -> None:
+        """Only news is sent: an active chat's expert is online unless said otherwise."""
+        expert_id = await database_call(
+            selectors.active_conversation_expert_id, conversation_id=conversation_id
+        )
+        if expert_id and not await database_call(selectors.expert_is_online, expert_id=expert_id):
+            await self.send_frame(
+                {"type": "expert.presence", "conversation": conversation_id, "online": False}
+            )
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if self.visitor is not None and self.delivered:
@@ -491,7 +503,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         await super().connect()
         if not await self.admit_expert():
             return
-        await database_call(community_services.expert_console_connected, expert=self.expert)
+        await database_call(
+            community_services.expert_console_connected,
+            expert=self.expert,
+            channel_name=self.channel_name,
+        )
         await self.send_frame(await database_call(self.welcome_data))
         await self.watch_leaderboard()
 
@@ -512,7 +528,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def disconnect(self, code: int) -> None:
         if self.expert is not None:
-            await database_call(community_services.expert_console_disconnected, expert=self.expert)
+            await database_call(
+                community_services.expert_console_disconnected,
+                expert=self.expert,
+                channel_name=self.channel_name,
+            )
 
     def participant(self) -> dict[str, Any]:
         return {"expert": self.expert}
@@ -533,7 +553,9 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         await super().forward(frame)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
-        await community_services.expert_heartbeat_live(expert=self.expert)
+        await community_services.expert_heartbeat_live(
+            expert=self.expert, channel_name=self.channel_name
+        )
         await self.repair_lost_chat_frames()
         await super().on_ping(frame)
 

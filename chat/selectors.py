@@ -6,12 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, TranscriptDelivery, Visitor
 from chat.system_messages import system_text
-from community.models import Expert
+from community.models import ConsoleLease, Expert
 from config import async_db
 from config.realtime import database_call
 
@@ -179,16 +179,31 @@ def visitor_follow_ups(*, visitor: Visitor) -> list[dict[str, Any]]:
     return [follow_up_data(f) for f in follow_ups.order_by("-created_at")[:20]]
 
 
+def live_lease_exists() -> Exists:
+    return Exists(ConsoleLease.objects.filter(expert=OuterRef("pk"), expires_at__gt=timezone.now()))
+
+
 def available_experts():
-    """Experts who may take a new chat now: on shift, connected, with a free slot."""
-    fresh = timezone.now() - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS * 2.5)
+    """Experts who may take a new chat now: on shift, with a console whose lease is
+    live, and a free slot."""
     return Expert.objects.filter(
+        live_lease_exists(),
         on_shift=True,
         suspended_at__isnull=True,
-        console_connections__gt=0,
-        last_seen_at__gte=fresh,
         open_chat_count__lt=F("max_concurrent_chats"),
     )
+
+
+def active_conversation_expert_id(*, conversation_id: int) -> int | None:
+    return (
+        Conversation.objects.filter(pk=conversation_id, status=Conversation.Status.ACTIVE)
+        .values_list("expert_id", flat=True)
+        .first()
+    )
+
+
+def expert_is_online(*, expert_id: int) -> bool:
+    return ConsoleLease.objects.filter(expert_id=expert_id, expires_at__gt=timezone.now()).exists()
 
 
 def experts_on_shift_count() -> int:

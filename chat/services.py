@@ -873,10 +873,24 @@ def expert_chats_requeue(*, expert: Expert, event: str) -> int:
     return len(conversations)
 
 
+def announce_expert_presence(*, expert_id: int, online: bool) -> None:
+    """Tell the customers in the expert's open chats that their console is gone
+    (the chat keeps its place) or back."""
+    for conversation_id in Conversation.objects.filter(
+        expert_id=expert_id, status=Conversation.Status.ACTIVE
+    ).values_list("pk", flat=True):
+        realtime.send_after_commit(
+            realtime.conversation_group(conversation_id),
+            {"type": "expert.presence", "conversation": conversation_id, "online": online},
+        )
+
+
 def absent_experts_requeue() -> int:
-    """Requeue the chats of experts whose console has been gone past the grace period."""
+    """Requeue the chats of experts with no live console lease past the grace period."""
     cutoff = timezone.now() - timedelta(seconds=settings.CHAT_DISCONNECT_GRACE_SECONDS)
-    absent = Expert.objects.filter(open_chat_count__gt=0, last_seen_at__lt=cutoff)
+    absent = Expert.objects.filter(
+        ~selectors.live_lease_exists(), open_chat_count__gt=0, last_seen_at__lt=cutoff
+    )
     requeued = 0
     for expert in absent:
         with transaction.atomic():

@@ -44,6 +44,7 @@ def widget_strings() -> dict[str, str]:
         "waiting_placeholder": _("Add details while you wait…"),
         # Live chat
         "expert_role": _("Brand expert"),
+        "expert_away": _("Lost the connection · your chat keeps its place"),
         "message_list": _("Conversation"),
         "composer_label": _("Message"),
         "composer_placeholder": _("Write a message…"),

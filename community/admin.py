@@ -18,7 +18,6 @@ class ExpertAdmin(admin.ModelAdmin):
     readonly_fields = [
         "open_chat_count",
         "on_shift",
-        "console_connections",
         "last_seen_at",
         "last_assigned_at",
     ]

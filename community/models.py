@@ -6,6 +6,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class ConsoleLease(models.Model):
+    """One open console socket of an expert. Its heartbeat moves `expires_at`
+    forward; a socket whose process died simply stops doing so. Routing only picks
+    experts with a lease that has not expired: nothing here is a counter that a
+    lost decrement could leave wrong."""
+
+    expert = models.ForeignKey("Expert", on_delete=models.CASCADE, related_name="leases")
+    channel_name = models.CharField(max_length=200, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.expert_id} until {self.expires_at:%H:%M:%S}"
+
+
 class Expert(models.Model):
     """A paid brand expert who staffs the chat on shifts."""
 
@@ -22,7 +36,6 @@ class Expert(models.Model):
     # the CHECK below is what makes the three-chat cap hold across processes.
     open_chat_count = models.PositiveSmallIntegerField(_("open chats"), default=0)
     on_shift = models.BooleanField(_("on shift"), default=False)
-    console_connections = models.PositiveSmallIntegerField(default=0)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)

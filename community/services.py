@@ -1,5 +1,7 @@
 """Writes for experts: shifts and console presence."""
 
+from datetime import timedelta
+
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
@@ -8,14 +10,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat import selectors as chat_selectors
 from chat import services as chat_services
 from community.audit import audit_record
-from community.models import Expert, ExpertApplication, ShiftSlot
+from community.models import ConsoleLease, Expert, ExpertApplication, ShiftSlot
 from config import async_db, realtime
 from config.errors import ServiceError
 
@@ -50,34 +52,74 @@ def expert_shift_end(*, expert: Expert) -> Expert:
     return expert
 
 
+def _lease_expiry():
+    return timezone.now() + timedelta(seconds=settings.CHAT_CONSOLE_LEASE_SECONDS)
+
+
 @transaction.atomic
-def expert_console_connected(*, expert: Expert) -> None:
-    Expert.objects.filter(pk=expert.pk).update(
-        console_connections=F("console_connections") + 1, last_seen_at=timezone.now()
+def expert_console_connected(*, expert: Expert, channel_name: str) -> None:
+    """A console socket opened: it holds a lease until its heartbeats stop."""
+    was_online = chat_selectors.expert_is_online(expert_id=expert.pk)
+    ConsoleLease.objects.update_or_create(
+        channel_name=channel_name, defaults={"expert": expert, "expires_at": _lease_expiry()}
     )
+    Expert.objects.filter(pk=expert.pk).update(last_seen_at=timezone.now())
+    if not was_online:
+        chat_services.announce_expert_presence(expert_id=expert.pk, online=True)
     chat_services.queue_drain()
 
 
-def expert_console_disconnected(*, expert: Expert) -> None:
-    """The grace period for the expert's open chats counts from now."""
-    Expert.objects.filter(pk=expert.pk, console_connections__gt=0).update(
-        console_connections=F("console_connections") - 1, last_seen_at=timezone.now()
-    )
-
-
-def expert_heartbeat(*, expert: Expert) -> None:
+@transaction.atomic
+def expert_console_disconnected(*, expert: Expert, channel_name: str) -> None:
+    """The lease goes at once; the grace period for open chats counts from now."""
+    ConsoleLease.objects.filter(channel_name=channel_name).delete()
     Expert.objects.filter(pk=expert.pk).update(last_seen_at=timezone.now())
+    if not chat_selectors.expert_is_online(expert_id=expert.pk):
+        chat_services.announce_expert_presence(expert_id=expert.pk, online=False)
 
 
-async def expert_heartbeat_live(*, expert: Expert) -> None:
-    """`expert_heartbeat` for the console's pings: on PostgreSQL, on its event loop."""
-    if not async_db.available():
-        return await realtime.database_call(expert_heartbeat, expert=expert)
-    column = Expert._meta.get_field("last_seen_at").column
-    await async_db.fetch(
-        f"UPDATE {Expert._meta.db_table} SET {column} = %s WHERE id = %s",
-        [timezone.now(), expert.pk],
+def expert_heartbeat(*, expert: Expert, channel_name: str) -> None:
+    renewed = ConsoleLease.objects.filter(channel_name=channel_name).update(
+        expires_at=_lease_expiry()
     )
+    Expert.objects.filter(pk=expert.pk).update(last_seen_at=timezone.now())
+    if not renewed:  # expired and swept (a long stall): the socket is alive, so is the lease
+        expert_console_connected(expert=expert, channel_name=channel_name)
+
+
+async def expert_heartbeat_live(*, expert: Expert, channel_name: str) -> None:
+    """`expert_heartbeat` for the console's pings: on PostgreSQL, one statement on
+    its event loop; only a lease that was swept meanwhile takes the database thread."""
+    if not async_db.available():
+        return await realtime.database_call(
+            expert_heartbeat, expert=expert, channel_name=channel_name
+        )
+    now = timezone.now()
+    rows = await async_db.fetch(
+        f"WITH renewed AS (UPDATE {ConsoleLease._meta.db_table} SET expires_at = %s"
+        " WHERE channel_name = %s RETURNING 1)"
+        f" UPDATE {Expert._meta.db_table} SET last_seen_at = %s WHERE id = %s"
+        " RETURNING (SELECT count(*) FROM renewed)",
+        [_lease_expiry(), channel_name, now, expert.pk],
+    )
+    if not rows or not rows[0][0]:
+        await realtime.database_call(
+            expert_console_connected, expert=expert, channel_name=channel_name
+        )
+
+
+def expired_leases_sweep() -> int:
+    """Forget leases of consoles that stopped beating (their process died) and tell
+    the customers of experts who are now offline. Safe in every process at once."""
+    now = timezone.now()
+    swept = 0
+    for lease in ConsoleLease.objects.filter(expires_at__lte=now).select_related("expert"):
+        with transaction.atomic():
+            deleted, _kinds = ConsoleLease.objects.filter(pk=lease.pk, expires_at__lte=now).delete()
+            if deleted and not chat_selectors.expert_is_online(expert_id=lease.expert_id):
+                chat_services.announce_expert_presence(expert_id=lease.expert_id, online=False)
+            swept += deleted
+    return swept
 
 
 @transaction.atomic

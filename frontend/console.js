@@ -9,7 +9,7 @@
   "use strict";
 
   const LANG = document.documentElement.lang || "en";
-  const HEARTBEAT_MS = 20000; // ping interval: the console's heartbeat
+  const HEARTBEAT_MS = 10000; // ping interval: renews the console's lease (CHAT_HEARTBEAT_SECONDS)
   const STALE_MS = 50000; // no frame at all for this long: treat the socket as dead
   const BACKOFF_START_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
@@ -71,7 +71,7 @@
   // ------------------------------------------------------------------ socket
 
   /* One console WebSocket with reconnect (1 s doubling to 30 s, with jitter)
-     and a ping every 20 s. Callbacks: onFrame(frame), onState(state, info)
+     and a ping every 10 s. Callbacks: onFrame(frame), onState(state, info)
      where state is "connecting" | "open" | "reconnecting" | "closed". */
   class ConsoleSocket {
     constructor(options) {

@@ -30,7 +30,7 @@
   let maxOther = 0, readSent = 0, deliveredSent = 0, expertRead = 0;
   let followUps = [], offlineTo = null;
   let isOpen = store('sessionStorage', OPEN_KEY) === '1';
-  let ws = null, connected = false, attempt = 0, retryTimer = 0, pingTimer = 0, retryAfter = 0;
+  let ws = null, connected = false, attempt = 0, retryTimer = 0, pingTimer = 0, retryAfter = 0, expertAway = false;
   let typingOut = false, typingTimer = 0, typingInTimer = 0, stick = true;
 
   const h = (tag, props = {}, ...kids) => {
@@ -344,6 +344,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ticks();
     },
     followup(f) { addFollowUp(f.follow_up); },
+    'expert.presence'(f) { if (isCur(f.conversation)) { expertAway = !f.online; route(); } },
     'transcript.sent'(f) {
       note(fill(f.confirmation_needed ? S.transcript_confirm : S.transcript_sent, { email: f.email }));
     },
@@ -356,6 +357,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
   };
 
   function setConv(c) {
+    const ex = (x) => x && x.expert && x.expert.id;
+    if (!conv || ex(conv) !== ex(c)) expertAway = false; // another expert is online by definition
     if (!conv || conv.id !== c.id) { // another chat: fresh message list
       ui.list.replaceChildren();
       shown = new Set();
@@ -674,10 +677,10 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 
     const ex = conv && conv.expert;
     ui.hAv.hidden = !ex;
-    ui.hAv.classList.toggle('on', live);
+    ui.hAv.classList.toggle('on', live && !expertAway);
     ui.hAv.textContent = ex ? ex.initials : '';
     ui.hTitle.textContent = ex ? ex.name : S.title;
-    ui.hSub.textContent = ex ? S.expert_role : S.subtitle;
+    ui.hSub.textContent = ex ? (live && expertAway ? S.expert_away : S.expert_role) : S.subtitle;
     ui.endBtn.hidden = !(st === 'active' && !conv.customer_left);
 
     if (view === 'pre') busy(false);

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from chat.models import Visitor
-from community.models import Expert
+from community.models import ConsoleLease, Expert
 from config import async_db
 
 
@@ -91,14 +91,20 @@ def make_expert(db):
             email=f"expert{n}@test.example",
             password="pw-123456",
         )
-        return Expert.objects.create(
+        expert = Expert.objects.create(
             user=user,
             display_name=name or f"Expert {n}",
             on_shift=on_shift,
-            console_connections=1 if connected else 0,
             last_seen_at=timezone.now() if connected else timezone.now() - timedelta(hours=1),
             max_concurrent_chats=cap,
         )
+        if connected:  # a console open somewhere, for the length of the test
+            ConsoleLease.objects.create(
+                expert=expert,
+                channel_name=f"test-console-{expert.pk}",
+                expires_at=timezone.now() + timedelta(hours=1),
+            )
+        return expert
 
     return make
 

@@ -102,7 +102,9 @@ def test_absent_expert_chats_go_back_to_the_front_after_grace(make_expert, make_
     assert newest.status == "waiting"
 
     # Within the grace period nothing moves.
-    community_services.expert_console_disconnected(expert=gone)
+    community_services.expert_console_disconnected(
+        expert=gone, channel_name=f"test-console-{gone.pk}"
+    )
     assert services.absent_experts_requeue() == 0
     # Past it, both chats are requeued ahead of the newer waiting chat.
     Expert.objects.filter(pk=gone.pk).update(last_seen_at=timezone.now() - timedelta(seconds=61))
