@@ -107,7 +107,8 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "id": conversation.pk,
         "topic": conversation.topic,
         "status": conversation.status,
-        "customer": {"name": visitor.name, "email": visitor.email},
+        # No email: every side following the chat gets this, and experts never need it.
+        "customer": {"name": visitor.name},
         "expert": expert_data(conversation.expert),
         "created_at": conversation.created_at.isoformat(),
         "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,

@@ -343,7 +343,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     },
     followup(f) { addFollowUp(f.follow_up); },
     'transcript.sent'() {
-      const email = (conv && conv.customer.email) || (visitor && visitor.email) || '';
+      const email = (visitor && visitor.email) || '';
       note(fill(S.transcript_sent, { email }));
     },
     'offline.sent'() {
@@ -701,7 +701,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ui.thanks.hidden = conv.rating == null;
       ui.apply.hidden = !(conv.rating >= 4); // a happy customer may become an expert
       ui.newBtn.classList.toggle('gh', !ui.rateForm.hidden); // rating first, then the next chat
-      ui.emailBtn.hidden = !((conv.customer && conv.customer.email) || (visitor && visitor.email));
+      ui.emailBtn.hidden = !(visitor && visitor.email);
     }
     scrollDown();
   }
