@@ -166,6 +166,11 @@ class OfflineMessage(models.Model):
     body = models.TextField(_("message"))
     created_at = models.DateTimeField(default=timezone.now)
     handled_at = models.DateTimeField(null=True, blank=True)
+    # The expert who answers it: only they (and staff) see the address.
+    claimed_by = models.ForeignKey(
+        "community.Expert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

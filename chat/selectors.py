@@ -9,7 +9,7 @@ from django.core import signing
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from chat.models import Conversation, FollowUp, Message, Visitor
+from chat.models import Conversation, FollowUp, Message, OfflineMessage, Visitor
 from chat.system_messages import system_text
 from community.models import Expert
 from config import async_db
@@ -33,6 +33,24 @@ def visitor_from_token(token: str | None) -> Visitor | None:
     except signing.BadSignature:
         return None
     return Visitor.objects.filter(pk=visitor_id).first()
+
+
+def offline_messages_for_expert(*, expert: Expert, limit: int = 20) -> list[dict[str, Any]]:
+    """Open offline messages nobody else answers; the address only on the ones this
+    expert took (staff see every address on their own pages)."""
+    messages = OfflineMessage.objects.filter(handled_at__isnull=True).filter(
+        Q(claimed_by__isnull=True) | Q(claimed_by=expert)
+    )
+    return [
+        {
+            "id": message.pk,
+            "name": message.name,
+            "body": message.body,
+            "created_at": message.created_at,
+            "email": message.email if message.claimed_by_id == expert.pk else None,
+        }
+        for message in messages.order_by("-created_at")[:limit]
+    ]
 
 
 def user_name(user) -> str:

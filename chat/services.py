@@ -720,6 +720,24 @@ def offline_message_leave(*, visitor: Visitor, name: str, email: str, body: str)
     return message
 
 
+def offline_message_claim(*, message_id: int, expert: Expert) -> None:
+    """The expert takes an offline message to answer; from now on only they (and
+    staff) see the customer's address. One expert per message."""
+    claimed = OfflineMessage.objects.filter(
+        pk=message_id, handled_at__isnull=True, claimed_by__isnull=True
+    ).update(claimed_by=expert, claimed_at=timezone.now())
+    if not claimed and not OfflineMessage.objects.filter(pk=message_id, claimed_by=expert).exists():
+        raise ServiceError("not_found", _("Another expert already answers this message."))
+
+
+def offline_message_mark_answered(*, message_id: int, expert: Expert) -> None:
+    answered = OfflineMessage.objects.filter(
+        pk=message_id, claimed_by=expert, handled_at__isnull=True
+    ).update(handled_at=timezone.now())
+    if not answered:
+        raise ServiceError("not_found", _("This message is not yours to answer."))
+
+
 @transaction.atomic
 def expert_chats_requeue(*, expert: Expert, event: str) -> int:
     """Put the expert's open chats back at the front of the queue."""

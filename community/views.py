@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,6 +18,7 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, MessageReport, OfflineMessage
 from community import metrics, selectors, services
+from community.forms import OfflineMessageActionForm
 from community.models import AuditEntry, Expert, ExpertApplication, ShiftSlot
 from community.permissions import (
     ADJUST_POINTS,
@@ -109,11 +110,32 @@ def console(request: HttpRequest) -> HttpResponse:
         {
             "expert": expert,
             "past_conversations": chat_selectors.expert_past_conversations(expert=expert),
-            "offline_messages": OfflineMessage.objects.filter(handled_at__isnull=True)[:20],
+            "offline_messages": chat_selectors.offline_messages_for_expert(expert=expert),
             "strings": _console_strings(),
             "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
+
+
+@login_required
+@require_POST
+def offline_message_action(request: HttpRequest, message_id: int) -> HttpResponse:
+    """An expert takes an offline message to answer, or marks it answered."""
+    expert = selectors.active_expert_for_user(user=request.user)
+    if expert is None:
+        raise PermissionDenied
+    form = OfflineMessageActionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Unknown action."))
+    service = {
+        "claim": chat_services.offline_message_claim,
+        "answered": chat_services.offline_message_mark_answered,
+    }[form.cleaned_data["action"]]
+    try:
+        service(message_id=message_id, expert=expert)
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect("console")
 
 
 @login_required

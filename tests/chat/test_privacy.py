@@ -52,3 +52,37 @@ def test_erasure_anonymises_texts_and_keeps_points_and_figures(make_expert):
     ledger_text = " ".join(expert.ledger_entries.values_list("memo", flat=True))
     assert "Sam" not in ledger_text and "1234" not in ledger_text
     assert Conversation.objects.count() == 1 and staff
+
+
+def test_offline_message_address_only_for_staff_and_the_expert_who_answers(client, make_expert):
+    from chat.models import OfflineMessage
+
+    anna, bram = make_expert(name="Anna"), make_expert(name="Bram")
+    staff = create_staff(username="lead", email="lead@example.com")
+    visitor = Visitor.objects.create()
+    message = services.offline_message_leave(
+        visitor=visitor, name="Sam", email="sam.offline@example.com", body="Is the X2 waterproof?"
+    )
+
+    client.force_login(anna.user)
+    page = client.get("/console/").content.decode()
+    assert "waterproof" in page and "sam.offline@example.com" not in page
+    client.post(f"/console/offline/{message.pk}/", {"action": "claim"})
+    assert "sam.offline@example.com" in client.get("/console/").content.decode()
+
+    client.force_login(bram.user)
+    page = client.get("/console/").content.decode()
+    assert "sam.offline@example.com" not in page and "waterproof" not in page
+    refused = client.post(f"/console/offline/{message.pk}/", {"action": "claim"}, follow=True)
+    assert "Another expert already answers this message." in refused.content.decode()
+    client.post(f"/console/offline/{message.pk}/", {"action": "answered"})
+    assert OfflineMessage.objects.get(pk=message.pk).claimed_by == anna
+    assert OfflineMessage.objects.get(pk=message.pk).handled_at is None
+    assert client.post(f"/console/offline/{message.pk}/", {"action": "²"}).status_code == 400
+
+    client.force_login(staff)
+    assert "sam.offline@example.com" in client.get("/staff/").content.decode()
+
+    client.force_login(anna.user)
+    client.post(f"/console/offline/{message.pk}/", {"action": "answered"})
+    assert "waterproof" not in client.get("/console/").content.decode()
