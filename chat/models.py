@@ -15,6 +15,8 @@ class Visitor(models.Model):
     name = models.CharField(_("name"), max_length=80, blank=True)
     email = models.EmailField(_("email"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Part of every token issued; raising it revokes them all (chat/selectors.py).
+    token_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("visitor")
@@ -155,6 +157,10 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up on {self.conversation_id}"
+
+
+# What erasure leaves in required email fields.
+ERASED_EMAIL = "erased@invalid"
 
 
 class OfflineMessage(models.Model):

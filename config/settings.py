@@ -221,4 +221,8 @@ CHAT_DISCONNECT_GRACE_SECONDS = int(os.environ.get("CHAT_DISCONNECT_GRACE_SECOND
 CHAT_HEARTBEAT_SECONDS = 20
 CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
+
+# h3: visitor tokens (the widget's only credential) stop working this many days after
+# they were issued; every visit issues a fresh one, so only idle visitors lose theirs.
+VISITOR_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VISITOR_TOKEN_MAX_AGE_DAYS", "90"))
 BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

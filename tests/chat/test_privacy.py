@@ -86,3 +86,76 @@ def test_offline_message_address_only_for_staff_and_the_expert_who_answers(clien
     client.force_login(anna.user)
     client.post(f"/console/offline/{message.pk}/", {"action": "answered"})
     assert "waterproof" not in client.get("/console/").content.decode()
+
+
+def stored_customer_text() -> str:
+    """Every stored text field erasure is about, as one string."""
+    from chat.models import MessageReport, OfflineMessage
+    from community.models import AuditEntry, ExpertApplication
+
+    rows = [
+        Visitor.objects.values_list("name", "email"),
+        Conversation.objects.values_list("topic", "rating_comment", "resolution_summary"),
+        Message.objects.values_list("body", "hidden_reason"),
+        MessageReport.objects.values_list("reason"),
+        OfflineMessage.objects.values_list("name", "email", "body"),
+        ExpertApplication.objects.values_list(
+            "name", "email", "motivation", "product_areas", "availability", "decision_reason"
+        ),
+        AuditEntry.objects.values_list("subject", "reason"),
+    ]
+    return " ".join(str(list(values)) for values in rows)
+
+
+def test_erasure_follows_every_address_and_leaves_no_customer_text(make_expert):
+    from community import services as community_services
+
+    staff = create_staff(username="dpo", email="dpo@example.com")
+    expert = make_expert()
+    # Sam chats from two devices under two addresses, linked by an offline message
+    # left from the first device with the second address, and applied as an expert.
+    phone = Visitor.objects.create(name="Sam Jansen", email="sam@example.com")
+    laptop = Visitor.objects.create(name="S. Jansen", email="sam.work@example.com")
+    chat = services.conversation_start(visitor=phone, topic="Damrak order")
+    said, _ = services.message_post(
+        conversation_id=chat.pk, visitor=phone, body="Sam here, Damrak 1", client_id="c"
+    )
+    answer, _ = services.message_post(
+        conversation_id=chat.pk, expert=expert, body="Hello Sam", client_id="e"
+    )
+    services.message_report(
+        conversation_id=chat.pk, seq=answer.seq, visitor=phone, reason="Sam felt rushed"
+    )
+    services.message_hide(
+        conversation_id=chat.pk, seq=said.seq, staff_member=staff, reason="Quoted 'Damrak 1'"
+    )
+    services.conversation_take_over(conversation_id=chat.pk, staff_member=staff)
+    services.conversation_close_by_staff(
+        conversation_id=chat.pk, staff_member=staff, summary="Sam Jansen, Damrak order"
+    )
+    services.offline_message_leave(
+        visitor=phone, name="Sam", email="SAM.WORK@example.com", body="Damrak again"
+    )
+    services.conversation_start(visitor=laptop, topic="Damrak from the laptop")
+    application = community_services.application_submit(
+        name="Sam Jansen",
+        email="sam.work@example.com",
+        motivation="I love Damrak",
+        product_areas="Damrak",
+        availability="Damrak evenings",
+    )
+    community_services.application_decline(
+        application_id=application.pk, staff_member=staff, reason="Sam Jansen is too new"
+    )
+    # Someone else's data stays.
+    noor = Visitor.objects.create(name="Noor", email="noor@example.com")
+    services.offline_message_leave(visitor=noor, name="Noor", email="noor@example.com", body="Hi")
+    tokens = [selectors.visitor_token(v) for v in (phone, laptop)]
+
+    call_command("erase_customer", "sam@example.com", "--by", "dpo@example.com")
+
+    left = stored_customer_text()
+    assert "Sam" not in left and "Damrak" not in left and "sam" not in left.lower()
+    assert "noor@example.com" in left and "Noor" in left
+    assert [selectors.visitor_from_token(token) for token in tokens] == [None, None]
+    assert selectors.visitor_from_token(selectors.visitor_token(noor)) == noor
