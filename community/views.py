@@ -1,4 +1,3 @@
-import csv
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from community.permissions import (
     VIEW_METRICS,
     staff_required,
 )
+from config.csv_safe import SafeWriter
 from config.errors import ServiceError
 from points import services as points_services
 from points.models import LedgerEntry
@@ -351,7 +351,7 @@ def staff_metrics(request: HttpRequest) -> HttpResponse:
 def _metrics_csv(figures: dict) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="service-metrics.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow([_("Figure"), _("Value")])
     for key in (
         "chats_total",
