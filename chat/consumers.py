@@ -337,9 +337,12 @@ class WidgetConsumer(ChatSocket):
     async def on_hello(self, frame: dict[str, Any]) -> None:
         self.language = supported_language(frame.get("lang"))
         translation.activate(self.language)
-        self.greeted = True
         await self.join(realtime.WIDGETS)
         welcome = await database_call(self.welcome_data, frame.get("token"))
+        if frame.get("token") and self.visitor is None:
+            await self.close(code=protocol.CLOSE_VISITOR_TOKEN_REFUSED)
+            return
+        self.greeted = True
         if self.visitor is not None:
             await self.identify(self.visitor)
         await self.send_frame(welcome)
@@ -364,6 +367,12 @@ class WidgetConsumer(ChatSocket):
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "strings": widget_strings(),
         }
+
+    async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "visitor.revoked":  # erased while this widget was open
+            await self.close(code=protocol.CLOSE_VISITOR_TOKEN_REFUSED)
+            return
+        await super().forward(frame)
 
     async def send_queue_position(self, conversation_id: int) -> None:
         estimates = await database_call(selectors.queue_estimates)

@@ -18,6 +18,8 @@ class Visitor(models.Model):
     # transcripts go, so the widget cannot mail strangers.
     confirmed_email = models.EmailField(_("confirmed email"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Part of every token issued; raising it revokes them all (chat/selectors.py).
+    token_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("visitor")
@@ -167,6 +169,10 @@ class FollowUp(models.Model):
         return f"follow-up on {self.conversation_id}"
 
 
+# What erasure leaves in required email fields.
+ERASED_EMAIL = "erased@invalid"
+
+
 class OfflineMessage(models.Model):
     """Left from the widget when nobody is on shift."""
 
@@ -176,6 +182,11 @@ class OfflineMessage(models.Model):
     body = models.TextField(_("message"))
     created_at = models.DateTimeField(default=timezone.now)
     handled_at = models.DateTimeField(null=True, blank=True)
+    # The expert who answers it: only they (and staff) see the address.
+    claimed_by = models.ForeignKey(
+        "community.Expert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -7,6 +7,10 @@ from django.conf import settings
 
 from config.frames import Boolean, Choice, FrameSpecs, Integer, Text
 
+# The widget's visitor token is expired, revoked (erasure) or forged: the widget drops
+# it and connects again without one.
+CLOSE_VISITOR_TOKEN_REFUSED = 4410
+
 MESSAGE_BODY = Text(max_length=settings.CHAT_MAX_MESSAGE_LENGTH, min_length=1)
 CONVERSATION = Integer(minimum=1)
 

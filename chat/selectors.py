@@ -1,7 +1,9 @@
 """Reads for the chat: snapshots and history sent to clients, the queue, visitors."""
 
 from datetime import timedelta
+from functools import reduce
 from math import ceil
+from operator import or_
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +11,17 @@ from django.core import signing
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
-from chat.models import Conversation, FollowUp, Message, TranscriptDelivery, Visitor
+from chat.models import (
+    ERASED_EMAIL,
+    Conversation,
+    FollowUp,
+    Message,
+    OfflineMessage,
+    TranscriptDelivery,
+    Visitor,
+)
 from chat.system_messages import system_text
-from community.models import ConsoleLease, Expert
+from community.models import ConsoleLease, Expert, ExpertApplication
 from config import async_db
 from config.realtime import database_call
 
@@ -22,7 +32,12 @@ RECENT_CLOSED_WINDOW = timedelta(hours=2)
 
 
 def visitor_token(visitor: Visitor) -> str:
-    return signing.dumps(str(visitor.pk), salt=VISITOR_TOKEN_SALT, compress=True)
+    """A signed, timestamped token: valid for VISITOR_TOKEN_MAX_AGE_DAYS from when it
+    was issued (each `welcome` issues a fresh one) and until the visitor's generation
+    is raised."""
+    return signing.dumps(
+        [str(visitor.pk), visitor.token_generation], salt=VISITOR_TOKEN_SALT, compress=True
+    )
 
 
 TRANSCRIPT_CONFIRM_SALT = "chat.transcript-confirm"
@@ -45,13 +60,90 @@ def transcript_delivery_from_token(*, token: str) -> TranscriptDelivery | None:
 
 
 def visitor_from_token(token: str | None) -> Visitor | None:
+    """The token's visitor; None for no token and for a forged, expired or revoked one."""
     if not token:
         return None
     try:
-        visitor_id = signing.loads(token, salt=VISITOR_TOKEN_SALT)
-    except signing.BadSignature:
+        payload = signing.loads(
+            token,
+            salt=VISITOR_TOKEN_SALT,
+            max_age=timedelta(days=settings.VISITOR_TOKEN_MAX_AGE_DAYS),
+        )
+    except signing.BadSignature:  # SignatureExpired included
         return None
-    return Visitor.objects.filter(pk=visitor_id).first()
+    # Tokens issued before generations existed carry the id alone: generation 0.
+    visitor_id, generation = (payload, 0) if isinstance(payload, str) else payload
+    return Visitor.objects.filter(pk=visitor_id, token_generation=generation).first()
+
+
+def matching_address(field: str, addresses: set[str]) -> Q:
+    """`field` equals one of `addresses`, ignoring case."""
+    return reduce(or_, (Q(**{f"{field}__iexact": address}) for address in addresses))
+
+
+def customer_records(*, email: str) -> tuple[set, set[str]]:
+    """Every visitor id and address one customer used, starting from one address.
+
+    Addresses lead to visitors (their own email, offline messages, applications);
+    visitors lead to the addresses they left there; repeated until nothing new turns up.
+    """
+    addresses, visitor_ids = {email.strip().lower()}, set()
+    while True:
+        by_address = (
+            set(
+                Visitor.objects.filter(matching_address("email", addresses)).values_list(
+                    "pk", flat=True
+                )
+            )
+            | set(
+                OfflineMessage.objects.filter(matching_address("email", addresses))
+                .exclude(visitor=None)
+                .values_list("visitor_id", flat=True)
+            )
+            | set(
+                ExpertApplication.objects.filter(matching_address("email", addresses))
+                .exclude(visitor=None)
+                .values_list("visitor_id", flat=True)
+            )
+        )
+        found_visitors = visitor_ids | by_address
+        used = [
+            *Visitor.objects.filter(pk__in=found_visitors).values_list("email", flat=True),
+            *OfflineMessage.objects.filter(visitor__in=found_visitors).values_list(
+                "email", flat=True
+            ),
+            *ExpertApplication.objects.filter(visitor__in=found_visitors).values_list(
+                "email", flat=True
+            ),
+            *Visitor.objects.filter(pk__in=found_visitors).values_list(
+                "confirmed_email", flat=True
+            ),
+            *TranscriptDelivery.objects.filter(
+                conversation__visitor__in=found_visitors
+            ).values_list("email", flat=True),
+        ]
+        found_addresses = addresses | {a.lower() for a in used if a and a != ERASED_EMAIL}
+        if (found_visitors, found_addresses) == (visitor_ids, addresses):
+            return visitor_ids, addresses
+        visitor_ids, addresses = found_visitors, found_addresses
+
+
+def offline_messages_for_expert(*, expert: Expert, limit: int = 20) -> list[dict[str, Any]]:
+    """Open offline messages nobody else answers; the address only on the ones this
+    expert took (staff see every address on their own pages)."""
+    messages = OfflineMessage.objects.filter(handled_at__isnull=True).filter(
+        Q(claimed_by__isnull=True) | Q(claimed_by=expert)
+    )
+    return [
+        {
+            "id": message.pk,
+            "name": message.name,
+            "body": message.body,
+            "created_at": message.created_at,
+            "email": message.email if message.claimed_by_id == expert.pk else None,
+        }
+        for message in messages.order_by("-created_at")[:limit]
+    ]
 
 
 def user_name(user) -> str:
@@ -126,7 +218,8 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "id": conversation.pk,
         "topic": conversation.topic,
         "status": conversation.status,
-        "customer": {"name": visitor.name, "email": visitor.email},
+        # No email: every side following the chat gets this, and experts never need it.
+        "customer": {"name": visitor.name},
         "expert": expert_data(conversation.expert),
         "created_at": conversation.created_at.isoformat(),
         "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,

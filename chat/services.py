@@ -7,7 +7,8 @@ the CHECK on Expert.open_chat_count is the last line that keeps the cap.
 
 import logging
 from datetime import timedelta
-from functools import cache
+from functools import cache, reduce
+from operator import or_
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -17,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from chat import selectors
 from chat.models import (
+    ERASED_EMAIL,
     Conversation,
     FollowUp,
     Message,
@@ -35,7 +37,7 @@ from chat.models import (
 )
 from chat.system_messages import system_text
 from community.audit import audit_record
-from community.models import Expert
+from community.models import AuditEntry, Expert, ExpertApplication
 from config import async_db, realtime
 from config.errors import ServiceError
 from config.limits import RateLimited, enforce_limit, wait_text
@@ -847,6 +849,24 @@ def offline_message_leave(
     return message
 
 
+def offline_message_claim(*, message_id: int, expert: Expert) -> None:
+    """The expert takes an offline message to answer; from now on only they (and
+    staff) see the customer's address. One expert per message."""
+    claimed = OfflineMessage.objects.filter(
+        pk=message_id, handled_at__isnull=True, claimed_by__isnull=True
+    ).update(claimed_by=expert, claimed_at=timezone.now())
+    if not claimed and not OfflineMessage.objects.filter(pk=message_id, claimed_by=expert).exists():
+        raise ServiceError("not_found", _("Another expert already answers this message."))
+
+
+def offline_message_mark_answered(*, message_id: int, expert: Expert) -> None:
+    answered = OfflineMessage.objects.filter(
+        pk=message_id, claimed_by=expert, handled_at__isnull=True
+    ).update(handled_at=timezone.now())
+    if not answered:
+        raise ServiceError("not_found", _("This message is not yours to answer."))
+
+
 @transaction.atomic
 def expert_chats_requeue(*, expert: Expert, event: str) -> int:
     """Put the expert's open chats back at the front of the queue."""
@@ -1161,25 +1181,69 @@ ERASED = "[erased]"
 
 
 @transaction.atomic
-def visitor_erase(*, email: str, staff_member) -> int:
-    """Right to erasure: anonymise a customer's name, email and every chat text.
+def visitor_erase(*, email: str, staff_member) -> dict[str, int]:
+    """Right to erasure: everything a customer wrote or left, under every address they
+    used (chat/selectors.customer_records), and their visitor tokens.
 
     Conversations, ratings and ledger entries stay, so metrics and balances do not
-    change. Returns how many visitors were erased.
+    change; audit entries keep who did what and when, without the customer's words.
+    Returns how many visitors, offline messages and applications were erased.
     """
-    visitors = list(Visitor.objects.select_for_update().filter(email__iexact=email.strip()))
-    for visitor in visitors:
-        conversations = Conversation.objects.filter(visitor=visitor)
-        Message.objects.filter(conversation__in=conversations).exclude(
-            sender=Message.Sender.SYSTEM
-        ).update(body=ERASED, client_id="")
-        MessageReport.objects.filter(visitor=visitor).update(reason="")
-        FollowUp.objects.filter(conversation__in=conversations).update(body=ERASED)
-        conversations.update(topic=ERASED, rating_comment="", resolution_summary="")
-        visitor.name, visitor.email = "", ""
-        visitor.save(update_fields=["name", "email"])
-        audit_record(actor=staff_member, action="erase_customer", subject=visitor)
-    OfflineMessage.objects.filter(email__iexact=email.strip()).update(
-        name="", email="erased@invalid", body=ERASED
+    visitor_ids, addresses = selectors.customer_records(email=email)
+    visitors = list(Visitor.objects.select_for_update().filter(pk__in=visitor_ids))
+    conversations = Conversation.objects.filter(visitor__in=visitor_ids)
+    messages = Message.objects.filter(conversation__in=conversations)
+    reports = MessageReport.objects.filter(visitor__in=visitor_ids)
+    offline = OfflineMessage.objects.filter(
+        Q(visitor__in=visitor_ids) | selectors.matching_address("email", addresses)
     )
-    return len(visitors)
+    applications = ExpertApplication.objects.filter(
+        Q(visitor__in=visitor_ids) | selectors.matching_address("email", addresses)
+    )
+    about_customer = [
+        ("visitor", [str(pk) for pk in visitor_ids]),
+        ("conversation", conversations.values_list("pk", flat=True)),
+        ("message", messages.values_list("pk", flat=True)),
+        ("messagereport", reports.values_list("pk", flat=True)),
+        ("offlinemessage", offline.values_list("pk", flat=True)),
+        ("expertapplication", applications.values_list("pk", flat=True)),
+    ]
+    AuditEntry.objects.filter(
+        reduce(
+            or_,
+            [
+                Q(subject_type=kind, subject_id__in=[str(pk) for pk in ids])
+                for kind, ids in about_customer
+            ]
+            + [Q(subject__icontains=a) | Q(reason__icontains=a) for a in addresses],
+        )
+    ).update(subject=ERASED, reason="")
+
+    messages.exclude(sender=Message.Sender.SYSTEM).update(body=ERASED, client_id="")
+    messages.update(hidden_reason="")  # staff may have quoted the customer
+    reports.update(reason="")
+    FollowUp.objects.filter(conversation__in=conversations).update(body=ERASED)
+    conversations.update(
+        topic=ERASED, rating_comment="", resolution_summary="", customer_network=""
+    )
+    TranscriptDelivery.objects.filter(conversation__in=conversations).delete()
+    erased = {
+        "offline_messages": offline.update(name="", email=ERASED_EMAIL, body=ERASED),
+        "applications": applications.update(
+            name=ERASED,
+            email=ERASED_EMAIL,
+            motivation=ERASED,
+            product_areas="",
+            availability="",
+            decision_reason="",
+        ),
+        "visitors": len(visitors),
+    }
+    for visitor in visitors:
+        visitor.name, visitor.email, visitor.confirmed_email = "", "", ""
+        # Old tokens stop working, and an open widget is closed (it starts afresh).
+        visitor.token_generation += 1
+        visitor.save(update_fields=["name", "email", "confirmed_email", "token_generation"])
+        realtime.send_after_commit(realtime.visitor_group(visitor.pk), {"type": "visitor.revoked"})
+        audit_record(actor=staff_member, action="erase_customer", subject=visitor)
+    return erased

@@ -1,4 +1,3 @@
-import csv
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -7,10 +6,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +16,16 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, MessageReport, OfflineMessage
 from community import metrics, selectors, services
-from community.forms import ApplicationForm
+from community.forms import (
+    ApplicationActionForm,
+    ApplicationForm,
+    AuditFilterForm,
+    ExpertActionForm,
+    MetricsPeriodForm,
+    OfflineMessageActionForm,
+    ReportActionForm,
+    ShiftActionForm,
+)
 from community.models import AuditEntry, Expert, ExpertApplication, ShiftSlot
 from community.permissions import (
     ADJUST_POINTS,
@@ -28,8 +35,11 @@ from community.permissions import (
     staff_required,
 )
 from config.client_ip import client_ip_from_request, ip_bucket
+from config.csv_safe import SafeWriter
 from config.errors import ServiceError
+from config.forms import error_lines, flash_errors
 from config.limits import RateLimited, enforce_limit
+from config.redirects import redirect_back
 from points import services as points_services
 from points.models import LedgerEntry
 
@@ -112,11 +122,32 @@ def console(request: HttpRequest) -> HttpResponse:
         {
             "expert": expert,
             "past_conversations": chat_selectors.expert_past_conversations(expert=expert),
-            "offline_messages": OfflineMessage.objects.filter(handled_at__isnull=True)[:20],
+            "offline_messages": chat_selectors.offline_messages_for_expert(expert=expert),
             "strings": _console_strings(),
             "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
+
+
+@login_required
+@require_POST
+def offline_message_action(request: HttpRequest, message_id: int) -> HttpResponse:
+    """An expert takes an offline message to answer, or marks it answered."""
+    expert = selectors.active_expert_for_user(user=request.user)
+    if expert is None:
+        raise PermissionDenied
+    form = OfflineMessageActionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Unknown action."))
+    service = {
+        "claim": chat_services.offline_message_claim,
+        "answered": chat_services.offline_message_mark_answered,
+    }[form.cleaned_data["action"]]
+    try:
+        service(message_id=message_id, expert=expert)
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect("console")
 
 
 @login_required
@@ -210,65 +241,60 @@ def staff_experts(request: HttpRequest) -> HttpResponse:
 def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
     """Suspend, reinstate, set the chat limit or adjust points, each with a reason."""
     expert = get_object_or_404(Expert, pk=expert_id)
-    action = request.POST.get("action")
-    reason = request.POST.get("reason", "")
-    staff = request.user
+    form = ExpertActionForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect_back(request, "staff_experts")
+    data, staff = form.cleaned_data, request.user
+    action, reason = data["action"], data["reason"]
+    if action in ("adjust", "reverse") and not staff.has_perm(ADJUST_POINTS):
+        raise PermissionDenied
     try:
         if action == "suspend":
             services.expert_suspend(expert=expert, staff_member=staff, reason=reason)
         elif action == "reinstate":
             services.expert_reinstate(expert=expert, staff_member=staff, reason=reason)
         elif action == "limit":
-            services.expert_set_chat_limit(
-                expert=expert, limit=_int(request.POST.get("limit")), staff_member=staff
-            )
-        elif action in ("adjust", "reverse") and not staff.has_perm(ADJUST_POINTS):
-            raise PermissionDenied
+            services.expert_set_chat_limit(expert=expert, limit=data["limit"], staff_member=staff)
         elif action == "adjust":
             points_services.points_adjust(
                 expert=expert,
-                amount=_int(request.POST.get("amount")),
+                amount=data["amount"],
                 reason=reason,
                 staff_member=staff,
-                idempotency_key=request.POST.get("request_key", "")[:64] or uuid.uuid4().hex,
+                idempotency_key=data["request_key"] or uuid.uuid4().hex,
             )
-        elif action == "reverse":
-            entry = get_object_or_404(
-                LedgerEntry, pk=_int(request.POST.get("entry")), expert=expert
-            )
-            points_services.points_reverse(entry=entry, reason=reason, staff_member=staff)
         else:
-            raise ServiceError("bad_field", _("Unknown action."))
+            entry = get_object_or_404(LedgerEntry, pk=data["entry"], expert=expert)
+            points_services.points_reverse(entry=entry, reason=reason, staff_member=staff)
     except ServiceError as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, _("Saved for %(name)s.") % {"name": expert.display_name})
-    return redirect(request.POST.get("next") or "staff_experts")
-
-
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        raise ServiceError("bad_field", _("Enter a whole number.")) from None
+    return redirect_back(request, "staff_experts")
 
 
 @staff_required(VIEW_METRICS)
 def staff_audit(request: HttpRequest) -> HttpResponse:
-    action = request.GET.get("action", "")
+    form = AuditFilterForm(request.GET)
+    valid = form.is_valid()
+    action = form.cleaned_data.get("action", "") if valid else ""
     entries = AuditEntry.objects.select_related("actor")
     if action:
         entries = entries.filter(action=action)
+    page = form.cleaned_data.get("page") if valid else 1
     return render(
         request,
         "staff/audit.html",
         {
-            "entries": Paginator(entries, 50).get_page(request.GET.get("page")),
+            "form_errors": error_lines(form),
+            "entries": Paginator(entries, 50).get_page(page),
             "actions": AuditEntry.objects.values_list("action", flat=True)
             .distinct()
             .order_by("action"),
             "current_action": action,
         },
+        status=200 if valid else 400,
     )
 
 
@@ -289,13 +315,17 @@ def staff_reports(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_report_action(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(MessageReport.objects.select_related("message"), pk=report_id)
+    form = ReportActionForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect("staff_reports")
     try:
-        if request.POST.get("action") == "hide":
+        if form.cleaned_data["action"] == "hide":
             chat_services.message_hide(
                 conversation_id=report.message.conversation_id,
                 seq=report.message.seq,
                 staff_member=request.user,
-                reason=request.POST.get("reason", ""),
+                reason=form.cleaned_data["reason"],
             )
         else:
             chat_services.message_report_dismiss(report_id=report.pk, staff_member=request.user)
@@ -306,10 +336,11 @@ def staff_report_action(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @staff_required(VIEW_METRICS)
 def staff_metrics(request: HttpRequest) -> HttpResponse:
-    days = _int(request.GET.get("days")) if request.GET.get("days", "").isdigit() else 30
-    days = min(max(days, 1), 366)
+    form = MetricsPeriodForm(request.GET)
+    valid = form.is_valid()
+    days = (form.cleaned_data["days"] if valid else None) or 30
     figures = metrics.service_metrics(metrics.period_ending_today(days))
-    if request.GET.get("format") == "csv":
+    if valid and form.cleaned_data["format"] == "csv":
         return _metrics_csv(figures)
     return render(
         request,
@@ -317,6 +348,7 @@ def staff_metrics(request: HttpRequest) -> HttpResponse:
         {
             **figures,
             "days": days,
+            "form_errors": error_lines(form),
             "chats_chart": metrics.bar_chart_svg(
                 [(day.isoformat(), n) for day, n in figures["chats_per_day"]],
                 label=_("Chats per day"),
@@ -326,13 +358,14 @@ def staff_metrics(request: HttpRequest) -> HttpResponse:
                 label=_("Rating distribution"),
             ),
         },
+        status=200 if valid else 400,
     )
 
 
 def _metrics_csv(figures: dict) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="service-metrics.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow([_("Figure"), _("Value")])
     for key in (
         "chats_total",
@@ -409,8 +442,12 @@ def staff_applications(request: HttpRequest) -> HttpResponse:
 @staff_required(MANAGE_EXPERTS)
 @require_POST
 def staff_application_action(request: HttpRequest, application_id: int) -> HttpResponse:
+    form = ApplicationActionForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect("staff_applications")
     try:
-        if request.POST.get("action") == "accept":
+        if form.cleaned_data["action"] == "accept":
             expert = services.application_accept(
                 application_id=application_id,
                 staff_member=request.user,
@@ -425,7 +462,7 @@ def staff_application_action(request: HttpRequest, application_id: int) -> HttpR
             services.application_decline(
                 application_id=application_id,
                 staff_member=request.user,
-                reason=request.POST.get("reason", ""),
+                reason=form.cleaned_data["reason"],
             )
             messages.success(request, _("Application declined."))
     except ServiceError as refused:
@@ -454,25 +491,26 @@ def shifts(request: HttpRequest) -> HttpResponse:
 
 
 def _shift_action(request: HttpRequest, expert) -> None:
-    action = request.POST.get("action")
-    if action == "publish":
+    # Times without a zone are the brand's, as the publish form shows them.
+    with timezone.override(ZoneInfo(settings.BRAND_TIME_ZONE)):
+        form = ShiftActionForm(request.POST)
+        valid = form.is_valid()
+    if not valid:
+        flash_errors(request, form)
+        return
+    data = form.cleaned_data
+    if data["action"] == "publish":
         if not (request.user.is_staff and request.user.has_perm(MANAGE_EXPERTS)):
             raise PermissionDenied
-        starts, ends = (
-            parse_datetime(request.POST.get(field, "")) for field in ("starts_at", "ends_at")
-        )
-        if starts is None or ends is None:
-            raise ServiceError("bad_field", _("Enter when the shift starts and ends."))
-        zone = ZoneInfo(settings.BRAND_TIME_ZONE)
         services.shift_publish(
-            starts_at=timezone.make_aware(starts, zone) if timezone.is_naive(starts) else starts,
-            ends_at=timezone.make_aware(ends, zone) if timezone.is_naive(ends) else ends,
-            capacity=_int(request.POST.get("capacity")),
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            capacity=data["capacity"],
             staff_member=request.user,
         )
     elif expert is None:
         raise PermissionDenied
-    elif action == "sign_up":
-        services.shift_sign_up(slot_id=_int(request.POST.get("slot")), expert=expert)
-    elif action == "withdraw":
-        services.shift_withdraw(slot_id=_int(request.POST.get("slot")), expert=expert)
+    elif data["action"] == "sign_up":
+        services.shift_sign_up(slot_id=data["slot"], expert=expert)
+    else:
+        services.shift_withdraw(slot_id=data["slot"], expert=expert)

@@ -239,4 +239,8 @@ CHAT_MAX_WAITING_PER_NETWORK = int(os.environ.get("CHAT_MAX_WAITING_PER_NETWORK"
 TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS = 2 * 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
+
+# h3: visitor tokens (the widget's only credential) stop working this many days after
+# they were issued; every visit issues a fresh one, so only idle visitors lose theirs.
+VISITOR_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VISITOR_TOKEN_MAX_AGE_DAYS", "90"))
 BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

@@ -25,6 +25,11 @@ urlpatterns = [
     path("console/", community_views.console, name="console"),
     path("console/shifts/", community_views.shifts, name="shifts"),
     path(
+        "console/offline/<int:message_id>/",
+        community_views.offline_message_action,
+        name="offline_message_action",
+    ),
+    path(
         "console/chats/<int:conversation_id>/",
         community_views.past_conversation,
         name="past_conversation",

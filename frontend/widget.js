@@ -9,6 +9,7 @@
   const BASE = new URL(script ? script.src : '/', location.href).origin;
   const WS_URL = BASE.replace(/^http/, 'ws') + '/ws/widget/';
   const TOKEN_KEY = 'bx.visitor', OPEN_KEY = 'bx.open';
+  const TOKEN_REFUSED = 4410; // close code: docs/protocol.md
 
   // Storage can throw (blocked cookies, sandboxes): then we just forget.
   const store = (area, key, value) => {
@@ -251,13 +252,25 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       try { frame = JSON.parse(e.data); } catch (err) { return; }
       if (frame && handlers[frame.type]) handlers[frame.type](frame);
     };
-    sock.onclose = () => {
+    sock.onclose = (e) => {
       if (sock !== ws) return;
       connected = false;
       clearInterval(pingTimer);
+      if (e.code === TOKEN_REFUSED) { startAfresh(); return; }
       banner();
       retry();
     };
+  }
+
+  // The visitor token expired or was revoked (the customer's data was erased): forget
+  // it and everything shown under it, and connect again at once as a new visitor.
+  function startAfresh() {
+    saveToken(null);
+    visitor = null;
+    followUps = [];
+    pending.clear();
+    if (ui) { renderFollowUps(); newChat(); }
+    connect();
   }
 
   function retry() {
@@ -282,7 +295,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     welcome(f) {
       connected = true;
       attempt = 0;
-      saveToken(f.token); // null: the token was refused
+      saveToken(f.token); // renewed on every visit; null until the visitor exists
       S = f.strings || S;
       maxLen = f.max_message_length || maxLen;
       visitor = f.visitor;
@@ -707,7 +720,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ui.thanks.hidden = conv.rating == null;
       ui.apply.hidden = !(conv.rating >= 4); // a happy customer may become an expert
       ui.newBtn.classList.toggle('gh', !ui.rateForm.hidden); // rating first, then the next chat
-      ui.emailBtn.hidden = !((conv.customer && conv.customer.email) || (visitor && visitor.email));
+      ui.emailBtn.hidden = !(visitor && visitor.email);
     }
     scrollDown();
   }

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -7,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from community.permissions import MODERATE_CHATS, staff_required
 from community.selectors import active_expert_for_user
+from config.csv_safe import SafeWriter
 from points import selectors
 
 
@@ -34,7 +33,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
     expert = _expert_or_404(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="points-statement.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow([_("Date"), _("Kind"), _("Points"), _("Balance"), _("Chat"), _("Memo")])
     for entry in selectors.statement(expert=expert):
         writer.writerow(
@@ -44,8 +43,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
                 entry.amount,
                 entry.running_balance,
                 entry.conversation_id or "",
-                # Leading formula characters are neutralised for spreadsheet apps.
-                ("'" + entry.memo) if entry.memo[:1] in ("=", "+", "-", "@") else entry.memo,
+                entry.memo,
             ]
         )
     return response

@@ -10,7 +10,10 @@ from django.views.decorators.http import require_POST
 from community.permissions import DECIDE_REDEMPTIONS, staff_required
 from community.selectors import active_expert_for_user
 from config.errors import ServiceError
+from config.forms import error_lines, flash_errors
+from config.redirects import redirect_back
 from rewards import selectors, services
+from rewards.forms import QueueFilterForm, RedemptionActionForm
 from rewards.models import Product, Redemption
 
 
@@ -73,21 +76,25 @@ def cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
 
 @staff_required(DECIDE_REDEMPTIONS)
 def staff_queue(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", Redemption.Status.PENDING)
-    product = request.GET.get("product")
+    # Without a status filter the queue shows what waits for a decision.
+    form = QueueFilterForm({"status": Redemption.Status.PENDING, **request.GET.dict()})
+    valid = form.is_valid()
+    status = form.cleaned_data["status"] if valid else Redemption.Status.PENDING
+    product = form.cleaned_data["product"] if valid else None
     return render(
         request,
         "rewards/staff_queue.html",
         {
             "redemptions": selectors.staff_redemption_queue(
-                status=status or None,
-                product_id=int(product) if product and product.isdigit() else None,
+                status=status or None, product_id=product
             ),
             "statuses": Redemption.Status.choices,
             "products": Product.objects.order_by("name"),
             "current_status": status,
-            "current_product": product,
+            "current_product": str(product or ""),
+            "form_errors": error_lines(form),
         },
+        status=200 if valid else 400,
     )
 
 
@@ -95,12 +102,14 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_action(request: HttpRequest) -> HttpResponse:
     """Approve (one or many), reject with a reason, mark shipped or delivered."""
-    action = request.POST.get("action")
-    ids = [int(i) for i in request.POST.getlist("redemption") if i.isdigit()]
-    note = request.POST.get("note", "")
+    form = RedemptionActionForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect_back(request, "staff_redemptions")
+    action, ids, note = (form.cleaned_data[f] for f in ("action", "redemption", "note"))
     if not ids:
         messages.error(request, _("Select at least one redemption."))
-        return redirect(request.POST.get("next") or "staff_redemptions")
+        return redirect_back(request, "staff_redemptions")
     try:
         if action == "approve":
             outcome = services.redemptions_approve_many(
@@ -129,4 +138,4 @@ def staff_action(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Choose an action for one redemption at a time."))
     except ServiceError as refused:
         messages.error(request, refused.message)
-    return redirect(request.POST.get("next") or "staff_redemptions")
+    return redirect_back(request, "staff_redemptions")

@@ -16,4 +16,8 @@ class Command(BaseCommand):
         if staff is None:
             raise CommandError(f"No staff member with email {by}.")
         erased = visitor_erase(email=email, staff_member=staff)
-        self.stdout.write(f"Erased {erased} customer record(s) for {email}.")
+        self.stdout.write(
+            f"Erased for {email}: {erased['visitors']} visitor(s), "
+            f"{erased['offline_messages']} offline message(s), "
+            f"{erased['applications']} application(s); their visitor tokens are revoked."
+        )
