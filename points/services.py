@@ -145,11 +145,20 @@ def points_award_for_helpful_follow_up(*, follow_up: FollowUp) -> LedgerEntry | 
     )
 
 
+def _refuse_own_balance(*, expert_id: int, staff_member) -> None:
+    """Four eyes: staff who are also experts never move their own points."""
+    if Expert.objects.filter(pk=expert_id, user_id=staff_member.pk).exists():
+        raise ServiceError(
+            "own_balance", _("Someone else on the team must change your own points.")
+        )
+
+
 @transaction.atomic
 def points_adjust(
     *, expert: Expert, amount: int, reason: str, staff_member, idempotency_key: str
 ) -> LedgerEntry:
     """A manual correction by staff; the reason and who made it are kept."""
+    _refuse_own_balance(expert_id=expert.pk, staff_member=staff_member)
     if not reason.strip():
         raise ServiceError("bad_field", _("Give a reason for the adjustment."))
     if amount == 0:
@@ -173,6 +182,7 @@ def points_adjust(
 @transaction.atomic
 def points_reverse(*, entry: LedgerEntry, reason: str, staff_member) -> LedgerEntry:
     """Undo an award with a new, linked entry; an entry can be reversed once."""
+    _refuse_own_balance(expert_id=entry.expert_id, staff_member=staff_member)
     if not reason.strip():
         raise ServiceError("bad_field", _("Give a reason for the reversal."))
     if entry.kind not in (*selectors.AWARD_KINDS, EntryKind.ADJUSTMENT):

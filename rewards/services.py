@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from community.audit import audit_record
 from community.models import Expert
 from config import realtime
 from config.errors import ServiceError
@@ -114,6 +115,12 @@ def _transition(
         redemption = Redemption.objects.select_for_update().filter(pk=redemption_id).first()
         if redemption is None or (owner is not None and redemption.expert_id != owner.pk):
             raise ServiceError("not_found", _("This redemption does not exist."))
+        staff_decision = owner is None and actor is not None
+        if staff_decision and redemption.expert.user_id == actor.pk:
+            # Four eyes: staff who are also experts never decide on their own rewards.
+            raise ServiceError(
+                "own_request", _("Someone else on the team must handle your own redemption.")
+            )
         if redemption.status not in allowed_from:
             raise ServiceError(
                 "invalid_transition",
@@ -134,6 +141,10 @@ def _transition(
         RedemptionEvent.objects.create(
             redemption=redemption, from_status=previous, to_status=to_status, actor=actor, note=note
         )
+        if staff_decision:
+            audit_record(
+                actor=actor, action=f"redemption_{to_status}", subject=redemption, reason=note
+            )
         if to_status in RELEASING:
             points_services.points_release_for_redemption(redemption=redemption)
             if product.stock is not None:
