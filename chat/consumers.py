@@ -23,7 +23,7 @@ from chat.strings import next_expert_text, widget_strings
 from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
-from community.permissions import MODERATE_CHATS
+from community.permissions import may_moderate
 from config import realtime
 from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
@@ -636,11 +636,10 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
     async def connect(self) -> None:
         await super().connect()
         user = self.scope.get("user")
-        allowed = bool(user and user.is_staff) and await database_call(
-            user.has_perm, MODERATE_CHATS
-        )
+        allowed = user is not None and await database_call(may_moderate, user)
         if await self.refuse_unless(user, allowed=allowed):
             return
+        await self.keep_signed_in(user, holds_right=may_moderate)
         self.staff_member = user
         await self.join(realtime.STAFF)
         await self.watch_leaderboard()

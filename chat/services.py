@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chat import selectors
+from chat import selectors, text
 from chat.models import (
     ERASED_EMAIL,
     Conversation,
@@ -103,6 +103,18 @@ _OPEN_TO = {
     "expert": "expert_id = %s",
     "staff_member": "staff_member_id = %s",
 }
+
+
+def _message_text(body: str, *, empty: str) -> str:
+    """Text as stored (chat.text.normalized); refused when nothing of it is visible."""
+    body = text.normalized(body)
+    if not body:
+        raise ServiceError("bad_field", empty)
+    if not text.visible_length(body):
+        raise ServiceError(
+            "no_visible_text", _("This message has no visible characters; write some text.")
+        )
+    return body
 
 
 def _next_seq_sql(*, conversation_id: int, open_to: tuple[str, Any] | None) -> tuple[str, list]:
@@ -267,6 +279,7 @@ def conversation_start(
     chats and waiting chats are capped per network as well as per visitor.
     The routing lock is taken first, so queue order is commit order.
     """
+    topic = _message_text(topic, empty=_("A message cannot be empty."))
     _lock_routing()
     open_chat = Conversation.objects.filter(
         visitor=visitor, status__in=["waiting", "active"]
@@ -311,9 +324,7 @@ def _new_message(
     client_id: str,
 ) -> tuple[Message, tuple[str, Any], str | None]:
     """A checked, unsaved message, who the chat must be open to, and the author's name."""
-    body = body.strip()
-    if not body:
-        raise ServiceError("bad_field", _("A message cannot be empty."))
+    body = _message_text(body, empty=_("A message cannot be empty."))
     if len(body) > settings.CHAT_MAX_MESSAGE_LENGTH:
         raise ServiceError(
             "too_long",
@@ -774,7 +785,6 @@ def transcript_confirm(*, token: str) -> TranscriptDelivery:
 @transaction.atomic
 def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowUp:
     """A follow-up after a resolved chat; the customer sees it on the next visit."""
-    body = body.strip()
     conversation = (
         Conversation.objects.select_related("visitor")
         .filter(pk=conversation_id, expert=expert)
@@ -784,8 +794,7 @@ def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowU
         raise ServiceError("not_found", _("This chat does not exist or is not yours."))
     if conversation.status != Conversation.Status.RESOLVED:
         raise ServiceError("invalid_state", _("Follow-ups are for resolved chats."))
-    if not body:
-        raise ServiceError("bad_field", _("A follow-up cannot be empty."))
+    body = _message_text(body, empty=_("A follow-up cannot be empty."))
     follow_up = FollowUp.objects.create(conversation=conversation, expert=expert, body=body)
     points_services.points_award_for_follow_up(follow_up=follow_up)
     realtime.send_after_commit(
@@ -840,6 +849,7 @@ def offline_message_leave(
         validate_email(email)
     except ValidationError:
         raise ServiceError("bad_field", _("Enter a valid email address.")) from None
+    body = _message_text(body, empty=_("A message cannot be empty."))
     if network:
         enforce_limit("widget.offline", network)
     message = OfflineMessage.objects.create(visitor=visitor, name=name, email=email, body=body)
@@ -1033,9 +1043,7 @@ async def ephemeral_relay(*, conversation_id: int, frame: dict, sender_channel: 
 @transaction.atomic
 def staff_whisper(*, conversation_id: int, staff_member, body: str) -> Message:
     """A note to the expert inside the chat; the customer never receives it."""
-    body = body.strip()
-    if not body:
-        raise ServiceError("bad_field", _("A message cannot be empty."))
+    body = _message_text(body, empty=_("A message cannot be empty."))
     conversation = (
         Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
     )

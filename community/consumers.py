@@ -8,9 +8,13 @@ from community import selectors
 from community.models import Expert
 from config import realtime
 from config.realtime import database_call
-from config.sockets import CLOSE_FORBIDDEN, FrameSocket
+from config.sockets import FrameSocket
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
+
+
+def _is_active_expert(user) -> bool:
+    return selectors.active_expert_for_user(user=user) is not None
 
 
 class ExpertFeed(LeaderboardFeed):
@@ -25,16 +29,11 @@ class ExpertFeed(LeaderboardFeed):
             self.expert = await database_call(selectors.active_expert_for_user, user=user)
         if await self.refuse_unless(user, allowed=self.expert is not None):
             return False
+        await self.keep_signed_in(user, holds_right=_is_active_expert)
         self.viewer_id = self.expert.pk
         for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
             await self.join(group)
         return True
-
-    async def forward(self, frame: dict[str, Any]) -> None:
-        if frame["type"] == "suspended":
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        await super().forward(frame)
 
     async def send_follow_up(self, frame: dict[str, Any]) -> None:
         follow_up = await database_call(

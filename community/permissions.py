@@ -24,6 +24,11 @@ STAFF_PERMISSIONS = (
 )
 
 
+def may_moderate(user) -> bool:
+    """The staff socket's right: watch, whisper into and moderate live chats."""
+    return user.is_staff and user.has_perm(MODERATE_CHATS)
+
+
 def staff_required(permission: str):
     """Anonymous users are sent to log in; signed-in users without the right get a 403."""
 

@@ -135,8 +135,8 @@ def expert_suspend(*, expert: Expert, staff_member, reason: str) -> Expert:
     expert.on_shift = False
     expert.save(update_fields=["suspended_at", "suspension_reason", "on_shift"])
     chat_services.announce_availability()
+    # Their sockets close when they hear of it (community/signals.py).
     chat_services.expert_chats_requeue(expert=expert, event="expert_unavailable")
-    realtime.send_after_commit(realtime.expert_group(expert.pk), {"type": "suspended"})
     audit_record(actor=staff_member, action="suspend", subject=expert, reason=reason)
     return expert
 

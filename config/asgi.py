@@ -8,33 +8,30 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import OriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chat.consumers import ConsoleConsumer, StaffConsumer, WidgetConsumer  # noqa: E402
 from community.consumers import ExpertPageConsumer  # noqa: E402
+from config.origins import OriginCheck, site_origins, widget_origins  # noqa: E402
 
 
 def websocket_application():
-    site_origins = list(settings.ALLOWED_HOSTS)
-    widget_origins = site_origins + list(settings.WIDGET_ALLOWED_ORIGINS)
     routes = [
         path(
             "ws/widget/",
-            OriginValidator(WidgetConsumer.as_asgi(), widget_origins),
+            OriginCheck(WidgetConsumer.as_asgi(), widget_origins),
         ),
         path(
             "ws/console/",
-            OriginValidator(AuthMiddlewareStack(ConsoleConsumer.as_asgi()), site_origins),
+            OriginCheck(AuthMiddlewareStack(ConsoleConsumer.as_asgi()), site_origins),
         ),
         path(
             "ws/expert/",
-            OriginValidator(AuthMiddlewareStack(ExpertPageConsumer.as_asgi()), site_origins),
+            OriginCheck(AuthMiddlewareStack(ExpertPageConsumer.as_asgi()), site_origins),
         ),
         path(
             "ws/staff/",
-            OriginValidator(AuthMiddlewareStack(StaffConsumer.as_asgi()), site_origins),
+            OriginCheck(AuthMiddlewareStack(StaffConsumer.as_asgi()), site_origins),
         ),
     ]
     # Benchmark-only bare relay baseline (bench/relay.py); never routed unless BENCH_ROUTES=1.

@@ -5,6 +5,7 @@ describes something already committed, and clients recover anything the
 layer drops from the database (see docs/protocol.md, "Resume").
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -40,6 +41,25 @@ def expert_group(expert_id: int) -> str:
 
 def visitor_group(visitor_id: Any) -> str:
     return f"visitor.{visitor_id}"
+
+
+def user_group(user_id: Any) -> str:
+    """Every signed-in socket of a user (console, expert pages, staff)."""
+    return f"user.{user_id}"
+
+
+def session_digest(session_key: str) -> str:
+    """Names a session in a broadcast without handing its key to the channel layer."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def ring_user_sockets(user_id: Any, *, ended_session: str | None = None) -> None:
+    """After commit, make the user's sockets check their session and right at once
+    (config.sockets.SignedIn); those of `ended_session` close without asking."""
+    frame: dict[str, Any] = {"type": "session.check"}
+    if ended_session:
+        frame["ended"] = session_digest(ended_session)
+    send_after_commit(user_group(user_id), frame)
 
 
 def send_after_commit(group: str, frame: dict[str, Any]) -> None:

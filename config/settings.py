@@ -34,6 +34,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG e
 WIDGET_ALLOWED_ORIGINS = env_list(
     "WIDGET_ALLOWED_ORIGINS", "http://localhost:8000,http://127.0.0.1:8000" if DEBUG else ""
 )
+# h2: sockets end with their session or right, and open only from exact origins.
+# Origins (scheme://host[:port]) besides the page's own Host whose pages may open the
+# console, expert and staff sockets; compared exactly, wildcards never match.
+SOCKET_ALLOWED_ORIGINS = env_list(
+    "SOCKET_ALLOWED_ORIGINS", os.environ.get("CSRF_TRUSTED_ORIGINS", "")
+)
+# How long a signed-in socket trusts its last check of session and right (seconds).
+SOCKET_AUTH_RECHECK_SECONDS = float(os.environ.get("SOCKET_AUTH_RECHECK_SECONDS", "1"))
 
 INSTALLED_APPS = [
     "daphne",

@@ -3,23 +3,34 @@ and whatever services broadcast relayed to the client."""
 
 import json
 import logging
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import DatabaseError
 from django.utils import translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from config import realtime
 from config.errors import ServiceError
 from config.frames import FrameSpecs, error_frame, parse_frame
 
 logger = logging.getLogger(__name__)
 
+# Not signed in, or the session ended while connected (logout, password change,
+# account deactivated or deleted, session expired).
 CLOSE_UNAUTHENTICATED = 4401
+# Signed in without the socket's right, or it was lost while connected (expert
+# suspended, staff right removed).
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOODING = 4429
 
@@ -41,6 +52,39 @@ class FrameBudget:
             return True
         self.refusals += 1
         return False
+
+
+def session_user(session_key: str):
+    """The active user the session still signs in, with the password it signed in
+    with (as django.contrib.auth.get_user decides, without touching the session)."""
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if SESSION_KEY not in data:
+        return None
+    user = get_user_model()._default_manager.filter(pk=data[SESSION_KEY], is_active=True).first()
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    if user is None or not any(
+        constant_time_compare(session_hash, known)
+        for known in (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+    ):
+        return None
+    return user
+
+
+@dataclass
+class SignedIn:
+    """What a signed-in socket was opened with, and when it was last found still so."""
+
+    user_id: Any
+    session_key: str
+    holds_right: Callable[[Any], bool]  # runs in the database thread with a fresh user
+    checked_at: float
+
+    def standing(self) -> int | None:
+        """None while session and right hold, else the close code that says which ended."""
+        user = session_user(self.session_key)
+        if user is None or user.pk != self.user_id:
+            return CLOSE_UNAUTHENTICATED
+        return None if self.holds_right(user) else CLOSE_FORBIDDEN
 
 
 def supported_language(*candidates: str | None) -> str:
@@ -68,7 +112,8 @@ class FrameSocket(AsyncWebsocketConsumer):
     FRAME_BURST = 20
     MAX_REFUSALS = 20
     budget: FrameBudget | None = None
-    closing = False
+    signed_in: SignedIn | None = None
+    ended = False  # closed by us (flooding, a lost session or right): nothing more is handled
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,11 +152,11 @@ class FrameSocket(AsyncWebsocketConsumer):
         translation.activate(self.language)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
-        self.closing = True
+        self.ended = True
         await super().close(code=code, reason=reason)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.closing:  # frames that were on their way when we closed
+        if self.ended:  # frames that were on their way when we closed
             return
         self.activate_language()
         if self.budget is None:
@@ -125,6 +170,8 @@ class FrameSocket(AsyncWebsocketConsumer):
             return
         frame: dict[str, Any] = {}
         try:
+            if not await self.still_signed_in():
+                return
             frame = parse_frame(text_data, bytes_data, self.frames)
             await self.check_ready(frame)
             await getattr(self, "on_" + frame["type"].replace(".", "_"))(frame)
@@ -155,12 +202,54 @@ class FrameSocket(AsyncWebsocketConsumer):
             return True
         return False
 
+    async def keep_signed_in(self, user, *, holds_right: Callable[[Any], bool]) -> None:
+        """Live only as long as this session signs `user` in and they hold the right:
+        checked before frames (at most every SOCKET_AUTH_RECHECK_SECONDS) and at once
+        when the user's sockets are rung (realtime.ring_user_sockets)."""
+        self.signed_in = SignedIn(
+            user_id=user.pk,
+            session_key=self.scope["session"].session_key,
+            holds_right=holds_right,
+            checked_at=time.monotonic(),
+        )
+        await self.join(realtime.user_group(user.pk))
+
+    async def still_signed_in(self, *, now: bool = False) -> bool:
+        """False, with the socket closed, once its session or right has ended."""
+        signed_in = self.signed_in
+        if signed_in is None:
+            return True
+        started = time.monotonic()
+        if not now and started - signed_in.checked_at < settings.SOCKET_AUTH_RECHECK_SECONDS:
+            return True
+        signed_in.checked_at = -math.inf  # a check that fails is repeated before the next frame
+        code = await realtime.database_call(signed_in.standing)
+        if code is None:
+            signed_in.checked_at = started
+            return True
+        await self.close(code=code)
+        return False
+
+    async def session_check(self, frame: dict[str, Any]) -> None:
+        if self.signed_in is None:
+            return
+        if frame.get("ended") == realtime.session_digest(self.signed_in.session_key):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        else:
+            await self.still_signed_in(now=True)
+
     async def relay(self, event: dict[str, Any]) -> None:
         """Everything services send with config.realtime arrives here."""
+        if self.ended:
+            return
         self.activate_language()
         if event.get("skip_channel") != self.channel_name:
             try:
-                await self.forward(event["frame"])
+                frame = event["frame"]
+                if frame["type"] == "session.check":  # for the server, never the client
+                    await self.session_check(frame)
+                else:
+                    await self.forward(frame)
             except DatabaseError:
                 # A gap-filling read failed; the next ping's catch-up sends it.
                 logger.exception("database unavailable while relaying")

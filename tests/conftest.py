@@ -78,6 +78,12 @@ def _fresh_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _site_origin(settings):
+    """Test sockets send no Host header; their pages are "testserver", as the test client's."""
+    settings.SOCKET_ALLOWED_ORIGINS = ["http://testserver"]
+
+
 @pytest.fixture
 def make_expert(db):
     counter = iter(range(1, 10_000))

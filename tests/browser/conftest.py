@@ -50,7 +50,13 @@ def shop_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_env(django_db_setup, django_db_blocker, shop_port) -> dict[str, str]:
+def strict_shop_port() -> int:
+    """A second shop, with a strict CSP; the widget compares origins with their port."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server_env(django_db_setup, django_db_blocker, shop_port, strict_shop_port) -> dict[str, str]:
     """The environment of a production-like Daphne on the test database."""
     with django_db_blocker.unblock():
         database = connection.settings_dict
@@ -64,7 +70,9 @@ def server_env(django_db_setup, django_db_blocker, shop_port) -> dict[str, str]:
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": db_url,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{shop_port}",
+        "WIDGET_ALLOWED_ORIGINS": (
+            f"http://localhost:{shop_port},http://127.0.0.1:{strict_shop_port}"
+        ),
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
     }

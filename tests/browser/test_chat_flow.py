@@ -94,12 +94,12 @@ def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna,
         page.context.close()
 
 
-def test_widget_works_on_a_host_page_with_a_strict_csp(browser, live_server_url):
+def test_widget_works_on_a_host_page_with_a_strict_csp(browser, live_server_url, strict_shop_port):
     """What a host must allow: the chat host for scripts and connections. No inline
     styles or scripts (documented in the README)."""
-    from tests.browser.conftest import free_port, serve_shop
+    from tests.browser.conftest import serve_shop
 
-    port = free_port()
+    port = strict_shop_port
     ws_base = live_server_url.replace("http://", "ws://")
     policy = (
         f"default-src 'none'; script-src {live_server_url}; "
@@ -113,7 +113,7 @@ def test_widget_works_on_a_host_page_with_a_strict_csp(browser, live_server_url)
             "console",
             lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
         )
-        page.goto(f"http://127.0.0.1:{port}/")  # 127.0.0.1 is an allowed host in the tests
+        page.goto(f"http://127.0.0.1:{port}/")  # in WIDGET_ALLOWED_ORIGINS (server_env)
         launcher = page.get_by_test_id("launcher")
         expect(launcher).to_be_visible()
         assert launcher.bounding_box()["width"] >= 40  # styled, not a bare button
