@@ -516,6 +516,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             community_services.expert_console_connected,
             expert=self.expert,
             channel_name=self.channel_name,
+            network=customer_network(self.scope),
         )
         await self.send_frame(await database_call(self.welcome_data))
         await self.watch_leaderboard()

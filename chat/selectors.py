@@ -295,6 +295,25 @@ def active_conversation_expert_id(*, conversation_id: int) -> int | None:
     )
 
 
+def experts_who_may_serve(conversation: Conversation):
+    """Available experts, but never one who could be the customer: same account
+    email, or a live console on the network the chat was started from."""
+    experts = available_experts()
+    if conversation.visitor.email:
+        experts = experts.exclude(user__email__iexact=conversation.visitor.email)
+    if conversation.customer_network:
+        experts = experts.exclude(
+            Exists(
+                ConsoleLease.objects.filter(
+                    expert=OuterRef("pk"),
+                    network=conversation.customer_network,
+                    expires_at__gt=timezone.now(),
+                )
+            )
+        )
+    return experts
+
+
 def expert_is_online(*, expert_id: int) -> bool:
     return ConsoleLease.objects.filter(expert_id=expert_id, expires_at__gt=timezone.now()).exists()
 

@@ -211,17 +211,22 @@ def queue_drain() -> int:
     waiting = Conversation.objects.select_related("visitor").filter(
         status=Conversation.Status.WAITING
     )
+    # Chats only the experts on their own network could take wait; the next go on.
+    passed_over: list[int] = []
     while True:
-        conversation = waiting.order_by("queued_at", "pk").first()
+        conversation = waiting.exclude(pk__in=passed_over).order_by("queued_at", "pk").first()
         if conversation is None:
             break
         expert = (
-            selectors.available_experts()
+            selectors.experts_who_may_serve(conversation)
             .order_by("open_chat_count", F("last_assigned_at").asc(nulls_first=True), "pk")
             .first()
         )
         if expert is None:
-            break
+            if not selectors.available_experts().exists():
+                break
+            passed_over.append(conversation.pk)
+            continue
         if _assign(conversation=conversation, expert=expert):
             assigned += 1
     if assigned:

@@ -14,6 +14,8 @@ class ConsoleLease(models.Model):
 
     expert = models.ForeignKey("Expert", on_delete=models.CASCADE, related_name="leases")
     channel_name = models.CharField(max_length=200, unique=True)
+    # The console's IPv4 address or IPv6 /64: chats started from it never route here.
+    network = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:

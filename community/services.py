@@ -57,11 +57,12 @@ def _lease_expiry():
 
 
 @transaction.atomic
-def expert_console_connected(*, expert: Expert, channel_name: str) -> None:
+def expert_console_connected(*, expert: Expert, channel_name: str, network: str = "") -> None:
     """A console socket opened: it holds a lease until its heartbeats stop."""
     was_online = chat_selectors.expert_is_online(expert_id=expert.pk)
     ConsoleLease.objects.update_or_create(
-        channel_name=channel_name, defaults={"expert": expert, "expires_at": _lease_expiry()}
+        channel_name=channel_name,
+        defaults={"expert": expert, "expires_at": _lease_expiry(), "network": network},
     )
     Expert.objects.filter(pk=expert.pk).update(last_seen_at=timezone.now())
     if not was_online:

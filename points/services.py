@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from chat.models import Conversation, FollowUp, Message
+from chat.text import visible_length
 from community.audit import audit_record
 from community.models import Expert
 from config import realtime
@@ -81,11 +82,13 @@ def _award(*, expert_id: int, kind: str, idempotency_key: str, memo: str, **sour
 
 
 def chat_is_a_real_exchange(*, conversation: Conversation) -> bool:
-    """A customer asked and the expert really answered (length is never punished)."""
+    """A customer asked and the expert really answered: at least
+    MIN_EXPERT_ANSWER_CHARACTERS visible characters (zero-width and control
+    characters do not count; length is never punished)."""
     messages = Message.objects.filter(conversation=conversation)
     asked = messages.filter(sender=Message.Sender.CUSTOMER).exists()
     answered = sum(
-        len(body.strip())
+        visible_length(body)
         for body in messages.filter(sender=Message.Sender.EXPERT).values_list("body", flat=True)
     )
     return asked and answered >= MIN_EXPERT_ANSWER_CHARACTERS
@@ -122,7 +125,7 @@ def points_award_for_rating(*, conversation: Conversation) -> LedgerEntry | None
 
 def points_award_for_follow_up(*, follow_up: FollowUp) -> LedgerEntry | None:
     """One award per chat, however many follow-ups: more messages are not more help."""
-    if len(follow_up.body.strip()) < MIN_FOLLOW_UP_CHARACTERS:
+    if visible_length(follow_up.body) < MIN_FOLLOW_UP_CHARACTERS:
         return None
     return _award(
         expert_id=follow_up.expert_id,
