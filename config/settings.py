@@ -243,6 +243,10 @@ CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 CHAT_MAX_WAITING_PER_NETWORK = int(os.environ.get("CHAT_MAX_WAITING_PER_NETWORK", "5"))
 # A chat whose customer has had no widget open this long leaves the queue
 # (waiting) or is shown to the expert as gone (active).
+# Awards that look farmed wait for staff (points.FlaggedAward): five stars for a chat
+# shorter than this, or this many ratings of one expert by one customer in a week.
+POINTS_QUICK_CHAT_SECONDS = int(os.environ.get("POINTS_QUICK_CHAT_SECONDS", "60"))
+POINTS_REPEAT_RATINGS = int(os.environ.get("POINTS_REPEAT_RATINGS", "3"))
 # How long the link in a transcript confirmation mail works.
 TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS = 2 * 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))

@@ -66,6 +66,7 @@ urlpatterns = [
         name="staff_report_action",
     ),
     path("staff/leaderboard/", points_views.staff_leaderboard, name="staff_leaderboard"),
+    path("staff/awards/", points_views.staff_flagged_awards, name="staff_flagged_awards"),
     path("staff/redemptions/", rewards_views.staff_queue, name="staff_redemptions"),
     path("staff/redemptions/action/", rewards_views.staff_action, name="staff_redemption_action"),
     path("accounts/", include("allauth.urls")),

@@ -129,3 +129,45 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ledger entries are append-only; post a correcting entry instead.")
+
+
+class FlaggedAward(models.Model):
+    """An award held back for staff because it looks farmed (the reasons say why).
+
+    Approved, it becomes a ledger entry with the idempotency key it would have had;
+    rejected, nothing is written. Ledger rows themselves are never updated."""
+
+    class Reason(models.TextChoices):
+        SAME_NETWORK = "same_network", _("The customer used the same network as the expert")
+        QUICK_FIVE_STARS = "quick_five_stars", _("Five stars for a very short chat")
+        REPEAT_RATER = "repeat_rater", _("The same customer rated this expert many times")
+
+    expert = models.ForeignKey(
+        "community.Expert", on_delete=models.CASCADE, related_name="flagged_awards"
+    )
+    kind = models.CharField(max_length=24, choices=EntryKind.choices)
+    points = models.PositiveIntegerField()
+    memo = models.CharField(max_length=300)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    conversation = models.ForeignKey(
+        "chat.Conversation", on_delete=models.CASCADE, null=True, blank=True
+    )
+    follow_up = models.ForeignKey("chat.FollowUp", on_delete=models.CASCADE, null=True, blank=True)
+    reasons = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("flagged award")
+        verbose_name_plural = _("flagged awards")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def reason_labels(self) -> list[str]:
+        return [str(self.Reason(code).label) for code in self.reasons]

@@ -10,12 +10,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Conversation
-from community.models import Expert
+from community.models import ConsoleLease, Expert
 from points.models import (
     DEFAULT_RULE_POINTS,
     EARNING_KINDS,
     RULE_KINDS,
     Account,
+    EntryKind,
+    FlaggedAward,
     LedgerEntry,
     PointsRule,
 )
@@ -133,3 +135,51 @@ def audit_mismatches() -> list[tuple[int, str, int, int]]:
         cached=Coalesce(F("points_account__balance"), Value(0)),
     ).filter(~Q(ledger=F("cached")) | Q(cached__lt=0))
     return [(e.pk, e.display_name, e.cached, e.ledger) for e in experts]
+
+
+def award_suspicions(
+    *,
+    expert_id: int,
+    kind: str,
+    conversation: Conversation | None = None,
+    conversation_id: int | None = None,
+    follow_up=None,
+) -> list[str]:
+    """Why an award looks farmed (FlaggedAward.Reason codes); empty when it does not."""
+    if conversation is None:
+        conversation_id = conversation_id or (follow_up.conversation_id if follow_up else None)
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        return []
+    reasons = []
+    if (
+        conversation.customer_network
+        and ConsoleLease.objects.filter(
+            expert_id=expert_id, network=conversation.customer_network
+        ).exists()
+    ):
+        reasons.append(FlaggedAward.Reason.SAME_NETWORK.value)
+    if kind == EntryKind.RATING_BONUS:
+        if (
+            conversation.rating == 5
+            and conversation.assigned_at
+            and conversation.resolved_at
+            and (conversation.resolved_at - conversation.assigned_at).total_seconds()
+            < settings.POINTS_QUICK_CHAT_SECONDS
+        ):
+            reasons.append(FlaggedAward.Reason.QUICK_FIVE_STARS.value)
+        ratings_by_this_customer = Conversation.objects.filter(
+            expert_id=expert_id,
+            visitor_id=conversation.visitor_id,
+            rating__isnull=False,
+            created_at__gte=timezone.now() - timedelta(days=7),
+        ).count()
+        if ratings_by_this_customer >= settings.POINTS_REPEAT_RATINGS:
+            reasons.append(FlaggedAward.Reason.REPEAT_RATER.value)
+    return reasons
+
+
+def flagged_awards_pending():
+    return FlaggedAward.objects.filter(approved__isnull=True).select_related(
+        "expert", "conversation"
+    )

@@ -4,6 +4,7 @@ moved in the same transaction."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Conversation, FollowUp, Message
@@ -13,7 +14,7 @@ from community.models import Expert
 from config import realtime
 from config.errors import ServiceError
 from points import selectors
-from points.models import Account, EntryKind, LedgerEntry
+from points.models import Account, EntryKind, FlaggedAward, LedgerEntry
 
 # Anti-gaming thresholds: an award needs a real exchange, not a click.
 MIN_EXPERT_ANSWER_CHARACTERS = 20
@@ -70,6 +71,22 @@ def _award(*, expert_id: int, kind: str, idempotency_key: str, memo: str, **sour
     points = selectors.rule_points(kind)
     if points <= 0:
         return None
+    reasons = selectors.award_suspicions(expert_id=expert_id, kind=kind, **source)
+    if reasons:
+        # Held for staff instead of awarded silently; a retry finds the same flag.
+        FlaggedAward.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "expert_id": expert_id,
+                "kind": kind,
+                "points": points,
+                "memo": memo,
+                "reasons": reasons,
+                "conversation_id": _conversation_id(source),
+                "follow_up": source.get("follow_up"),
+            },
+        )
+        return None
     return _post_entry(
         expert_id=expert_id,
         amount=points,
@@ -78,6 +95,47 @@ def _award(*, expert_id: int, kind: str, idempotency_key: str, memo: str, **sour
         rule_points=points,
         memo=memo,
         **source,
+    )
+
+
+def _conversation_id(source: dict) -> int | None:
+    conversation = source.get("conversation")
+    return conversation.pk if conversation else source.get("conversation_id")
+
+
+@transaction.atomic
+def flagged_award_decide(
+    *, flagged_award_id: int, staff_member, approve: bool, reason: str = ""
+) -> LedgerEntry | None:
+    """Staff approve a held award (it becomes the ledger entry it would have been)
+    or reject it (nothing is written). Nobody decides on their own award."""
+    flag = FlaggedAward.objects.select_for_update().filter(pk=flagged_award_id).first()
+    if flag is None or flag.approved is not None:
+        raise ServiceError("invalid_state", _("This award was already decided."))
+    _refuse_own_balance(expert_id=flag.expert_id, staff_member=staff_member)
+    if not approve and not reason.strip():
+        raise ServiceError("bad_field", _("Give a reason for rejecting the award."))
+    flag.approved = approve
+    flag.decided_by = staff_member
+    flag.decided_at = timezone.now()
+    flag.save(update_fields=["approved", "decided_by", "decided_at"])
+    audit_record(
+        actor=staff_member,
+        action="approve_award" if approve else "reject_award",
+        subject=flag,
+        reason=reason,
+    )
+    if not approve:
+        return None
+    return _post_entry(
+        expert_id=flag.expert_id,
+        amount=flag.points,
+        kind=flag.kind,
+        idempotency_key=flag.idempotency_key,
+        rule_points=flag.points,
+        memo=flag.memo,
+        conversation_id=flag.conversation_id,
+        follow_up=flag.follow_up,
     )
 
 

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from community.permissions import (
+    ADJUST_POINTS,
     DECIDE_REDEMPTIONS,
     MANAGE_EXPERTS,
     MODERATE_CHATS,
@@ -19,6 +20,7 @@ STAFF_PAGES = [
     ("staff_applications", _("Applications"), MANAGE_EXPERTS, ()),
     ("shifts", _("Shifts"), MANAGE_EXPERTS, ()),
     ("staff_redemptions", _("Redemptions"), DECIDE_REDEMPTIONS, ()),
+    ("staff_flagged_awards", _("Held points"), ADJUST_POINTS, ()),
     ("staff_reports", _("Reports"), MODERATE_CHATS, ()),
     ("staff_metrics", _("Metrics"), VIEW_METRICS, ()),
     ("staff_audit", _("Audit log"), VIEW_METRICS, ()),

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from chat import services as chat_services
 from chat.models import Conversation
@@ -68,6 +69,10 @@ def test_changing_a_rule_does_not_rewrite_history(make_expert, make_visitor):
 def test_good_rating_earns_a_bonus_and_a_poor_one_does_not(make_expert, make_visitor):
     expert = make_expert()
     good, poor = answered_chat(expert, make_visitor()), answered_chat(expert, make_visitor())
+    # A real conversation takes minutes (five stars after seconds are held for staff).
+    Conversation.objects.filter(pk=good.pk).update(
+        assigned_at=timezone.now() - timedelta(minutes=5)
+    )
     for chat, stars in ((good, 5), (poor, 3)):
         chat_services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="x")
         chat_services.conversation_rate(conversation_id=chat.pk, visitor=chat.visitor, rating=stars)
