@@ -40,6 +40,7 @@ def staff_required(permission: str):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        wrapped.required_permission = permission  # docs/security.md's matrix is checked on it
         return wrapped
 
     return decorator

@@ -183,3 +183,8 @@ def flagged_awards_pending():
     return FlaggedAward.objects.filter(approved__isnull=True).select_related(
         "expert", "conversation"
     )
+
+
+def rules_for_experts() -> dict[str, int]:
+    """What each award is worth now, for the rules the statement page explains."""
+    return {kind.value: rule_points(kind) for kind in RULE_KINDS}

@@ -34,7 +34,13 @@ def statement(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "points/statement.html",
-        {"expert": expert, "entries": entries, "balance": selectors.balance(expert=expert)},
+        {
+            "expert": expert,
+            "entries": entries,
+            "balance": selectors.balance(expert=expert),
+            "rules": selectors.rules_for_experts(),
+            "held": selectors.flagged_awards_pending().filter(expert=expert).count(),
+        },
     )
 
 
