@@ -203,6 +203,13 @@ class ChatSocket(FrameSocket):
         )
         if conversation is None:
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+        if frame["last_seq"] > conversation.last_seq:
+            # Accepted, it would make this socket drop every message up to that number.
+            raise ServiceError(
+                "seq_ahead",
+                _("This chat has no message %(seq)d yet. Resume from %(last)d or lower.")
+                % {"seq": frame["last_seq"], "last": conversation.last_seq},
+            )
         await self.send_frame(
             {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
         )

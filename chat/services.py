@@ -379,6 +379,12 @@ def message_post(
         ).first()
         if existing is None:
             raise
+        if existing.body != message.body:
+            # Two tabs reusing an id: the second text would silently vanish.
+            raise ServiceError(
+                "duplicate_client_id",
+                _("Another message was already sent with this id. Send it again."),
+            ) from None
         return existing, False
     if not stored:
         _refuse_message(conversation_id=conversation_id, **participant)

@@ -1282,6 +1282,11 @@
             toast(fmt(S.requeued, { topic: chat.snap.topic || "" }));
             removeChat(chat);
           }
+          if (chat && frame.code === "seq_ahead") { // ahead of the store: read it all again
+            chat.lastSeq = 0;
+            state.inflight.resume.push(chat.id);
+            socket.send({ type: "resume", conversation: chat.id, last_seq: 0 });
+          }
           break;
         }
         case "shift.start":

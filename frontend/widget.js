@@ -616,6 +616,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     if (!ui) return;
     if (ref === 'typing' || ref === 'receipt' || ref === 'followup.seen') return; // nothing the user can act on
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
+    if (ref === 'resume' && f.code === 'seq_ahead' && conv) { lastSeq[conv.id] = 0; send({ type: 'resume', conversation: conv.id, last_seq: 0 }); return; }
     if (ref === 'message.send') {
       const p = pending.get(f.client_id) || [...pending.values()].find((x) => isCur(x.conv) && !x.retry);
       if (p && f.code === 'unavailable' && (p.tries = (p.tries || 0) + 1) <= 5) {
