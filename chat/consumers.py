@@ -606,11 +606,15 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         experts = await database_call(selectors.transfer_targets, expert=self.expert)
         await self.send_frame({"type": "transfer.targets", "experts": experts})
 
+    # The answer goes on this socket too: the broadcast alone was lost when Redis
+    # had just restarted, and the switch never moved.
     async def on_shift_start(self, frame: dict[str, Any]) -> None:
-        await database_call(community_services.expert_shift_start, expert=self.expert)
+        expert = await database_call(community_services.expert_shift_start, expert=self.expert)
+        await self.send_frame({"type": "shift", "on_shift": expert.on_shift})
 
     async def on_shift_end(self, frame: dict[str, Any]) -> None:
-        await database_call(community_services.expert_shift_end, expert=self.expert)
+        expert = await database_call(community_services.expert_shift_end, expert=self.expert)
+        await self.send_frame({"type": "shift", "on_shift": expert.on_shift})
 
     async def on_chat_resolve(self, frame: dict[str, Any]) -> None:
         await database_call(

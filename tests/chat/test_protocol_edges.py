@@ -55,3 +55,22 @@ async def test_one_client_id_with_two_bodies_is_a_clear_error(make_expert):
     assert bodies == ["From the first tab"]
     for socket in (customer, expert_socket):
         await socket.disconnect()
+
+
+async def test_the_shift_answer_comes_on_the_socket_even_when_the_broadcast_is_lost(make_expert):
+    """Before: the `shift` answer came only by broadcast; after a Redis restart the
+    socket was not subscribed any more and the switch never moved."""
+    from channels.layers import get_channel_layer
+
+    from tests.chat.test_consumers import console
+
+    expert = await database_sync_to_async(make_expert)(on_shift=False)
+    socket = await console(expert.user)
+    await receive_until(socket, "welcome")
+    # What a Redis restart does to the socket's subscriptions.
+    layer = get_channel_layer()
+    await layer.flush()
+    await socket.send_json_to({"type": "shift.start"})
+    answer = await receive_until(socket, "shift")
+    assert answer["on_shift"] is True
+    await socket.disconnect()
