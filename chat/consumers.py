@@ -541,6 +541,8 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             ],
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "balance": points_selectors.balance(expert=self.expert),
+            # Pings renew the console's lease (CHAT_CONSOLE_LEASE_SECONDS): this often.
+            "heartbeat_seconds": settings.CHAT_HEARTBEAT_SECONDS,
         }
 
     async def disconnect(self, code: int) -> None:

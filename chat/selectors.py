@@ -301,7 +301,7 @@ def experts_who_may_serve(conversation: Conversation):
     experts = available_experts()
     if conversation.visitor.email:
         experts = experts.exclude(user__email__iexact=conversation.visitor.email)
-    if conversation.customer_network:
+    if conversation.customer_network and settings.SAME_NETWORK_CHECKS:
         experts = experts.exclude(
             Exists(
                 ConsoleLease.objects.filter(

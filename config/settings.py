@@ -236,13 +236,18 @@ CHAT_DISCONNECT_GRACE_SECONDS = int(os.environ.get("CHAT_DISCONNECT_GRACE_SECOND
 # The console pings this often; each ping extends its lease (community.ConsoleLease)
 # to CHAT_CONSOLE_LEASE_SECONDS, so a console whose process died stops getting
 # chats within that time.
-CHAT_HEARTBEAT_SECONDS = 10
+CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "10"))
 CHAT_CONSOLE_LEASE_SECONDS = int(os.environ.get("CHAT_CONSOLE_LEASE_SECONDS", "25"))
 CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 # Chats one network (IPv4 address, IPv6 /64) may have waiting at once.
 CHAT_MAX_WAITING_PER_NETWORK = int(os.environ.get("CHAT_MAX_WAITING_PER_NETWORK", "5"))
 # A chat whose customer has had no widget open this long leaves the queue
 # (waiting) or is shown to the expert as gone (active).
+# A chat never routes to an expert whose console is on the network it came from, and
+# awards for such chats wait for staff. Off with DEBUG: a demo (`make run`) has the
+# shop and the console on one machine. Turn it off where experts and customers
+# really share an address (a store's own Wi-Fi behind one NAT).
+SAME_NETWORK_CHECKS = env_bool("SAME_NETWORK_CHECKS", not DEBUG)
 # Awards that look farmed wait for staff (points.FlaggedAward): five stars for a chat
 # shorter than this, or this many ratings of one expert by one customer in a week.
 POINTS_QUICK_CHAT_SECONDS = int(os.environ.get("POINTS_QUICK_CHAT_SECONDS", "60"))

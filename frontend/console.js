@@ -9,7 +9,7 @@
   "use strict";
 
   const LANG = document.documentElement.lang || "en";
-  const HEARTBEAT_MS = 10000; // ping interval: renews the console's lease (CHAT_HEARTBEAT_SECONDS)
+  const HEARTBEAT_MS = 10000; // ping interval until `welcome` gives the server's (it renews the lease)
   const STALE_MS = 50000; // no frame at all for this long: treat the socket as dead
   const BACKOFF_START_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
@@ -80,6 +80,7 @@
       this.onState = options.onState || function () {};
       this.reconnect = options.reconnect !== false;
       this.heartbeat = options.heartbeat !== false;
+      this.heartbeatMs = HEARTBEAT_MS;
       this.attempt = 0;
       this.ws = null;
       this.timer = null;
@@ -182,7 +183,13 @@
           return;
         }
         this.send({ type: "ping" });
-      }, HEARTBEAT_MS);
+      }, this.heartbeatMs);
+    }
+
+    setHeartbeat(ms) {
+      if (!ms || ms === this.heartbeatMs) return;
+      this.heartbeatMs = ms;
+      if (this.pingTimer) this.startHeartbeat();
     }
 
     stopHeartbeat() {
@@ -1146,6 +1153,7 @@
     }
 
     function onWelcome(frame) {
+      socket.setHeartbeat(frame.heartbeat_seconds * 1000);
       state.me = frame.expert || null;
       state.onShift = !!frame.on_shift;
       state.maxChats = frame.max_concurrent_chats || state.maxChats;

@@ -154,6 +154,7 @@ def award_suspicions(
     reasons = []
     if (
         conversation.customer_network
+        and settings.SAME_NETWORK_CHECKS
         and ConsoleLease.objects.filter(
             expert_id=expert_id, network=conversation.customer_network
         ).exists()

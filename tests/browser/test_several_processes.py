@@ -336,3 +336,58 @@ def test_database_outage_gives_a_clear_error_and_service_resumes(
         shop.server_close()
         stop(server)
         database.close()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "term"])
+def test_a_console_on_a_stopped_process_gets_no_new_chats(
+    browser, server_env, own_shop_port, experts, stop_signal
+):
+    """Before: the killed (or deployed) process never decremented its consoles'
+    counter, and the next chat went to a console that was gone."""
+    from django.utils import timezone
+
+    from chat.models import Conversation
+    from community.models import ConsoleLease
+
+    env = {
+        **server_env,
+        "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{own_shop_port}",
+        "CHAT_HEARTBEAT_SECONDS": "1",
+        "CHAT_CONSOLE_LEASE_SECONDS": "3",
+    }
+    doomed, doomed_port = start_daphne(env)
+    survivor, survivor_port = start_daphne(env)
+    on_doomed, on_survivor = f"http://127.0.0.1:{doomed_port}", f"http://127.0.0.1:{survivor_port}"
+    shop = serve_shop(own_shop_port, on_survivor)
+    shop_url = f"http://localhost:{own_shop_port}/"
+    try:
+        anna = browser.new_context().new_page()  # her console is on the doomed process
+        log_in(anna, on_doomed, "anna@shop.test")
+        anna.goto(f"{on_doomed}/console/")
+        anna.get_by_test_id("shift-toggle").click()
+        expect(anna.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+        time.sleep(4)  # longer than a lease: her heartbeats keep it alive
+        sam = browser.new_context().new_page()
+        start_chat(sam, shop_url, "Which case fits the Crusher?", "Sam")
+        expect(anna.get_by_test_id("chat-pane")).to_have_count(1)  # she was reachable
+
+        doomed.send_signal(stop_signal)
+        doomed.wait(timeout=15)
+        anna.close()  # nothing of hers reconnects
+        stopped_at = time.monotonic()
+        live = ConsoleLease.objects.filter(expert=experts[0])
+        while live.filter(expires_at__gt=timezone.now()).exists():
+            time.sleep(0.2)
+        # Gone at once (SIGTERM runs the disconnect) or when its last heartbeat ran out.
+        assert time.monotonic() - stopped_at < 3 + 1
+
+        noor = browser.new_context().new_page()
+        start_chat(noor, shop_url, "Is there a student discount?", "Noor")
+        expect(noor.get_by_test_id("queue-position")).to_be_visible()
+        chat = Conversation.objects.get(topic="Is there a student discount?")
+        assert chat.status == "waiting" and chat.expert_id is None
+    finally:
+        shop.shutdown()
+        shop.server_close()
+        stop(doomed)
+        stop(survivor)

@@ -12,6 +12,11 @@ pytestmark = pytest.mark.django_db
 HOME = "203.0.113.66"
 
 
+@pytest.fixture(autouse=True)
+def _same_network_checks(settings):
+    settings.SAME_NETWORK_CHECKS = True  # on in production (off with DEBUG, for demos)
+
+
 def online(make_expert, name: str, network: str):
     expert = make_expert(name=name, connected=False)
     community_services.expert_console_connected(
