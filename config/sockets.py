@@ -223,7 +223,12 @@ class FrameSocket(AsyncWebsocketConsumer):
         if not now and started - signed_in.checked_at < settings.SOCKET_AUTH_RECHECK_SECONDS:
             return True
         signed_in.checked_at = -math.inf  # a check that fails is repeated before the next frame
-        code = await realtime.database_call(signed_in.standing)
+        try:
+            code = await realtime.database_call(signed_in.standing)
+        except DatabaseError:
+            # Unknown while the database is away: the frame's own handler needs it too
+            # and answers `unavailable`; the check runs again before the next frame.
+            return True
         if code is None:
             signed_in.checked_at = started
             return True
