@@ -267,8 +267,8 @@ class ChatSocket(FrameSocket):
         await super().on_ping(frame)
 
 
-def customer_network(scope: dict) -> str:
-    """The customer's IPv4 address or IPv6 /64, "" when the server cannot know it
+def client_network(scope: dict) -> str:
+    """The client's IPv4 address or IPv6 /64, "" when the server cannot know it
     (a unix socket with no TRUSTED_PROXIES): one shared bucket would lock everyone out."""
     network = ip_bucket(client_ip_from_scope(scope))
     if network == "unknown":
@@ -306,7 +306,7 @@ class WidgetConsumer(ChatSocket):
         self.visitor: Visitor | None = None
         self.greeted = False
         self.language = settings.LANGUAGE_CODE  # until `hello` says otherwise
-        self.network = customer_network(self.scope)
+        self.network = client_network(self.scope)
         await super().connect()
         if self.network:
             # Off the database thread: the shared cache answers in well under a millisecond.
@@ -516,6 +516,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         # The expert's chats this socket did not follow at the last ping (see
         # repair_lost_chat_frames).
         self.unfollowed_at_last_ping: set[int] = set()
+        self.network = client_network(self.scope)
         await super().connect()
         if not await self.admit_expert():
             return
@@ -523,7 +524,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             community_services.expert_console_connected,
             expert=self.expert,
             channel_name=self.channel_name,
-            network=customer_network(self.scope),
+            network=self.network,
         )
         await self.send_frame(await database_call(self.welcome_data))
         await self.watch_leaderboard()
@@ -573,7 +574,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await community_services.expert_heartbeat_live(
-            expert=self.expert, channel_name=self.channel_name
+            expert=self.expert, channel_name=self.channel_name, network=self.network
         )
         await self.repair_lost_chat_frames()
         await super().on_ping(frame)

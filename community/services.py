@@ -79,21 +79,21 @@ def expert_console_disconnected(*, expert: Expert, channel_name: str) -> None:
         chat_services.announce_expert_presence(expert_id=expert.pk, online=False)
 
 
-def expert_heartbeat(*, expert: Expert, channel_name: str) -> None:
+def expert_heartbeat(*, expert: Expert, channel_name: str, network: str = "") -> None:
     renewed = ConsoleLease.objects.filter(channel_name=channel_name).update(
         expires_at=_lease_expiry()
     )
     Expert.objects.filter(pk=expert.pk).update(last_seen_at=timezone.now())
     if not renewed:  # expired and swept (a long stall): the socket is alive, so is the lease
-        expert_console_connected(expert=expert, channel_name=channel_name)
+        expert_console_connected(expert=expert, channel_name=channel_name, network=network)
 
 
-async def expert_heartbeat_live(*, expert: Expert, channel_name: str) -> None:
+async def expert_heartbeat_live(*, expert: Expert, channel_name: str, network: str = "") -> None:
     """`expert_heartbeat` for the console's pings: on PostgreSQL, one statement on
     its event loop; only a lease that was swept meanwhile takes the database thread."""
     if not async_db.available():
         return await realtime.database_call(
-            expert_heartbeat, expert=expert, channel_name=channel_name
+            expert_heartbeat, expert=expert, channel_name=channel_name, network=network
         )
     now = timezone.now()
     rows = await async_db.fetch(
@@ -105,7 +105,7 @@ async def expert_heartbeat_live(*, expert: Expert, channel_name: str) -> None:
     )
     if not rows or not rows[0][0]:
         await realtime.database_call(
-            expert_console_connected, expert=expert, channel_name=channel_name
+            expert_console_connected, expert=expert, channel_name=channel_name, network=network
         )
 
 
