@@ -18,6 +18,7 @@ import weakref
 from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from redis.exceptions import ConnectionError, TimeoutError
 
 # Of the Redis pool's 100 connections per process: redis-py raises, rather than
 # waits, when the pool is full.
@@ -39,6 +40,12 @@ class ChannelLayer(RedisPubSubChannelLayer):
         slots = self._publish_slots.get(loop)
         if slots is None:
             slots = self._publish_slots[loop] = asyncio.Semaphore(PUBLISHES_AT_ONCE)
+        payload = self.serialize(message)
         async with slots:
             shard._ensure_redis()
-            await shard._redis.publish(group_channel, self.serialize(message))
+            try:
+                await shard._redis.publish(group_channel, payload)
+            except (ConnectionError, TimeoutError):
+                # After a Redis restart every pooled connection is dead, and the pool
+                # retries nothing. The failed one is gone now: once more, on a fresh one.
+                await shard._redis.publish(group_channel, payload)

@@ -19,6 +19,8 @@ from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config import realtime
 from config.errors import ServiceError
@@ -33,6 +35,9 @@ CLOSE_UNAUTHENTICATED = 4401
 # suspended, staff right removed).
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOODING = 4429
+# The channel layer could not subscribe the socket (Redis down or restarting): it
+# would hear nothing, so it closes at once and the client reconnects.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class FrameBudget:
@@ -114,10 +119,26 @@ class FrameSocket(AsyncWebsocketConsumer):
     budget: FrameBudget | None = None
     signed_in: SignedIn | None = None
     ended = False  # closed by us (flooding, a lost session or right): nothing more is handled
+    accepted = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.joined_groups: set[str] = set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisConnectionError, RedisTimeoutError):
+            # Subscribing failed (at the handshake, or joining a group later): this was
+            # an HTTP 500 or a dead socket. A clean close makes the client come back.
+            logger.warning("channel layer unavailable; closing %s", scope.get("path"))
+            if not self.accepted:
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+    async def accept(self, subprotocol: str | None = None, headers=None) -> None:
+        self.accepted = True
+        await super().accept(subprotocol, headers)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels hops to the database thread before every event to close stale

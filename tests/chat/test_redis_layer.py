@@ -2,8 +2,10 @@
 socket timeout used to break the blocking receive: channels_redis issue 422)."""
 
 import asyncio
+import socket
 
 import pytest
+import redis.asyncio
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -38,3 +40,69 @@ async def test_broadcasts_sent_at_once_all_arrive_and_each_in_one_piece():
     received = [await asyncio.wait_for(layer.receive(channel), timeout=5) for _ in frames]
     assert sorted(event["frame"]["n"] for event in received) == list(range(200))
     await layer.group_discard("overlap", channel)
+
+
+async def test_a_broadcast_on_a_connection_redis_dropped_still_arrives():
+    """After a Redis restart every pooled connection is dead; the first publish on one
+    used to fail, and a `shift` or `queue` frame was lost. It is retried on a fresh one."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("stale", channel)
+    await layer.group_send("stale", {"type": "relay", "frame": {"n": 1}})
+    assert (await asyncio.wait_for(layer.receive(channel), timeout=5))["frame"] == {"n": 1}
+
+    # The publishing connection goes back to the pool; Redis drops it, as on a restart.
+    shard = layer._get_layer()._get_shard(layer._get_layer()._get_group_channel_name("stale"))
+    publisher_id = await shard._redis.client_id()
+    admin = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+    assert await admin.client_kill_filter(_id=publisher_id) == 1
+    await admin.aclose()
+
+    await layer.group_send("stale", {"type": "relay", "frame": {"n": 2}})
+    assert (await asyncio.wait_for(layer.receive(channel), timeout=5))["frame"] == {"n": 2}
+    await layer.group_discard("stale", channel)
+
+
+@pytest.fixture
+def unreachable_channel_layer(settings):
+    """A channel layer whose Redis refuses connections (down, or restarting)."""
+    from channels.layers import channel_layers
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once closed
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{port}/0"]},
+        }
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/widget/", "/ws/console/", "/ws/staff/"])
+async def test_a_socket_that_cannot_subscribe_closes_cleanly_and_asks_to_come_back(
+    unreachable_channel_layer, settings, path
+):
+    """It was an HTTP 500 at the handshake; now the socket opens and closes with
+    1013 (try again later), which every client answers by reconnecting."""
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import websocket_application
+    from config.sockets import CLOSE_TRY_AGAIN_LATER
+
+    settings.WIDGET_ALLOWED_ORIGINS = ["http://shop.example"]
+    origin = b"http://shop.example" if "widget" in path else b"http://testserver"
+    socket_ = WebsocketCommunicator(websocket_application(), path, headers=[(b"origin", origin)])
+    connected, code = await socket_.connect()
+    if connected:
+        assert await socket_.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": CLOSE_TRY_AGAIN_LATER,
+        }
+    else:
+        assert code == CLOSE_TRY_AGAIN_LATER
+    await socket_.disconnect()
