@@ -8,6 +8,7 @@ sequence: a gap in what the layer delivered is filled from the database.
 import asyncio
 import functools
 import logging
+import math
 import time
 from typing import Any
 
@@ -49,6 +50,26 @@ def _sweep_due() -> bool:
         return False
     _last_sweep = now
     return True
+
+
+def availability_fields(availability: tuple[int, int]) -> dict[str, int]:
+    experts_on_shift, version = availability
+    return {"experts_on_shift": experts_on_shift, "availability_version": version}
+
+
+VERSIONS_FRESH_SECONDS = 1.0
+_versions: dict[str, Any] = {}
+_versions_read_at = -math.inf
+
+
+async def current_versions() -> dict[str, Any]:
+    """The queue and availability versions, read at most once a second per process
+    however many widgets ping: a lost frame is healed by a ping at most a second later."""
+    global _versions, _versions_read_at
+    now = time.monotonic()
+    if now - _versions_read_at >= VERSIONS_FRESH_SECONDS:
+        _versions, _versions_read_at = await selectors.state_versions_live(), now
+    return _versions
 
 
 class ChatSocket(FrameSocket):
@@ -369,7 +390,7 @@ class WidgetConsumer(ChatSocket):
             "follow_ups": selectors.visitor_follow_ups(visitor=self.visitor)
             if self.visitor
             else [],
-            "experts_on_shift": selectors.experts_on_shift_count(),
+            **availability_fields(selectors.availability()),
             "next_expert": next_expert_text(),
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "strings": widget_strings(),
@@ -382,17 +403,9 @@ class WidgetConsumer(ChatSocket):
         await super().forward(frame)
 
     async def send_queue_position(self, conversation_id: int) -> None:
-        estimates = await database_call(selectors.queue_estimates)
-        for estimate_id, position, wait in estimates:
-            if estimate_id == conversation_id:
-                await self.send_frame(
-                    {
-                        "type": "queue",
-                        "conversation": conversation_id,
-                        "position": position,
-                        "estimated_wait_seconds": wait,
-                    }
-                )
+        for frame in await database_call(selectors.queue_frames):
+            if frame["conversation"] == conversation_id:
+                await self.send_frame(frame)
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
         await database_call(
@@ -415,11 +428,40 @@ class WidgetConsumer(ChatSocket):
             )
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
+        versions: dict[int, int] = {}
         if self.visitor is not None and self.delivered:
-            await services.customer_presence_mark_live(
+            versions = await services.customer_presence_mark_live(
                 visitor=self.visitor, conversation_ids=list(self.delivered)
             )
+        await self.send_newer_state(frame, versions)
         await super().on_ping(frame)
+
+    async def send_newer_state(self, ping: dict[str, Any], versions: dict[int, int]) -> None:
+        """A ping carries the versions the widget shows; what changed since (a frame
+        the channel layer lost) comes as a fresh snapshot before the pong."""
+        current = await current_versions()
+        experts_on_shift, version = current["availability"]
+        if ping.get("availability_version", version) < version:
+            await self.send_frame(
+                {"type": "availability", "experts_on_shift": experts_on_shift, "version": version}
+            )
+        conversation_id = ping.get("conversation")
+        if conversation_id not in self.delivered:
+            return
+        shown = ping.get("conversation_version")
+        if shown is not None and versions.get(conversation_id, math.inf) > shown:
+            await self.send_conversation(conversation_id, newer_than=shown)
+        if ping.get("queue_version", current["queue"]) < current["queue"]:
+            await self.send_queue_position(conversation_id)
+
+    async def send_conversation(self, conversation_id: int, *, newer_than: int) -> None:
+        conversation = await database_call(
+            selectors.conversation_get, conversation_id=conversation_id
+        )
+        if conversation is not None and conversation.state_version > newer_than:
+            await self.send_frame(
+                {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+            )
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
@@ -535,6 +577,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             "type": "welcome",
             "expert": selectors.expert_data(self.expert),
             "on_shift": self.expert.on_shift,
+            "shift_version": self.expert.state_version,
             "max_concurrent_chats": self.expert.max_concurrent_chats,
             "conversations": [
                 selectors.conversation_data(c)
@@ -577,7 +620,16 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             expert=self.expert, channel_name=self.channel_name, network=self.network
         )
         await self.repair_lost_chat_frames()
+        if frame.get("shift_version") is not None:
+            await self.send_newer_shift(frame["shift_version"])
         await super().on_ping(frame)
+
+    async def send_newer_shift(self, shown: int) -> None:
+        """A `shift` frame the channel layer lost (a suspension, or the switch moved
+        in another tab) comes with the next ping."""
+        await database_call(self.expert.refresh_from_db, fields=["on_shift", "state_version"])
+        if self.expert.state_version > shown:
+            await self.send_frame(community_services.shift_frame(self.expert))
 
     async def repair_lost_chat_frames(self) -> None:
         """`chat.removed` and `chat.assigned` frames that never came (Redis was
@@ -613,11 +665,11 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
     # had just restarted, and the switch never moved.
     async def on_shift_start(self, frame: dict[str, Any]) -> None:
         expert = await database_call(community_services.expert_shift_start, expert=self.expert)
-        await self.send_frame({"type": "shift", "on_shift": expert.on_shift})
+        await self.send_frame(community_services.shift_frame(expert))
 
     async def on_shift_end(self, frame: dict[str, Any]) -> None:
         expert = await database_call(community_services.expert_shift_end, expert=self.expert)
-        await self.send_frame({"type": "shift", "on_shift": expert.on_shift})
+        await self.send_frame(community_services.shift_frame(expert))
 
     async def on_chat_resolve(self, frame: dict[str, Any]) -> None:
         await database_call(
@@ -693,6 +745,12 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
     async def disconnect(self, code: int) -> None:
         if self.monitor_refresh:
             self.monitor_refresh.cancel()
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        # A `monitor.changed` the channel layer lost is healed by the next ping; staff
+        # monitors are few, so a snapshot per ping is cheap.
+        self.schedule_monitor()
+        await super().on_ping(frame)
 
     async def on_monitor_watch(self, frame: dict[str, Any]) -> None:
         self.monitoring = True

@@ -69,6 +69,9 @@ class Conversation(models.Model):
         related_name="taken_over_conversations",
     )
     last_seq = models.PositiveIntegerField(default=0)
+    # Moves with every announced change of the chat (status, expert, customer gone):
+    # screens keep the newest `conversation` frame, whatever order they arrive in.
+    state_version = models.PositiveIntegerField(default=0)
     customer_read_seq = models.PositiveIntegerField(default=0)
     expert_read_seq = models.PositiveIntegerField(default=0)
     rating = models.PositiveSmallIntegerField(
@@ -96,6 +99,19 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.topic}"
+
+
+class StateCounter(models.Model):
+    """Versions of state that is not one row: moved after each change commits
+    (chat.services.state_counter_bump), read in the same statement as the state."""
+
+    QUEUE = "queue"
+
+    name = models.CharField(primary_key=True, max_length=32)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
 
 
 class Message(models.Model):

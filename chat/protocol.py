@@ -13,6 +13,8 @@ CLOSE_VISITOR_TOKEN_REFUSED = 4410
 
 MESSAGE_BODY = Text(max_length=settings.CHAT_MAX_MESSAGE_LENGTH, min_length=1)
 CONVERSATION = Integer(minimum=1)
+# The version of a piece of state the client shows (docs/protocol.md, "Versions").
+VERSION = Integer(required=False)
 
 SHARED_FRAMES: FrameSpecs = {
     "ping": {},
@@ -32,6 +34,12 @@ SHARED_FRAMES: FrameSpecs = {
 
 CUSTOMER_FRAMES: FrameSpecs = {
     **SHARED_FRAMES,
+    "ping": {
+        "conversation": Integer(minimum=1, required=False),
+        "conversation_version": VERSION,
+        "queue_version": VERSION,
+        "availability_version": VERSION,
+    },
     "hello": {
         "token": Text(max_length=300, required=False),
         "lang": Text(max_length=16, required=False),
@@ -64,6 +72,7 @@ CUSTOMER_FRAMES: FrameSpecs = {
 
 EXPERT_FRAMES: FrameSpecs = {
     **SHARED_FRAMES,
+    "ping": {"shift_version": VERSION},
     "shift.start": {},
     "shift.end": {},
     "transfer.targets": {},

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import (
@@ -17,6 +18,7 @@ from chat.models import (
     FollowUp,
     Message,
     OfflineMessage,
+    StateCounter,
     TranscriptDelivery,
     Visitor,
 )
@@ -231,6 +233,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "expert_read_seq": conversation.expert_read_seq,
         "rating": conversation.rating,
         "summary": conversation.resolution_summary,
+        "version": conversation.state_version,
     }
 
 
@@ -318,16 +321,60 @@ def expert_is_online(*, expert_id: int) -> bool:
     return ConsoleLease.objects.filter(expert_id=expert_id, expires_at__gt=timezone.now()).exists()
 
 
+def availability() -> tuple[int, int]:
+    """(experts on shift, version): one statement, so the count is of that version."""
+    totals = Expert.objects.aggregate(
+        on_shift=Count("pk", filter=Q(on_shift=True, suspended_at__isnull=True)),
+        version=Coalesce(Sum("state_version"), 0),
+    )
+    return totals["on_shift"], totals["version"]
+
+
 def experts_on_shift_count() -> int:
-    return Expert.objects.filter(on_shift=True, suspended_at__isnull=True).count()
+    return availability()[0]
 
 
-def waiting_conversation_ids() -> list[int]:
-    return list(
+def availability_frame() -> dict[str, Any]:
+    experts_on_shift, version = availability()
+    return {"type": "availability", "experts_on_shift": experts_on_shift, "version": version}
+
+
+def waiting_queue() -> tuple[int, list[int]]:
+    """(queue version, waiting chat ids in order), read in one statement."""
+    version = StateCounter.objects.filter(name=StateCounter.QUEUE).values("version")[:1]
+    rows = list(
         Conversation.objects.filter(status=Conversation.Status.WAITING)
         .order_by("queued_at", "id")
-        .values_list("id", flat=True)
+        .annotate(queue_version=Coalesce(Subquery(version), 0))
+        .values_list("id", "queue_version")
     )
+    if not rows:
+        return queue_version(), []
+    return rows[0][1], [conversation_id for conversation_id, _ in rows]
+
+
+def queue_version() -> int:
+    counter = StateCounter.objects.filter(name=StateCounter.QUEUE).first()
+    return counter.version if counter else 0
+
+
+def state_versions() -> dict[str, Any]:
+    experts_on_shift, version = availability()
+    return {"queue": queue_version(), "availability": (experts_on_shift, version)}
+
+
+async def state_versions_live() -> dict[str, Any]:
+    """`state_versions` for pings: on PostgreSQL one statement on the event loop."""
+    if not async_db.available():
+        return await database_call(state_versions)
+    experts = Expert._meta.db_table
+    [(queue, experts_on_shift, version)] = await async_db.fetch(
+        f"SELECT (SELECT version FROM {StateCounter._meta.db_table} WHERE name = %s),"
+        f" (SELECT count(*) FROM {experts} WHERE on_shift AND suspended_at IS NULL),"
+        f" (SELECT coalesce(sum(state_version), 0) FROM {experts})",
+        [StateCounter.QUEUE],
+    )
+    return {"queue": queue or 0, "availability": (experts_on_shift, int(version))}
 
 
 def average_handle_seconds() -> float:
@@ -341,9 +388,10 @@ def average_handle_seconds() -> float:
     return sum(durations) / len(durations) if durations else DEFAULT_HANDLE_SECONDS
 
 
-def queue_estimates() -> list[tuple[int, int, int]]:
-    """(conversation id, 1-based position, estimated wait in seconds) for the queue."""
-    waiting = waiting_conversation_ids()
+def queue_frames() -> list[dict[str, Any]]:
+    """A `queue` frame for every waiting chat: its place, estimated wait and the
+    queue's version (screens keep the newest, whatever order frames arrive in)."""
+    version, waiting = waiting_queue()
     if not waiting:
         return []
     capacity = (
@@ -353,12 +401,19 @@ def queue_estimates() -> list[tuple[int, int, int]]:
         or 0
     )
     handle = average_handle_seconds()
-    estimates = []
+    frames = []
     for index, conversation_id in enumerate(waiting):
         rounds = ceil((index + 1) / capacity) if capacity else None
-        wait = int(rounds * handle) if rounds else -1
-        estimates.append((conversation_id, index + 1, wait))
-    return estimates
+        frames.append(
+            {
+                "type": "queue",
+                "conversation": conversation_id,
+                "position": index + 1,
+                "estimated_wait_seconds": int(rounds * handle) if rounds else -1,
+                "version": version,
+            }
+        )
+    return frames
 
 
 def transfer_targets(*, expert: Expert) -> list[dict[str, Any]]:

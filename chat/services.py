@@ -32,6 +32,7 @@ from chat.models import (
     Message,
     MessageReport,
     OfflineMessage,
+    StateCounter,
     TranscriptDelivery,
     Visitor,
 )
@@ -56,31 +57,43 @@ def _lock_routing() -> None:
 
 
 def _announce_conversation(conversation: Conversation) -> None:
+    # In the changing transaction: the row is ours, so versions follow the changes.
+    Conversation.objects.filter(pk=conversation.pk).update(state_version=F("state_version") + 1)
+    conversation.refresh_from_db(fields=["state_version"])
     frame = {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
     realtime.send_after_commit(realtime.conversation_group(conversation.pk), frame)
     realtime.ring_staff_monitor()
 
 
+def state_counter_bump(name: str) -> None:
+    """Move a StateCounter after the change it counts has committed: a read that
+    sees the new version then sees the change too (both in one statement)."""
+    table = StateCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, version) VALUES (%s, 1)"
+            f" ON CONFLICT (name) DO UPDATE SET version = {table}.version + 1",
+            [name],
+        )
+
+
 def _announce_queue() -> None:
     def send() -> None:
-        for conversation_id, position, wait in selectors.queue_estimates():
-            frame = {
-                "type": "queue",
-                "conversation": conversation_id,
-                "position": position,
-                "estimated_wait_seconds": wait,
-            }
-            realtime.send_committed(realtime.conversation_group(conversation_id), frame)
+        state_counter_bump(StateCounter.QUEUE)
+        for frame in selectors.queue_frames():
+            realtime.send_committed(realtime.conversation_group(frame["conversation"]), frame)
 
     transaction.on_commit(send, robust=True)
     realtime.ring_staff_monitor()
 
 
 def announce_availability() -> None:
-    """Open widgets switch between the chat and the offline form as shifts change."""
-    realtime.send_after_commit(
-        realtime.WIDGETS,
-        {"type": "availability", "experts_on_shift": selectors.experts_on_shift_count()},
+    """Open widgets switch between the chat and the offline form as shifts change.
+    Counted after commit: a count read inside two concurrent changes would give
+    both the same version."""
+    transaction.on_commit(
+        lambda: realtime.send_committed(realtime.WIDGETS, selectors.availability_frame()),
+        robust=True,
     )
 
 
@@ -935,14 +948,17 @@ def absent_experts_requeue() -> int:
     requeued = 0
     for expert in absent:
         with transaction.atomic():
-            Expert.objects.filter(pk=expert.pk).update(on_shift=False)
+            Expert.objects.filter(pk=expert.pk).update(
+                on_shift=False, state_version=F("state_version") + 1
+            )
             requeued += expert_chats_requeue(expert=expert, event="requeued")
             announce_availability()
     return requeued
 
 
-def customer_presence_mark(*, visitor: Visitor, conversation_ids: list[int]) -> None:
-    """The customer has these chats open in a widget right now (resume and pings)."""
+def customer_presence_mark(*, visitor: Visitor, conversation_ids: list[int]) -> dict[int, int]:
+    """The customer has these chats open in a widget right now (resume and pings).
+    Returns the state version of each chat still open."""
     open_chats = Conversation.objects.filter(
         pk__in=conversation_ids,
         visitor=visitor,
@@ -953,9 +969,12 @@ def customer_presence_mark(*, visitor: Visitor, conversation_ids: list[int]) -> 
         "pk", flat=True
     ):
         _customer_back(conversation_id=conversation_id)
+    return dict(open_chats.values_list("pk", "state_version"))
 
 
-async def customer_presence_mark_live(*, visitor: Visitor, conversation_ids: list[int]) -> None:
+async def customer_presence_mark_live(
+    *, visitor: Visitor, conversation_ids: list[int]
+) -> dict[int, int]:
     """`customer_presence_mark` for the widget's pings: on PostgreSQL one statement
     on the socket's event loop; only a customer coming back takes the database thread."""
     if not async_db.available():
@@ -965,12 +984,15 @@ async def customer_presence_mark_live(*, visitor: Visitor, conversation_ids: lis
     rows = await async_db.fetch(
         f"UPDATE {Conversation._meta.db_table} SET customer_seen_at = %s"
         " WHERE id = ANY(%s) AND visitor_id = %s AND status IN ('waiting', 'active')"
-        " RETURNING id, customer_gone_at IS NOT NULL",
+        " RETURNING id, customer_gone_at IS NOT NULL, state_version",
         [timezone.now(), conversation_ids, visitor.pk],
     )
-    for conversation_id, was_gone in rows:
+    versions = {}
+    for conversation_id, was_gone, version in rows:
+        versions[conversation_id] = version
         if was_gone:
             await realtime.database_call(_customer_back, conversation_id=conversation_id)
+    return versions
 
 
 @transaction.atomic

@@ -42,6 +42,9 @@ class Expert(models.Model):
     last_assigned_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     suspension_reason = models.CharField(max_length=300, blank=True)
+    # Moves with every change of on_shift or suspended_at, in the same transaction:
+    # the version of the `shift` frame, and (summed) of the widgets' `availability`.
+    state_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("expert")

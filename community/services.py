@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +23,12 @@ from config import async_db, realtime
 from config.errors import ServiceError
 
 
+def shift_frame(expert: Expert) -> dict:
+    return {"type": "shift", "on_shift": expert.on_shift, "version": expert.state_version}
+
+
 def _announce_shift(expert: Expert) -> None:
-    realtime.send_after_commit(
-        realtime.expert_group(expert.pk), {"type": "shift", "on_shift": expert.on_shift}
-    )
+    realtime.send_after_commit(realtime.expert_group(expert.pk), shift_frame(expert))
     realtime.ring_staff_monitor()
     chat_services.announce_availability()
 
@@ -37,7 +40,8 @@ def expert_shift_start(*, expert: Expert) -> Expert:
         raise ServiceError("suspended", _("Your account is suspended; you cannot go on shift."))
     expert.on_shift = True
     expert.last_seen_at = timezone.now()
-    expert.save(update_fields=["on_shift", "last_seen_at"])
+    expert.state_version += 1
+    expert.save(update_fields=["on_shift", "last_seen_at", "state_version"])
     _announce_shift(expert)
     chat_services.queue_drain()
     return expert
@@ -46,7 +50,9 @@ def expert_shift_start(*, expert: Expert) -> Expert:
 @transaction.atomic
 def expert_shift_end(*, expert: Expert) -> Expert:
     """Off shift: open chats continue, no new ones arrive."""
-    Expert.objects.filter(pk=expert.pk).update(on_shift=False)
+    Expert.objects.filter(pk=expert.pk).update(
+        on_shift=False, state_version=F("state_version") + 1
+    )
     expert.refresh_from_db()
     _announce_shift(expert)
     return expert
@@ -134,7 +140,8 @@ def expert_suspend(*, expert: Expert, staff_member, reason: str) -> Expert:
     expert.suspended_at = timezone.now()
     expert.suspension_reason = reason.strip()[:300]
     expert.on_shift = False
-    expert.save(update_fields=["suspended_at", "suspension_reason", "on_shift"])
+    expert.state_version += 1
+    expert.save(update_fields=["suspended_at", "suspension_reason", "on_shift", "state_version"])
     chat_services.announce_availability()
     # Their sockets close when they hear of it (community/signals.py).
     chat_services.expert_chats_requeue(expert=expert, event="expert_unavailable")
@@ -149,7 +156,8 @@ def expert_reinstate(*, expert: Expert, staff_member, reason: str = "") -> Exper
         raise ServiceError("invalid_state", _("This expert is not suspended."))
     expert.suspended_at = None
     expert.suspension_reason = ""
-    expert.save(update_fields=["suspended_at", "suspension_reason"])
+    expert.state_version += 1
+    expert.save(update_fields=["suspended_at", "suspension_reason", "state_version"])
     audit_record(actor=staff_member, action="reinstate", subject=expert, reason=reason)
     return expert
 

@@ -81,6 +81,8 @@
       this.reconnect = options.reconnect !== false;
       this.heartbeat = options.heartbeat !== false;
       this.heartbeatMs = HEARTBEAT_MS;
+      // Versions of what the page shows: the server answers an older one with a snapshot.
+      this.pingFields = options.pingFields || (() => ({}));
       this.attempt = 0;
       this.ws = null;
       this.timer = null;
@@ -182,7 +184,7 @@
           this.drop();
           return;
         }
-        this.send({ type: "ping" });
+        this.send({ type: "ping", ...this.pingFields() });
       }, this.heartbeatMs);
     }
 
@@ -290,7 +292,11 @@
       /* storage blocked */
     }
 
-    const socket = new ConsoleSocket({ onFrame: handleFrame, onState: handleSocketState });
+    const socket = new ConsoleSocket({
+      onFrame: handleFrame,
+      onState: handleSocketState,
+      pingFields: () => ({ shift_version: state.shiftVersion }),
+    });
 
     // -------------------------------------------------------------- ui bits
 
@@ -1093,6 +1099,8 @@
           renderLeaderboard(frame);
           break;
         case "shift":
+          if (frame.version < state.shiftVersion) break; // overtaken by a newer one
+          state.shiftVersion = frame.version;
           state.onShift = !!frame.on_shift;
           state.shiftBusy = false;
           renderShift();
@@ -1156,6 +1164,7 @@
       socket.setHeartbeat(frame.heartbeat_seconds * 1000);
       state.me = frame.expert || null;
       state.onShift = !!frame.on_shift;
+      state.shiftVersion = frame.shift_version;
       state.maxChats = frame.max_concurrent_chats || state.maxChats;
       state.maxLength = frame.max_message_length || state.maxLength;
       state.connected = true;

@@ -22,6 +22,9 @@
   };
 
   let S = {}, maxLen = 4000, visitor = null, experts = 1, queue = null, rating = 0;
+  // Versions of what is shown (docs/protocol.md): frames that arrive late are older and
+  // ignored; pings carry them and the server answers an older one with a snapshot.
+  let availVer = -1, queueVer = -1;
   let token = store('localStorage', TOKEN_KEY);
   let conv = null;            // snapshot of the chat on screen
   let floorId = 0;            // chats below this id were left behind by "start a new chat"
@@ -299,26 +302,34 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       S = f.strings || S;
       maxLen = f.max_message_length || maxLen;
       visitor = f.visitor;
-      experts = f.experts_on_shift;
+      handlers.availability({ experts_on_shift: f.experts_on_shift, version: f.availability_version });
       if (!ui) build();
       ui.banner.textContent = S.reconnecting;
       ui.offNext.textContent = f.next_expert || '';
       (f.follow_ups || []).forEach(addFollowUp);
       const c = f.conversation;
-      if (c && c.id >= floorId && (!conv || c.id >= conv.id)) setConv(c);
+      if (c && c.id >= floorId && (!conv || c.id >= conv.id) && !older(c)) setConv(c);
       if (conv) send({ type: 'resume', conversation: conv.id, last_seq: lastSeq[conv.id] || 0 });
       // Unacked messages go again; the server stores each client_id once.
       for (const p of pending.values()) if (isCur(p.conv)) sendPending(p);
       clearInterval(pingTimer);
-      pingTimer = setInterval(() => send({ type: 'ping' }), 20000);
+      pingTimer = setInterval(() => send({
+        type: 'ping', availability_version: availVer, queue_version: queueVer,
+        conversation: conv ? conv.id : undefined, conversation_version: conv ? conv.version : undefined,
+      }), 20000);
       banner();
       route();
     },
     identity(f) { saveToken(f.token); },
-    availability(f) { experts = f.experts_on_shift; route(); },
+    availability(f) {
+      if (f.version < availVer) return;
+      availVer = f.version;
+      experts = f.experts_on_shift;
+      route();
+    },
     conversation(f) {
       const c = f.conversation;
-      if (c.id < floorId || (conv && c.id < conv.id)) return;
+      if (c.id < floorId || (conv && c.id < conv.id) || older(c)) return;
       setConv(c);
       route();
     },
@@ -346,7 +357,9 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ticks();
     },
     queue(f) {
-      if (!isCur(f.conversation)) return;
+      // One counter for the whole queue, moved after each change: equal is not newer.
+      if (!isCur(f.conversation) || f.version <= queueVer) return;
+      queueVer = f.version;
       queue = f;
       renderQueue();
     },
@@ -368,6 +381,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     },
     error(f) { showError(f); },
   };
+
+  const older = (c) => conv && conv.id === c.id && c.version < conv.version;
 
   function setConv(c) {
     const ex = (x) => x && x.expert && x.expert.id;
