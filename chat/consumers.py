@@ -38,7 +38,7 @@ from points.protocol import LEADERBOARD_FRAMES
 
 logger = logging.getLogger(__name__)
 
-SWEEP_INTERVAL_SECONDS = 5.0
+SWEEP_INTERVAL_SECONDS = 2.0
 _last_sweep = 0.0
 
 

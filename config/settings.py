@@ -236,8 +236,8 @@ CHAT_DISCONNECT_GRACE_SECONDS = int(os.environ.get("CHAT_DISCONNECT_GRACE_SECOND
 # The console pings this often; each ping extends its lease (community.ConsoleLease)
 # to CHAT_CONSOLE_LEASE_SECONDS, so a console whose process died stops getting
 # chats within that time.
-CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "10"))
-CHAT_CONSOLE_LEASE_SECONDS = int(os.environ.get("CHAT_CONSOLE_LEASE_SECONDS", "25"))
+CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "5"))
+CHAT_CONSOLE_LEASE_SECONDS = int(os.environ.get("CHAT_CONSOLE_LEASE_SECONDS", "12"))
 CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 # Chats one network (IPv4 address, IPv6 /64) may have waiting at once.
 CHAT_MAX_WAITING_PER_NETWORK = int(os.environ.get("CHAT_MAX_WAITING_PER_NETWORK", "5"))

@@ -9,7 +9,7 @@
   "use strict";
 
   const LANG = document.documentElement.lang || "en";
-  const HEARTBEAT_MS = 10000; // ping interval until `welcome` gives the server's (it renews the lease)
+  const HEARTBEAT_MS = 5000; // ping interval until `welcome` gives the server's (it renews the lease)
   const STALE_MS = 50000; // no frame at all for this long: treat the socket as dead
   const BACKOFF_START_MS = 1000;
   const BACKOFF_MAX_MS = 30000;

@@ -752,7 +752,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     const u = {};
     u.hAv = h('span', { class: 'av', 'aria-hidden': 'true', tid: 'expert-avatar', hidden: true });
     u.hTitle = h('h2', { tid: 'panel-title' });
-    u.hSub = h('p');
+    u.hSub = h('p', { tid: 'panel-subtitle' });
     u.endBtn = btn('endb', 'end-button', S.end_chat, leave);
     const close = btn('ib', 'close-button', null, () => toggle(false, true), svg(I.down));
     close.setAttribute('aria-label', S.close);

@@ -391,3 +391,84 @@ def test_a_console_on_a_stopped_process_gets_no_new_chats(
         shop.server_close()
         stop(doomed)
         stop(survivor)
+
+
+def test_the_customer_is_told_when_the_experts_console_is_gone_and_who_takes_over(
+    browser, server_env, own_shop_port, experts, screenshot_dir
+):
+    """Before: the widget showed the expert's name and a green dot for the whole
+    grace period after their console died, and the customer typed into nothing."""
+    env = {
+        **server_env,
+        "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{own_shop_port}",
+        "CHAT_HEARTBEAT_SECONDS": "1",
+        "CHAT_CONSOLE_LEASE_SECONDS": "3",
+        "CHAT_DISCONNECT_GRACE_SECONDS": "6",
+    }
+    doomed, doomed_port = start_daphne(env)
+    survivor, survivor_port = start_daphne(env)
+    on_doomed, on_survivor = f"http://127.0.0.1:{doomed_port}", f"http://127.0.0.1:{survivor_port}"
+    shop = serve_shop(own_shop_port, on_survivor)
+    try:
+        anna = browser.new_context().new_page()  # her console dies with its process
+        log_in(anna, on_doomed, "anna@shop.test")
+        anna.goto(f"{on_doomed}/console/")
+        anna.get_by_test_id("shift-toggle").click()
+        expect(anna.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+        sam = browser.new_context().new_page()
+        start_chat(sam, f"http://localhost:{own_shop_port}/", "Left earbud is silent", "Sam")
+        title, subtitle = sam.get_by_test_id("panel-title"), sam.get_by_test_id("panel-subtitle")
+        expect(title).to_contain_text("Anna")
+        expect(subtitle).to_have_text("Brand expert")
+
+        bram = browser.new_context().new_page()  # on the surviving process
+        log_in(bram, on_survivor, "bram@shop.test")
+        bram.goto(f"{on_survivor}/console/")
+        bram.get_by_test_id("shift-toggle").click()
+        expect(bram.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=15)
+        killed_at = time.monotonic()
+        # Her lease runs out (3 s) and a sweep (every 2 s) finds it.
+        expect(subtitle).to_have_text(
+            "Lost the connection · your chat keeps its place", timeout=15_000
+        )
+        told_after = time.monotonic() - killed_at
+        expect(title).to_contain_text("Bram", timeout=30_000)  # after the grace period
+        expect(subtitle).to_have_text("Brand expert")
+        moved_after = time.monotonic() - killed_at
+        expect(bram.get_by_test_id("chat-pane")).to_contain_text("Left earbud is silent")
+        sam.screenshot(path=screenshot_dir / "widget-chat-moved-to-another-expert.png")
+        print(f"\ncustomer told after {told_after:.1f} s; chat with Bram after {moved_after:.1f} s")
+    finally:
+        shop.shutdown()
+        shop.server_close()
+        stop(doomed)
+        stop(survivor)
+
+
+def test_after_a_redis_restart_with_no_socket_open_the_shift_switch_moves(
+    browser, server_env, own_redis, experts
+):
+    """Before: the first broadcast after a restart went out on a dead pooled
+    connection, and the `shift` answer was lost (6 of 8 restarts)."""
+    server, port = start_daphne({**server_env, "REDIS_URL": own_redis.url})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        anna = browser.new_context().new_page()
+        log_in(anna, base, "anna@shop.test")
+        anna.goto(f"{base}/console/")
+        toggle = anna.get_by_test_id("shift-toggle")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-checked", "true")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-checked", "false")
+        anna.goto("about:blank")  # no socket open through the restart
+        own_redis.stop()
+        own_redis.start()
+        anna.goto(f"{base}/console/")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-checked", "true")
+    finally:
+        stop(server)

@@ -24,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--every", type=float, default=5.0, help="seconds between rounds")
+        parser.add_argument("--every", type=float, default=2.0, help="seconds between rounds")
         parser.add_argument("--once", action="store_true", help="one round, then exit")
 
     def handle(self, *args, every: float, once: bool, **options) -> None:
