@@ -26,6 +26,10 @@ run: setup
 	@echo "  Expert console:                           http://127.0.0.1:$(PORT)/console/"
 	@echo "  Staff pages:                              http://127.0.0.1:$(PORT)/staff/"
 	@echo "  Django admin:                             http://127.0.0.1:$(PORT)/admin/\n"
+	@# The job worker and scheduler run beside Daphne and stop with it.
+	trap 'kill 0' EXIT; \
+	$(BIN)/python manage.py db_worker --queue-name '*' --no-reload -v 0 & \
+	$(BIN)/python manage.py scheduler & \
 	WIDGET_ALLOWED_ORIGINS=$${WIDGET_ALLOWED_ORIGINS:-http://localhost:$(PORT)} \
 		$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 

@@ -15,7 +15,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -39,7 +38,7 @@ from chat.models import (
 from chat.system_messages import system_text
 from community.audit import audit_record
 from community.models import AuditEntry, Expert, ExpertApplication
-from config import async_db, realtime
+from config import async_db, jobs, realtime
 from config.errors import ServiceError
 from config.limits import RateLimited, enforce_limit, wait_text
 from points import services as points_services
@@ -756,20 +755,15 @@ def transcript_email(
             "transcript_confirm",
             kwargs={"token": signing.dumps(delivery.pk, salt=selectors.TRANSCRIPT_CONFIRM_SALT)},
         )
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=_("Confirm your email address for %(brand)s")
-                % {"brand": settings.BRAND_NAME},
-                message=_(
-                    "Someone asked for a chat transcript from %(brand)s to be sent to this "
-                    "address. If that was you, open this link within two days:\n\n%(link)s\n\n"
-                    "If it was not you, ignore this mail: nothing more will be sent."
-                )
-                % {"brand": settings.BRAND_NAME, "link": link},
-                from_email=None,
-                recipient_list=[delivery.email],
-            ),
-            robust=True,
+        jobs.mail_enqueue(
+            subject=_("Confirm your email address for %(brand)s") % {"brand": settings.BRAND_NAME},
+            message=_(
+                "Someone asked for a chat transcript from %(brand)s to be sent to this "
+                "address. If that was you, open this link within two days:\n\n%(link)s\n\n"
+                "If it was not you, ignore this mail: nothing more will be sent."
+            )
+            % {"brand": settings.BRAND_NAME, "link": link},
+            to=[delivery.email],
         )
     return delivery
 
@@ -778,15 +772,11 @@ def _transcript_send(delivery: TranscriptDelivery) -> None:
     delivery.sent_at = timezone.now()
     delivery.save(update_fields=["sent_at"])
     transcript = selectors.transcript_text(conversation=delivery.conversation)
-    transaction.on_commit(
-        lambda: send_mail(
-            # Never the topic: a subject line must carry nothing a stranger typed.
-            subject=_("Your chat transcript from %(brand)s") % {"brand": settings.BRAND_NAME},
-            message=transcript,
-            from_email=None,
-            recipient_list=[delivery.email],
-        ),
-        robust=True,
+    jobs.mail_enqueue(
+        # Never the topic: a subject line must carry nothing a stranger typed.
+        subject=_("Your chat transcript from %(brand)s") % {"brand": settings.BRAND_NAME},
+        message=transcript,
+        to=[delivery.email],
     )
 
 
@@ -829,14 +819,10 @@ def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowU
     if visitor.email:
         # What the customer typed goes only to an address they proved is theirs.
         about = f"{conversation.topic}\n\n" if visitor.confirmed_email == visitor.email else ""
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=_("%(name)s followed up on your question") % {"name": expert.display_name},
-                message=f"{about}{body}",
-                from_email=None,
-                recipient_list=[visitor.email],
-            ),
-            robust=True,
+        jobs.mail_enqueue(
+            subject=_("%(name)s followed up on your question") % {"name": expert.display_name},
+            message=f"{about}{body}",
+            to=[visitor.email],
         )
     return follow_up
 

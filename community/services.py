@@ -8,7 +8,6 @@ from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -19,7 +18,7 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from community.audit import audit_record
 from community.models import ConsoleLease, Expert, ExpertApplication, ShiftSlot
-from config import async_db, realtime
+from config import async_db, jobs, realtime
 from config.errors import ServiceError
 
 
@@ -50,9 +49,7 @@ def expert_shift_start(*, expert: Expert) -> Expert:
 @transaction.atomic
 def expert_shift_end(*, expert: Expert) -> Expert:
     """Off shift: open chats continue, no new ones arrive."""
-    Expert.objects.filter(pk=expert.pk).update(
-        on_shift=False, state_version=F("state_version") + 1
-    )
+    Expert.objects.filter(pk=expert.pk).update(on_shift=False, state_version=F("state_version") + 1)
     expert.refresh_from_db()
     _announce_shift(expert)
     return expert
@@ -261,18 +258,14 @@ def application_accept(*, application_id: int, staff_member, site_url: str) -> E
             "key": default_token_generator.make_token(user),
         },
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("Welcome to the %(brand)s experts!") % {"brand": settings.BRAND_NAME},
-            message=_(
-                "Hi %(name)s,\n\nYou are now a %(brand)s brand expert. Choose your password "
-                "here to log in to the expert console:\n\n%(link)s\n"
-            )
-            % {"name": first, "brand": settings.BRAND_NAME, "link": link},
-            from_email=None,
-            recipient_list=[application.email],
-        ),
-        robust=True,
+    jobs.mail_enqueue(
+        subject=_("Welcome to the %(brand)s experts!") % {"brand": settings.BRAND_NAME},
+        message=_(
+            "Hi %(name)s,\n\nYou are now a %(brand)s brand expert. Choose your password "
+            "here to log in to the expert console:\n\n%(link)s\n"
+        )
+        % {"name": first, "brand": settings.BRAND_NAME, "link": link},
+        to=[application.email],
     )
     return expert
 

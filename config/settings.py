@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "channels",
     "allauth",
     "allauth.account",
+    "django_tasks",
+    "django_tasks_db",
     "community",
     "chat",
     "points",
@@ -254,6 +256,18 @@ POINTS_QUICK_CHAT_SECONDS = int(os.environ.get("POINTS_QUICK_CHAT_SECONDS", "60"
 POINTS_REPEAT_RATINGS = int(os.environ.get("POINTS_REPEAT_RATINGS", "3"))
 # How long the link in a transcript confirmation mail works.
 TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS = 2 * 24 * 3600
+REDEMPTION_PENDING_DAYS = int(os.environ.get("REDEMPTION_PENDING_DAYS", "14"))
+
+# Background jobs (config/jobs.py): rows in our own database, run by
+# `manage.py db_worker`; `manage.py scheduler` enqueues these every so many seconds.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+JOB_SCHEDULE = [
+    ("chat.jobs.presence_heal", 2),
+    ("rewards.jobs.pending_redemptions_expire", 3600),
+    ("chat.jobs.unconfirmed_transcripts_prune", 3600),
+    ("config.jobs.finished_jobs_prune", 3600),
+]
+JOB_RESULTS_KEEP_SECONDS = 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
 

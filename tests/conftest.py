@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from chat.models import Visitor
 from community.models import ConsoleLease, Expert
@@ -121,6 +123,25 @@ def make_visitor(db):
         return Visitor.objects.create(**fields)
 
     return make
+
+
+def run_jobs() -> None:
+    """Run every background job that is due with the worker of `manage.py db_worker`,
+    then return. (Its loop closes connections between jobs, which a test's own
+    transaction cannot survive, so the loop is this one.)"""
+    worker = Worker(
+        queue_names=["*"],
+        excluded_queue_names=[],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+    )
+    while (job := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
+        job.claim(worker.worker_id)
+        worker.run_task(job)
 
 
 def session_cookie_for(user) -> bytes:

@@ -10,6 +10,9 @@ from django.core import mail
 from chat.models import OfflineMessage
 from tests.chat.test_consumers import greet, receive_until
 from tests.chat.test_widget_abuse import ATTACKER, widget_from
+from tests.conftest import run_jobs
+
+jobs_run = database_sync_to_async(run_jobs)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -50,6 +53,7 @@ async def test_a_stranger_gets_one_short_confirmation_and_nothing_else(client):
     answers = [await ask_transcript(socket, conversation_id) for _ in range(15)]
     assert {answer["code"] for answer in answers} == {"confirmation_pending"}
 
+    await jobs_run()
     assert len(mail.outbox) == 1
     confirmation = mail.outbox[0]
     assert confirmation.to == [STRANGER]
@@ -59,24 +63,29 @@ async def test_a_stranger_gets_one_short_confirmation_and_nothing_else(client):
 
     # A mail scanner that opens the link confirms nothing.
     page = await database_sync_to_async(client.get)(link)
+    await jobs_run()
     assert page.status_code == 200 and len(mail.outbox) == 1
     # The owner clicks the button: the transcript goes out, without the topic in its subject.
     done = await database_sync_to_async(client.post)(link)
     assert b"on its way" in done.content
+    await jobs_run()
     assert len(mail.outbox) == 2
     transcript = mail.outbox[1]
     assert transcript.to == [STRANGER] and "PILLS" not in transcript.subject
     assert topic in transcript.body
     # Clicking again sends nothing more.
     await database_sync_to_async(client.post)(link)
+    await jobs_run()
     assert len(mail.outbox) == 2
 
 
 async def test_a_confirmed_address_gets_its_transcript_at_once_but_once_per_chat(client):
     socket, first_chat = await chat_with_email("Hinge broke", "sam@example.com")
     await ask_transcript(socket, first_chat)
+    await jobs_run()
     link = re.search(r"http://testserver(/\S+/)", mail.outbox[0].body)[1]
     await database_sync_to_async(client.post)(link)
+    await jobs_run()
     assert len(mail.outbox) == 2
 
     # The visitor's next chat: the address is known to be theirs.
@@ -89,8 +98,10 @@ async def test_a_confirmed_address_gets_its_transcript_at_once_but_once_per_chat
     second_chat = frame["conversation"]["id"]
     sent = await ask_transcript(socket, second_chat)
     assert sent["confirmation_needed"] is False
+    await jobs_run()
     assert len(mail.outbox) == 3 and "Other question" in mail.outbox[2].body
     again = await ask_transcript(socket, second_chat)
+    await jobs_run()
     assert again["code"] == "already_sent" and len(mail.outbox) == 3
     await socket.disconnect()
 
@@ -102,6 +113,7 @@ async def test_links_in_mail_never_point_at_a_forged_host():
     conversation_id = (await receive_until(socket, "conversation"))["conversation"]["id"]
     refused = await ask_transcript(socket, conversation_id)
     assert refused["code"] == "unavailable"
+    await jobs_run()
     assert mail.outbox == []
     await socket.disconnect()
 

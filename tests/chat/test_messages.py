@@ -1,16 +1,21 @@
 """Messages: stored before anyone hears of them, numbered without gaps, never doubled."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from chat import selectors, services
 from chat.models import Conversation, FollowUp, Message
 from config import realtime
 from config.errors import ServiceError
+from tests.conftest import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +160,50 @@ def test_follow_up_reaches_the_customer_and_their_inbox(
         services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
     [frame] = inbox.frames()
     assert frame["type"] == "followup" and frame["follow_up"]["body"] == "A better fix: ..."
+    assert mailoutbox == []  # sent by the worker, not by the socket's thread
+    run_jobs()
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["sam@example.com"]
+
+
+def test_a_follow_up_whose_transaction_rolls_back_sends_no_mail(live_chat, mailoutbox):
+    chat, expert = live_chat
+    chat.visitor.email = "sam@example.com"
+    chat.visitor.save()
+    services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
+        raise RuntimeError("something later in the same transaction failed")
+    run_jobs()
+    assert mailoutbox == [] and not FollowUp.objects.exists()
+
+
+def test_a_mail_that_fails_is_sent_again_later(live_chat, mailoutbox, monkeypatch):
+    """The mail server is an edge we do not own: it refuses once, then accepts."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    refusals = []
+
+    def flaky_send(self, messages):
+        if not refusals:
+            refusals.append(messages)
+            raise ConnectionRefusedError("mail server down")
+        return original_send(self, messages)
+
+    original_send = EmailBackend.send_messages
+    monkeypatch.setattr(EmailBackend, "send_messages", flaky_send)
+    chat, expert = live_chat
+    chat.visitor.email = "sam@example.com"
+    chat.visitor.save()
+    services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
+    services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
+    run_jobs()
+    assert len(refusals) == 1 and mailoutbox == []
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.run_after > timezone.now() + timedelta(seconds=20)  # backs off, not at once
+    run_jobs()
+    assert mailoutbox == []  # not due yet
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # time passes
+    run_jobs()
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["sam@example.com"]
 
 

@@ -10,6 +10,7 @@ from chat.models import Conversation, Visitor
 from community import selectors, services
 from community.models import AuditEntry, Expert, ExpertApplication
 from config.errors import ServiceError
+from tests.conftest import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ def test_apply_once_then_accept_creates_an_expert_and_invites(
         )
     assert expert.display_name == "Noor Pieters" and expert.user.email == "noor@example.com"
     assert not expert.user.has_usable_password()
+    run_jobs()
     [invitation] = mailoutbox
     assert invitation.to == ["noor@example.com"]
     assert "https://chat.example/accounts/password/reset/key/" in invitation.body

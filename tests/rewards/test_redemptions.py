@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from config import realtime
@@ -11,6 +12,7 @@ from points import selectors as points_selectors
 from points.models import LedgerEntry
 from rewards import services
 from rewards.models import Product, Redemption
+from tests.conftest import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +175,19 @@ def test_stale_pending_redemptions_expire_and_release(make_expert, make_product,
     assert services.redemptions_expire(older_than=timezone.now() - timedelta(days=14)) == 1
     assert_unchanged(expert, product, balance=250, stock=1)
     assert Product.objects.get(pk=product.pk).stock == 1
+
+
+def test_the_scheduler_releases_a_stale_redemption_without_any_request(
+    make_expert, make_product, fund
+):
+    """Before: only a cron entry nobody wrote ran `redemptions_expire`."""
+    expert = fund(make_expert(), 250)
+    product = make_product(stock=1)
+    stale = redeem(expert, product)
+    Redemption.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=15))
+    fresh = redeem(fund(make_expert(name="Other"), 250), make_product(stock=1))
+    call_command("scheduler", "--once")
+    run_jobs()
+    assert Redemption.objects.get(pk=stale.pk).status == Redemption.Status.EXPIRED
+    assert Redemption.objects.get(pk=fresh.pk).status == Redemption.Status.PENDING
+    assert_unchanged(expert, product, balance=250, stock=1)
