@@ -10,6 +10,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test setup messages lint
 
+# Settings default to production (DEBUG off); the demo and the suite run with DEBUG on.
+run test messages: export DEBUG ?= 1
+
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

@@ -37,6 +37,10 @@ def _is_trusted(address: Address | None) -> bool:
     return any(address in network for network in networks)
 
 
+def is_trusted_peer(peer: str | None) -> bool:
+    return _is_trusted(_parse(peer))
+
+
 def resolve_client_ip(peer: str | None, forwarded_for: str | None) -> str:
     """Walk X-Forwarded-For from the right, past trusted proxies: the first hop
     nobody we trust vouches for is the client. Without a trusted peer the header

@@ -1,8 +1,9 @@
 """Settings, configured from the environment.
 
-Without any variables set this runs the embedded default: SQLite, the
-in-memory channel layer and DEBUG on. Production sets DATABASE_URL, REDIS_URL,
-SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
+Without any variables set this is production: DEBUG off, and SECRET_KEY and
+ALLOWED_HOSTS required. `make run` sets DEBUG=1 for the embedded default: SQLite,
+the in-memory channel layer and demo data. Production sets DATABASE_URL, REDIS_URL,
+SECRET_KEY and ALLOWED_HOSTS (README, "Configuration").
 """
 
 import os
@@ -22,7 +23,7 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,6 +150,9 @@ else:
 # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated). Empty: the
 # socket peer is the client. A unix-socket peer counts as trusted when this is set.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    # Only a proxy we trust may say the request came over HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 RATE_LIMIT_CACHE = "default"
 # "count/seconds" per limit name; see docs/security.md for what each one guards.
 RATE_LIMITS = {
@@ -199,14 +204,29 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "frontend"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Uploads (product images) go through Django's storage API: local disk unless
+    # MEDIA_STORAGE names another backend (e.g. django-storages' S3Storage, configured
+    # by its own AWS_* variables).
+    "default": {
+        "BACKEND": os.environ.get(
+            "MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+        )
+    },
+    # Hashed names in production, so browsers never keep a stale script after a
+    # deploy (needs `collectstatic`); plain names while developing.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Without a proxy in front to serve /media/ (deploy/nginx.conf does), Django does.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 # The widget is loaded by other sites.
 WHITENOISE_ALLOW_ALL_ORIGINS = True
 
@@ -214,7 +234,6 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -223,13 +242,32 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# One line per event, with the request's or socket's id (config/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "config.logs.ContextIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(context_id)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Error reporting: set SENTRY_DSN and install the `sentry` extra.
+if SENTRY_DSN := os.environ.get("SENTRY_DSN", ""):
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False)
 
 # Product rules with environment overrides; per-expert caps live in the database.
 CHAT_MAX_MESSAGE_LENGTH = 4000

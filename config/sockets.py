@@ -25,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from config import realtime
 from config.errors import ServiceError
 from config.frames import FrameSpecs, error_frame, parse_frame
+from config.logs import context_id, new_id
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class FrameSocket(AsyncWebsocketConsumer):
         self.joined_groups: set[str] = set()
 
     async def __call__(self, scope, receive, send) -> None:
+        context_id.set(new_id("ws"))  # every log line of this socket carries it
         try:
             await super().__call__(scope, receive, send)
         except (RedisConnectionError, RedisTimeoutError):

@@ -3,6 +3,7 @@ to run unless PostgreSQL and Redis answer: it never silently falls back."""
 
 import asyncio
 import os
+import socket
 import threading
 from datetime import timedelta
 
@@ -227,3 +228,22 @@ def create_staff(**fields):
     user = get_user_model().objects.create_user(is_staff=True, **fields)
     user.groups.add(Group.objects.get(name=STAFF_GROUP))
     return user
+
+
+@pytest.fixture
+def unreachable_channel_layer(settings):
+    """A channel layer whose Redis refuses connections (down, or restarting)."""
+    from channels.layers import channel_layers
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once closed
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{port}/0"]},
+        }
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

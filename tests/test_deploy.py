@@ -1,6 +1,7 @@
 """Production settings pass Django's deployment checks; pages carry a CSP."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -11,10 +12,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def production_env(**variables: str) -> dict[str, str]:
+    """The environment with only the documented production variables; DEBUG unset."""
+    unset = ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    inherited = {k: v for k, v in os.environ.items() if k not in unset}
+    return {**inherited, "SECRET_KEY": secrets.token_urlsafe(50), **variables}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args, "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_check_deploy_is_clean_with_production_settings():
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DEBUG": "0",
+        **{k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")},
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "chat.example.com",
         "DATABASE_URL": "sqlite:///:memory:",
@@ -42,6 +60,31 @@ def test_production_refuses_to_start_without_a_secret_key():
         timeout=120,
     )
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_is_off_unless_set():
+    shown = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
+        env=production_env(ALLOWED_HOSTS="chat.example.com", DATABASE_URL="sqlite:///:memory:"),
+    )  # fmt: skip
+    assert shown.stdout.strip() == "False", shown.stderr
+
+
+def test_production_static_files_have_hashed_names(tmp_path):
+    """Before: /static/console.js kept its name across deploys and browsers kept the
+    old script."""
+    env = production_env(
+        ALLOWED_HOSTS="chat.example.com",
+        DATABASE_URL="sqlite:///:memory:",
+        STATIC_ROOT=str(tmp_path),
+    )
+    collected = manage("collectstatic", "--noinput", env=env)
+    assert collected.returncode == 0, collected.stderr
+    shown = manage(
+        "shell", "-c", "from django.templatetags.static import static; print(static('console.js'))",
+        env=env,
+    )  # fmt: skip
+    assert re.fullmatch(r"/static/console\.[0-9a-f]{12}\.js", shown.stdout.strip()), shown
 
 
 @pytest.mark.django_db

@@ -2,7 +2,6 @@
 socket timeout used to break the blocking receive: channels_redis issue 422)."""
 
 import asyncio
-import socket
 
 import pytest
 import redis.asyncio
@@ -61,25 +60,6 @@ async def test_a_broadcast_on_a_connection_redis_dropped_still_arrives():
     await layer.group_send("stale", {"type": "relay", "frame": {"n": 2}})
     assert (await asyncio.wait_for(layer.receive(channel), timeout=5))["frame"] == {"n": 2}
     await layer.group_discard("stale", channel)
-
-
-@pytest.fixture
-def unreachable_channel_layer(settings):
-    """A channel layer whose Redis refuses connections (down, or restarting)."""
-    from channels.layers import channel_layers
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens here once closed
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            **settings.CHANNEL_LAYERS["default"],
-            "CONFIG": {"hosts": [f"redis://127.0.0.1:{port}/0"]},
-        }
-    }
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 @pytest.mark.django_db(transaction=True)
