@@ -10,6 +10,7 @@ import functools
 import logging
 import math
 import time
+import weakref
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +71,57 @@ async def current_versions() -> dict[str, Any]:
     if now - _versions_read_at >= VERSIONS_FRESH_SECONDS:
         _versions, _versions_read_at = await selectors.state_versions_live(), now
     return _versions
+
+
+class QueuePositions:
+    """This process's widgets whose chat waits. However often the queue changes, they
+    are told their place at most once a second, from one read of the queue for all."""
+
+    INTERVAL_SECONDS = 1.0
+    _per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, QueuePositions]" = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, set[WidgetConsumer]] = {}
+        self.stale = False
+        self.refresh: asyncio.Task | None = None
+        self.sent_at = -math.inf
+
+    @classmethod
+    def here(cls) -> "QueuePositions":
+        loop = asyncio.get_running_loop()
+        if loop not in cls._per_loop:
+            cls._per_loop[loop] = cls()
+        return cls._per_loop[loop]
+
+    def watch(self, conversation_id: int, socket: "WidgetConsumer") -> None:
+        self.waiting.setdefault(conversation_id, set()).add(socket)
+
+    def forget(self, socket: "WidgetConsumer") -> None:
+        for conversation_id in [c for c, sockets in self.waiting.items() if socket in sockets]:
+            self.waiting[conversation_id].discard(socket)
+            if not self.waiting[conversation_id]:
+                del self.waiting[conversation_id]
+
+    def changed(self) -> None:
+        self.stale = True
+        if self.refresh is None or self.refresh.done():
+            self.refresh = asyncio.ensure_future(self.send())
+
+    async def send(self) -> None:
+        while self.stale and self.waiting:
+            await asyncio.sleep(max(0.0, self.sent_at + self.INTERVAL_SECONDS - time.monotonic()))
+            self.stale = False  # a change from here on is read next round
+            self.sent_at = time.monotonic()
+            try:
+                frames = await database_call(selectors.queue_frames)
+            except DatabaseError:  # the widgets' pings ask again
+                logger.exception("could not read the queue")
+                return
+            for frame in frames:
+                for socket in list(self.waiting.get(frame["conversation"], ())):
+                    await socket.send_queue_frame(frame)
 
 
 class ChatSocket(FrameSocket):
@@ -400,12 +452,34 @@ class WidgetConsumer(ChatSocket):
         if frame["type"] == "visitor.revoked":  # erased while this widget was open
             await self.close(code=protocol.CLOSE_VISITOR_TOKEN_REFUSED)
             return
+        if frame["type"] == "queue.changed":
+            QueuePositions.here().changed()
+            return
+        if frame["type"] == "conversation" and frame["conversation"]["status"] != "waiting":
+            await self.stop_waiting()
         await super().forward(frame)
 
     async def send_queue_position(self, conversation_id: int) -> None:
+        """Its place now, and from here on whenever the queue moves."""
         for frame in await database_call(selectors.queue_frames):
             if frame["conversation"] == conversation_id:
                 await self.send_frame(frame)
+                QueuePositions.here().watch(conversation_id, self)
+                await self.join(realtime.QUEUE)
+
+    async def send_queue_frame(self, frame: dict[str, Any]) -> None:
+        try:
+            await self.send_frame(frame)
+        except Exception:  # closed meanwhile
+            await self.stop_waiting()
+
+    async def stop_waiting(self) -> None:
+        QueuePositions.here().forget(self)
+        if realtime.QUEUE in self.joined_groups:
+            await self.leave(realtime.QUEUE)
+
+    async def disconnect(self, code: int) -> None:
+        QueuePositions.here().forget(self)
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
         await database_call(

@@ -77,10 +77,12 @@ def state_counter_bump(name: str) -> None:
 
 
 def _announce_queue() -> None:
+    """One event per change, however long the queue: each process then reads the
+    positions once for all its waiting widgets (chat.consumers.QueuePositions)."""
+
     def send() -> None:
         state_counter_bump(StateCounter.QUEUE)
-        for frame in selectors.queue_frames():
-            realtime.send_committed(realtime.conversation_group(frame["conversation"]), frame)
+        realtime.send_committed(realtime.QUEUE, {"type": "queue.changed"})
 
     transaction.on_commit(send, robust=True)
     realtime.ring_staff_monitor()

@@ -29,6 +29,7 @@ STAFF = "staff"
 LEADERBOARD = "leaderboard"
 SHOP = "shop"
 WIDGETS = "widgets"
+QUEUE = "queue"  # widgets whose chat waits: the queue changed
 
 
 def conversation_group(conversation_id: int) -> str:

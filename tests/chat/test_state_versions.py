@@ -6,10 +6,9 @@ restarting) is repaired without a reload."""
 import pytest
 from channels.db import database_sync_to_async
 
-from chat import services
+from chat import selectors, services
 from chat.models import Conversation
 from community import services as community_services
-from config import realtime
 from tests.chat.test_consumers import console, greet, no_more_frames, receive_until, widget
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -38,16 +37,15 @@ def start(visitor, topic="Help"):
 
 
 def test_queue_frames_of_later_changes_carry_higher_versions(
-    make_visitor, listen, django_capture_on_commit_callbacks
+    make_visitor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         chats = [start(make_visitor(), f"Q{n}") for n in range(3)]
-    last_inbox = listen(realtime.conversation_group(chats[2].pk))
     positions = []
     for leaving in chats[:2]:
         with django_capture_on_commit_callbacks(execute=True):
             services.conversation_leave(conversation_id=leaving.pk, visitor=leaving.visitor)
-        [frame] = [f for f in last_inbox.frames() if f["type"] == "queue"]
+        [frame] = [f for f in selectors.queue_frames() if f["conversation"] == chats[2].pk]
         positions.append((frame["version"], frame["position"]))
     # A client keeping the highest version shows 1 in the end, whichever came last.
     assert positions[0][0] < positions[1][0]
@@ -167,3 +165,30 @@ async def test_a_staff_monitor_that_missed_a_change_is_repaired_by_its_next_ping
     await staff.send_json_to({"type": "ping"})
     assert (await receive_until(staff, "monitor"))["queue_length"] == 1
     await staff.disconnect()
+
+
+async def test_a_burst_of_queue_changes_tells_each_waiting_customer_once_or_twice(make_visitor):
+    """Before: every change sent every waiting chat a frame (quadratic in a burst)."""
+    widgets = []
+    for n in range(3):
+        customer = await widget()
+        await greet(customer)
+        await customer.send_json_to({"type": "chat.start", "topic": f"Waiting {n}"})
+        await receive_until(customer, "queue")
+        widgets.append(customer)
+    for customer in widgets:
+        await drop_delivered(customer)
+
+    def twenty_more_chats() -> None:
+        for n in range(20):
+            start(make_visitor(), f"Burst {n}")
+
+    await database_sync_to_async(twenty_more_chats)()  # 20 changes, one after another
+    for place, customer in enumerate(widgets, start=1):
+        frames = []
+        while not await customer.receive_nothing(timeout=1.5):
+            frames.append(await customer.receive_json_from())
+        positions = [frame["position"] for frame in frames if frame["type"] == "queue"]
+        assert 1 <= len(positions) <= 2, positions  # was 20
+        assert positions[-1] == place  # people behind do not move anyone forward
+        await customer.disconnect()
