@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup messages lint
+.PHONY: run test setup messages lint stack
 
 # Settings default to production (DEBUG off); the demo and the suite run with DEBUG on.
 run test messages: export DEBUG ?= 1
@@ -41,6 +41,11 @@ test: setup
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# Production-like: nginx, two Daphne processes, job worker and scheduler, DEBUG off,
+# on PostgreSQL and Redis (STACK_DATABASE_URL, STACK_REDIS_URL); see docs/deploy.md.
+stack: setup
+	$(BIN)/python deploy/stack.py --port $${STACK_PORT:-8080}
 
 messages: setup
 	$(BIN)/python manage.py makemessages -l nl --ignore '.venv/*' --ignore 'tests/*'

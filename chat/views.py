@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -11,8 +12,12 @@ from config.errors import ServiceError
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
-    """A stand-in for a brand's shop page with the one-line widget embed."""
-    return render(request, "shop.html")
+    """A stand-in for a brand's shop page with the one-line widget embed. The shop is
+    http://localhost:PORT, the chat http://127.0.0.1:PORT: two origins on one machine.
+    The port comes from the Host header, which a proxy in front keeps."""
+    _host, port = split_domain_port(request.get_host())
+    chat_origin = f"{request.scheme}://127.0.0.1" + (f":{port}" if port else "")
+    return render(request, "shop.html", {"chat_origin": chat_origin})
 
 
 def _allow_widget_origin(request: HttpRequest, response: HttpResponse) -> HttpResponse:
