@@ -8,15 +8,17 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup messages lint stack
+.PHONY: run test setup messages lint stack lock
 
 # Settings default to production (DEBUG off); the demo and the suite run with DEBUG on.
 run test messages: export DEBUG ?= 1
 
-$(BIN)/.installed: pyproject.toml
+# Exactly the versions CI tested (requirements-dev.lock; `make lock` renews both locks).
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 setup: $(BIN)/.installed
@@ -46,6 +48,15 @@ test: setup
 # on PostgreSQL and Redis (STACK_DATABASE_URL, STACK_REDIS_URL); see docs/deploy.md.
 stack: setup
 	$(BIN)/python deploy/stack.py --port $${STACK_PORT:-8080}
+
+# Resolve pyproject.toml's ranges afresh in clean environments and pin the result:
+# requirements.lock for production images, requirements-dev.lock for make setup and CI.
+lock:
+	rm -rf .lock-venv && $(PY) -m venv .lock-venv && .lock-venv/bin/pip install -q .
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^brandexperts' > requirements.lock
+	.lock-venv/bin/pip install -q '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^brandexperts' > requirements-dev.lock
+	rm -rf .lock-venv
 
 messages: setup
 	$(BIN)/python manage.py makemessages -l nl --ignore '.venv/*' --ignore 'tests/*'

@@ -1,0 +1,61 @@
+"""Sockets of the expert's own pages."""
+
+from typing import Any
+
+from chat import services as chat_services
+from chat.protocol import EXPERT_FRAMES
+from community import selectors
+from community.models import Expert
+from config import realtime
+from config.realtime import database_call
+from config.sockets import FrameSocket
+from points.consumers import LeaderboardFeed
+from points.protocol import LEADERBOARD_FRAMES
+
+
+def _is_active_expert(user) -> bool:
+    return selectors.active_expert_for_user(user=user) is not None
+
+
+class ExpertFeed(LeaderboardFeed):
+    """An expert's live frames: points, redemption statuses, shop stock, the leaderboard."""
+
+    expert: Expert | None = None
+
+    async def admit_expert(self) -> bool:
+        """Accept the socket for an active expert; close it for anyone else."""
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.expert = await database_call(selectors.active_expert_for_user, user=user)
+        if await self.refuse_unless(user, allowed=self.expert is not None):
+            return False
+        await self.keep_signed_in(user, holds_right=_is_active_expert)
+        self.viewer_id = self.expert.pk
+        for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
+            await self.join(group)
+        return True
+
+    async def send_follow_up(self, frame: dict[str, Any]) -> None:
+        follow_up = await database_call(
+            chat_services.followup_send,
+            conversation_id=frame["conversation"],
+            expert=self.expert,
+            body=frame["body"],
+        )
+        await self.send_frame(
+            {"type": "followup.sent", "conversation": frame["conversation"], "id": follow_up.pk}
+        )
+
+
+class ExpertPageConsumer(ExpertFeed, FrameSocket):
+    """`/ws/expert/`: the expert's other pages (no live chats, no presence)."""
+
+    frames = {"ping": {}, **LEADERBOARD_FRAMES, "followup.send": EXPERT_FRAMES["followup.send"]}
+
+    async def connect(self) -> None:
+        await self.accept()
+        if await self.admit_expert():
+            await self.watch_leaderboard()
+
+    async def on_followup_send(self, frame: dict[str, Any]) -> None:
+        await self.send_follow_up(frame)

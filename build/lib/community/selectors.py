@@ -1,0 +1,43 @@
+from django.db.models import Count, Q
+
+from community.models import Expert
+
+
+def active_expert_for_user(*, user) -> Expert | None:
+    """The user's expert profile, unless they have none or are suspended."""
+    return Expert.objects.filter(user=user, suspended_at__isnull=True).first()
+
+
+def experts_for_staff():
+    """Every expert with their load, balance and resolved chats: one query."""
+    return (
+        Expert.objects.select_related("user", "points_account")
+        .annotate(resolved=Count("conversations", filter=Q(conversations__status="resolved")))
+        .order_by("suspended_at", "display_name")
+    )
+
+
+def next_staffed_shift_start():
+    """When the next expert is expected, for the widget when nobody is on shift."""
+    from django.utils import timezone
+
+    from community.models import ShiftSlot
+
+    return (
+        ShiftSlot.objects.filter(starts_at__gt=timezone.now(), experts__isnull=False)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+
+
+def applicant_history(*, email: str) -> dict:
+    """The applicant's past chats as a customer, found by the email they left."""
+    from chat.models import Conversation
+
+    chats = Conversation.objects.filter(visitor__email__iexact=email).select_related("expert")
+    rated = [c.rating for c in chats if c.rating]
+    return {
+        "chats": list(chats.order_by("-created_at")[:10]),
+        "average_rating_given": round(sum(rated) / len(rated), 1) if rated else None,
+    }

@@ -1,0 +1,130 @@
+"""PostgreSQL awaited on the socket's own event loop, for the chat's hot statements.
+
+Django runs a socket's database code in one worker thread per process. At 200 busy
+chats a message waited there 10-15 ms (p50) for the thread, and its round trip ran
+three times slower than on an idle process, because every reply had to win the GIL
+back from the event loop (docs/performance.md). What sockets do for every message,
+read receipt and ping is a single statement each (store a message, mark a chat read,
+read the last seqs, note an expert's heartbeat, list an expert's open chats), so they
+await those here, on a few connections per event loop.
+Everything else keeps using the ORM in the worker thread.
+"""
+
+import asyncio
+import time
+import weakref
+from functools import cache
+from typing import Any
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+CONNECTIONS_PER_LOOP = 4
+
+
+class _ConnectionLost(DatabaseError):
+    pass
+
+
+class _LoopConnections:
+    def __init__(self) -> None:
+        self.idle: list[tuple[float, psycopg.AsyncConnection]] = []  # (opened at, connection)
+        self.slots = asyncio.Semaphore(CONNECTIONS_PER_LOOP)
+
+    async def take_idle(self) -> tuple[float, psycopg.AsyncConnection] | None:
+        """The most recently used idle connection younger than CONN_MAX_AGE, if any."""
+        max_age = sql_connection().settings_dict["CONN_MAX_AGE"]
+        while self.idle:
+            opened, conn = self.idle.pop()
+            if max_age is None or time.monotonic() - opened < max_age:
+                return opened, conn
+            await conn.close()
+        return None
+
+    async def close_idle(self) -> None:
+        while self.idle:
+            await self.idle.pop()[1].close()
+
+
+# Connections and semaphores belong to one event loop: Daphne runs one per process,
+# tests one per test.
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@cache
+def sql_connection() -> BaseDatabaseWrapper:
+    """The default database's vendor, operations and settings, for code on an event loop.
+
+    There `django.db.connection` is a new wrapper in every task (asgiref's Local), 3.4 KB
+    for each socket that touches it; this one is shared, and never connects itself.
+    """
+    return connections.create_connection(DEFAULT_DB_ALIAS)
+
+
+def available() -> bool:
+    return sql_connection().vendor == "postgresql"
+
+
+async def _connect() -> tuple[float, psycopg.AsyncConnection]:
+    # Django's own parameters, minus its sync cursor classes and adapters.
+    params = sql_connection().get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    try:
+        # Prepared at first use: the statement texts never change, and parsing and
+        # planning them each time was a third of PostgreSQL's CPU per message.
+        params.update(autocommit=True, prepare_threshold=0)
+        conn = await psycopg.AsyncConnection.connect(**params)
+    except psycopg.Error as error:
+        raise DatabaseError(*error.args) from error
+    return time.monotonic(), conn
+
+
+async def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run one statement as its own transaction; the rows it returns, if any.
+
+    Raises Django's IntegrityError for a constraint, DatabaseError for the rest. A
+    statement that finds its idle connection gone (a database restart, a firewall's
+    idle timeout) runs once more on a new one; callers' statements are safe to repeat.
+    """
+    loop = asyncio.get_running_loop()
+    pool = _per_loop.get(loop) or _per_loop.setdefault(loop, _LoopConnections())
+    async with pool.slots:
+        reused = await pool.take_idle()
+        if reused is not None:
+            try:
+                return await _run(pool, reused, sql, params)
+            except _ConnectionLost:
+                await pool.close_idle()  # they are likely gone too
+        return await _run(pool, await _connect(), sql, params)
+
+
+async def _run(
+    pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection], sql: str, params
+) -> list[tuple[Any, ...]]:
+    conn = opened_conn[1]
+    try:
+        cursor = await conn.execute(sql, params)
+        return await cursor.fetchall() if cursor.description else []
+    except psycopg.IntegrityError as error:
+        raise IntegrityError(*error.args) from error
+    except psycopg.Error as error:
+        if conn.broken:
+            raise _ConnectionLost(*error.args) from error
+        raise DatabaseError(*error.args) from error
+    finally:
+        # Anything but idle (broken, or cancelled mid-statement) is not reused.
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            pool.idle.append(opened_conn)
+        else:
+            await conn.close()
+
+
+def close_all() -> None:
+    """Close every idle connection. Tests: after each test, once its loop has stopped."""
+    for pool in list(_per_loop.values()):
+        while pool.idle:
+            pool.idle.pop()[1].pgconn.finish()

@@ -1,0 +1,79 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from chat import views as chat_views
+from community import views as community_views
+from config import health
+from points import views as points_views
+from rewards import views as rewards_views
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("", community_views.home, name="home"),
+    path("shop/", chat_views.demo_shop, name="demo_shop"),
+    path("widget/transcript/<int:conversation_id>/", chat_views.transcript, name="transcript"),
+    path(
+        "transcript/confirm/<str:token>/",
+        chat_views.transcript_confirm,
+        name="transcript_confirm",
+    ),
+    path("apply/", community_views.apply, name="apply"),
+    path("apply/thanks/", community_views.apply_thanks, name="apply_thanks"),
+    path("console/", community_views.console, name="console"),
+    path("console/shifts/", community_views.shifts, name="shifts"),
+    path(
+        "console/offline/<int:message_id>/",
+        community_views.offline_message_action,
+        name="offline_message_action",
+    ),
+    path(
+        "console/chats/<int:conversation_id>/",
+        community_views.past_conversation,
+        name="past_conversation",
+    ),
+    path("console/points/", points_views.statement, name="points_statement"),
+    path("console/points.csv", points_views.statement_csv, name="points_statement_csv"),
+    path("console/shop/", rewards_views.shop, name="rewards_shop"),
+    path("console/shop/<int:product_id>/redeem/", rewards_views.redeem, name="rewards_redeem"),
+    path(
+        "console/redemptions/<int:redemption_id>/cancel/",
+        rewards_views.cancel,
+        name="rewards_cancel",
+    ),
+    path("staff/", community_views.staff_overview, name="staff_overview"),
+    path("staff/monitor/", community_views.staff_monitor, name="staff_monitor"),
+    path("staff/experts/", community_views.staff_experts, name="staff_experts"),
+    path(
+        "staff/experts/<int:expert_id>/action/",
+        community_views.staff_expert_action,
+        name="staff_expert_action",
+    ),
+    path("staff/metrics/", community_views.staff_metrics, name="staff_metrics"),
+    path("staff/applications/", community_views.staff_applications, name="staff_applications"),
+    path(
+        "staff/applications/<int:application_id>/action/",
+        community_views.staff_application_action,
+        name="staff_application_action",
+    ),
+    path("staff/audit/", community_views.staff_audit, name="staff_audit"),
+    path("staff/reports/", community_views.staff_reports, name="staff_reports"),
+    path(
+        "staff/reports/<int:report_id>/action/",
+        community_views.staff_report_action,
+        name="staff_report_action",
+    ),
+    path("staff/leaderboard/", points_views.staff_leaderboard, name="staff_leaderboard"),
+    path("staff/awards/", points_views.staff_flagged_awards, name="staff_flagged_awards"),
+    path("staff/redemptions/", rewards_views.staff_queue, name="staff_redemptions"),
+    path("staff/redemptions/action/", rewards_views.staff_action, name="staff_redemption_action"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+if settings.SERVE_MEDIA:  # product images; a proxy in front serves them itself
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )

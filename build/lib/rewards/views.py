@@ -1,0 +1,141 @@
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from community.permissions import DECIDE_REDEMPTIONS, staff_required
+from community.selectors import active_expert_for_user
+from config.errors import ServiceError
+from config.forms import error_lines, flash_errors
+from config.redirects import redirect_back
+from rewards import selectors, services
+from rewards.forms import QueueFilterForm, RedemptionActionForm
+from rewards.models import Product, Redemption
+
+
+def _expert_or_404(request: HttpRequest):
+    expert = active_expert_for_user(user=request.user)
+    if expert is None:
+        raise Http404
+    return expert
+
+
+@login_required
+def shop(request: HttpRequest) -> HttpResponse:
+    expert = _expert_or_404(request)
+    return render(
+        request,
+        "rewards/shop.html",
+        {
+            **selectors.shop_for_expert(expert=expert),
+            "redemptions": selectors.expert_redemptions(expert=expert)[:20],
+            # One key per rendered form: a double submit redeems once.
+            "request_key": uuid.uuid4().hex,
+        },
+    )
+
+
+@login_required
+@require_POST
+def redeem(request: HttpRequest, product_id: int) -> HttpResponse:
+    expert = _expert_or_404(request)
+    try:
+        redemption = services.redemption_place(
+            expert=expert,
+            product_id=product_id,
+            shipping_address=request.POST.get("shipping_address", ""),
+            request_key=request.POST.get("request_key", "")[:64] or uuid.uuid4().hex,
+        )
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("Redeemed %(product)s. Staff will approve it soon.")
+            % {"product": redemption.product.name},
+        )
+    return redirect("rewards_shop")
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
+    expert = _expert_or_404(request)
+    try:
+        services.redemption_cancel(redemption_id=redemption_id, expert=expert)
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Redemption cancelled; your points are back."))
+    return redirect("rewards_shop")
+
+
+@staff_required(DECIDE_REDEMPTIONS)
+def staff_queue(request: HttpRequest) -> HttpResponse:
+    # Without a status filter the queue shows what waits for a decision.
+    form = QueueFilterForm({"status": Redemption.Status.PENDING, **request.GET.dict()})
+    valid = form.is_valid()
+    status = form.cleaned_data["status"] if valid else Redemption.Status.PENDING
+    product = form.cleaned_data["product"] if valid else None
+    return render(
+        request,
+        "rewards/staff_queue.html",
+        {
+            "redemptions": selectors.staff_redemption_queue(
+                status=status or None, product_id=product
+            ),
+            "statuses": Redemption.Status.choices,
+            "products": Product.objects.order_by("name"),
+            "current_status": status,
+            "current_product": str(product or ""),
+            "form_errors": error_lines(form),
+        },
+        status=200 if valid else 400,
+    )
+
+
+@staff_required(DECIDE_REDEMPTIONS)
+@require_POST
+def staff_action(request: HttpRequest) -> HttpResponse:
+    """Approve (one or many), reject with a reason, mark shipped or delivered."""
+    form = RedemptionActionForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect_back(request, "staff_redemptions")
+    action, ids, note = (form.cleaned_data[f] for f in ("action", "redemption", "note"))
+    if not ids:
+        messages.error(request, _("Select at least one redemption."))
+        return redirect_back(request, "staff_redemptions")
+    try:
+        if action == "approve":
+            outcome = services.redemptions_approve_many(
+                redemption_ids=ids, staff_member=request.user
+            )
+            messages.success(request, _("Approved %(n)d.") % {"n": len(outcome["approved"])})
+            if outcome["refused"]:
+                messages.warning(
+                    request,
+                    _("%(n)d could not be approved: no longer pending.")
+                    % {"n": len(outcome["refused"])},
+                )
+        elif action in ("reject", "ship", "deliver") and len(ids) == 1:
+            if action == "reject":
+                services.redemption_reject(
+                    redemption_id=ids[0], staff_member=request.user, reason=note
+                )
+            elif action == "ship":
+                services.redemption_ship(
+                    redemption_id=ids[0], staff_member=request.user, tracking_note=note
+                )
+            else:
+                services.redemption_deliver(redemption_id=ids[0], staff_member=request.user)
+            messages.success(request, _("Done."))
+        else:
+            messages.error(request, _("Choose an action for one redemption at a time."))
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect_back(request, "staff_redemptions")
