@@ -101,6 +101,13 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, demo: bool = True) -> None:
+        try:
+            self._start(demo=demo)
+        except BaseException:
+            self.stop()  # nothing half-started stays behind
+            raise
+
+    def _start(self, *, demo: bool) -> None:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
             raise SystemExit("nginx is not installed (Debian: apt-get install nginx)")
