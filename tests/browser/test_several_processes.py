@@ -238,24 +238,29 @@ def own_redis():
     redis.stop()
 
 
-def test_redis_restart_mid_chat_loses_nothing(
-    browser, server_env, own_shop_port, own_redis, experts
+def test_redis_restart_mid_chat_loses_nothing_and_every_screen_catches_up(
+    browser, server_env, own_shop_port, own_redis, experts, screenshot_dir
 ):
+    """Two processes share the restarted Redis: the shoppers' widgets on one, the
+    expert's console on the other. Messages arrive once each, and the state frames
+    sent after the restart (queue, assignment) reach every screen."""
     env = {
         **server_env,
         "REDIS_URL": own_redis.url,
         "WIDGET_ALLOWED_ORIGINS": f"http://localhost:{own_shop_port}",
     }
-    server, port = start_daphne(env)
-    base = f"http://127.0.0.1:{port}"
-    shop = serve_shop(own_shop_port, base)
+    shop_side, shop_side_port = start_daphne(env)
+    console_side, console_side_port = start_daphne(env)
+    base = f"http://127.0.0.1:{console_side_port}"
+    shop = serve_shop(own_shop_port, f"http://127.0.0.1:{shop_side_port}")
+    shop_url = f"http://localhost:{own_shop_port}/"
     try:
-        anna = browser.new_context().new_page()
+        anna = browser.new_context().new_page()  # may hold one chat (experts fixture)
         log_in(anna, base, "anna@shop.test")
         anna.goto(f"{base}/console/")
         anna.get_by_test_id("shift-toggle").click()
         sam = browser.new_context().new_page()
-        start_chat(sam, f"http://localhost:{own_shop_port}/", "Bluetooth drops in the gym", "Sam")
+        start_chat(sam, shop_url, "Bluetooth drops in the gym", "Sam")
         pane = anna.get_by_test_id("chat-pane").first
         send_from_widget(sam, "before the restart")
         expect(pane).to_contain_text("before the restart")
@@ -278,10 +283,27 @@ def test_redis_restart_mid_chat_loses_nothing(
         expect(sam.get_by_test_id("message").filter(has_text="Got all three")).to_have_count(
             1, timeout=45_000
         )
+
+        # State after the restart: Noor queues behind Sam, and is assigned once Anna
+        # resolves Sam's chat on the other process.
+        noor = browser.new_context().new_page()
+        start_chat(noor, shop_url, "Which ear tips for running?", "Noor")
+        expect(noor.get_by_test_id("queue-position")).to_be_visible(timeout=15_000)
+        pane.get_by_test_id("resolve-button").click()
+        anna.get_by_test_id("resolve-summary").fill("Re-paired")
+        anna.get_by_test_id("resolve-confirm").click()
+        expect(noor.get_by_test_id("panel-title")).to_contain_text("Anna", timeout=15_000)
+        expect(anna.get_by_test_id("chat-pane").first).to_contain_text("Which ear tips")
+        caught_up = time.monotonic() - back_at
+        print(f"\nqueue and assignment seen {caught_up:.1f} s after Redis was back")
+        noor.screenshot(path=screenshot_dir / "widget-assigned-after-redis-restart.png")
+        for text in ("before the restart", "while Redis is down", "after the restart"):
+            assert sam.get_by_test_id("message").filter(has_text=text).count() == 1
     finally:
         shop.shutdown()
         shop.server_close()
-        stop(server)
+        stop(shop_side)
+        stop(console_side)
 
 
 def test_database_outage_gives_a_clear_error_and_service_resumes(
