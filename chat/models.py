@@ -75,6 +75,7 @@ class Conversation(models.Model):
         _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     rating_comment = models.TextField(_("rating comment"), blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

@@ -698,7 +698,8 @@ def conversation_rate(
         raise ServiceError("already_rated", _("You already rated this chat. Thank you!"))
     conversation.rating = rating
     conversation.rating_comment = comment
-    conversation.save(update_fields=["rating", "rating_comment"])
+    conversation.rated_at = timezone.now()
+    conversation.save(update_fields=["rating", "rating_comment", "rated_at"])
     points_services.points_award_for_rating(conversation=conversation)
     _announce_conversation(conversation)
     return conversation

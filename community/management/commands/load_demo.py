@@ -31,6 +31,7 @@ EXPERTS = [
     ("eva@demo.test", "Eva Visser"),
     ("finn@demo.test", "Finn Mulder"),
 ]
+DEMO_DAYS = 30  # of history, ending today
 STAFF = [("staff@demo.test", "Sanne Staff", True), ("lead@demo.test", "Lars Lead", False)]
 TOPICS = [
     ("Which headphones are best for running?", "The Stride Sport stays put and is sweat-proof."),
@@ -86,18 +87,24 @@ class Command(BaseCommand):
         return user
 
     def _history(self, experts: list[Expert], rng: random.Random) -> None:
+        """A month of resolved chats, ratings and follow-ups, each at its own time
+        (never in the future); some experts are busier than others."""
         now = timezone.now()
-        for day in range(1, 35):
+        weights = [6, 4, 5, 3, 5, 2][: len(experts)]
+        for day in range(DEMO_DAYS):
             for _ in range(rng.randint(1, 4)):
-                expert = rng.choice(experts)
+                expert = rng.choices(experts, weights=weights)[0]
                 topic, answer = rng.choice(TOPICS)
-                started = now - timedelta(days=day, minutes=rng.randint(0, 600))
+                wait = timedelta(seconds=rng.randint(5, 240))
+                duration = timedelta(minutes=rng.randint(3, 25))
+                latest_start = now - wait - duration - timedelta(minutes=15)
+                started = min(latest_start, now - timedelta(days=day, minutes=rng.randint(0, 600)))
+                resolved = started + wait + duration
+                rating = rng.choices([5, 4, 3, 2, None], weights=[5, 3, 1, 1, 2])[0]
                 visitor = Visitor.objects.create(
                     name=rng.choice(["Sam", "Noor", "Lotte", "Jesse", "Mila", ""]),
                     created_at=started,
                 )
-                wait = timedelta(seconds=rng.randint(5, 240))
-                duration = timedelta(minutes=rng.randint(3, 25))
                 conversation = Conversation.objects.create(
                     visitor=visitor,
                     topic=topic,
@@ -106,9 +113,10 @@ class Command(BaseCommand):
                     created_at=started,
                     queued_at=started,
                     assigned_at=started + wait,
-                    resolved_at=started + wait + duration,
+                    resolved_at=resolved,
                     resolution_summary=answer,
-                    rating=rng.choices([5, 4, 3, 2, None], weights=[5, 3, 1, 1, 2])[0],
+                    rating=rating,
+                    rated_at=resolved + timedelta(minutes=rng.randint(1, 10)) if rating else None,
                     last_seq=3,
                 )
                 Message.objects.bulk_create(
@@ -133,24 +141,24 @@ class Command(BaseCommand):
                             seq=3,
                             sender="customer",
                             body="Thanks, that helps!",
-                            created_at=started + wait + duration,
+                            created_at=resolved,
                         ),
                     ]
                 )
-                if rng.random() < 0.2:
+                sent = resolved + timedelta(hours=rng.randint(4, 30))
+                if sent < now and rng.random() < 0.2:
+                    helpful = sent + timedelta(hours=rng.randint(1, 20))
                     FollowUp.objects.create(
-                        marked_helpful_at=started + timedelta(days=2)
-                        if rng.random() < 0.5
-                        else None,
+                        marked_helpful_at=helpful if helpful < now and rng.random() < 0.5 else None,
                         conversation=conversation,
                         expert=expert,
                         body="I tested this myself over the weekend: " + answer,
-                        created_at=started + timedelta(days=1),
+                        created_at=sent,
                     )
 
     def _points(self, experts: list[Expert]) -> None:
-        """Award the history through the real ledger services (the entries are dated
-        today: the ledger has no way to write the past, on purpose)."""
+        """Award the history through the real ledger services, event by event: each
+        entry carries the time of what it rewards (written now, as always)."""
         for conversation in Conversation.objects.filter(status="resolved").order_by("resolved_at"):
             points_services.points_award_for_resolved_chat(conversation=conversation)
             points_services.points_award_for_rating(conversation=conversation)
