@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, MessageReport, OfflineMessage
-from community import metrics, selectors, services
+from community import audit, metrics, selectors, services
 from community.forms import (
     ApplicationActionForm,
     ApplicationForm,
@@ -282,16 +282,17 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
     entries = AuditEntry.objects.select_related("actor")
     if action:
         entries = entries.filter(action=action)
-    page = form.cleaned_data.get("page") if valid else 1
+    page = Paginator(entries, 50).get_page(form.cleaned_data.get("page") if valid else 1)
     return render(
         request,
         "staff/audit.html",
         {
             "form_errors": error_lines(form),
-            "entries": Paginator(entries, 50).get_page(page),
-            "actions": AuditEntry.objects.values_list("action", flat=True)
-            .distinct()
-            .order_by("action"),
+            "entries": page,
+            "lines": audit.audit_lines(page.object_list),
+            "actions": audit.action_choices(
+                AuditEntry.objects.values_list("action", flat=True).distinct()
+            ),
             "current_action": action,
         },
         status=200 if valid else 400,
