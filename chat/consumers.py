@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
 from chat.models import Visitor
-from chat.strings import next_expert_text, widget_strings
+from chat.strings import widget_strings
 from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
 from community.permissions import may_moderate
+from community.selectors import next_staffed_shift_start
 from config import realtime
 from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
@@ -359,6 +360,7 @@ class WidgetConsumer(ChatSocket):
         conversation = (
             selectors.visitor_current_conversation(visitor=self.visitor) if self.visitor else None
         )
+        next_expert = next_staffed_shift_start()
         return {
             "type": "welcome",
             "token": selectors.visitor_token(self.visitor) if self.visitor else None,
@@ -370,7 +372,9 @@ class WidgetConsumer(ChatSocket):
             if self.visitor
             else [],
             "experts_on_shift": selectors.experts_on_shift_count(),
-            "next_expert": next_expert_text(),
+            # The widget words it in the customer's own time zone.
+            "next_expert_at": next_expert.isoformat() if next_expert else None,
+            "language": self.language,
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "strings": widget_strings(),
         }

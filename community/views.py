@@ -1,5 +1,4 @@
 import uuid
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -124,7 +123,6 @@ def console(request: HttpRequest) -> HttpResponse:
             "past_conversations": chat_selectors.expert_past_conversations(expert=expert),
             "offline_messages": chat_selectors.offline_messages_for_expert(expert=expert),
             "strings": _console_strings(),
-            "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
 
@@ -166,7 +164,6 @@ def past_conversation(request: HttpRequest, conversation_id: int) -> HttpRespons
             ),
             "follow_ups": conversation.follow_ups.all(),
             "max_message_length": settings.CHAT_MAX_MESSAGE_LENGTH,
-            "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
 
@@ -184,7 +181,6 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
             .select_related("visitor", "expert")
             .order_by("assigned_at"),
             "offline_messages": OfflineMessage.objects.all()[:50],
-            "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
 
@@ -492,11 +488,8 @@ def shifts(request: HttpRequest) -> HttpResponse:
 
 
 def _shift_action(request: HttpRequest, expert) -> None:
-    # Times without a zone are the brand's, as the publish form shows them.
-    with timezone.override(ZoneInfo(settings.BRAND_TIME_ZONE)):
-        form = ShiftActionForm(request.POST)
-        valid = form.is_valid()
-    if not valid:
+    form = ShiftActionForm(request.POST)  # times without a zone are the brand's (TIME_ZONE)
+    if not form.is_valid():
         flash_errors(request, form)
         return
     data = form.cleaned_data

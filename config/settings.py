@@ -192,7 +192,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Brand experts <expert
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "UTC"
+# One rule for times: the brand's zone on every page and socket of staff and experts
+# (the widget shows customers their own). Stored times stay UTC.
+BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")
+TIME_ZONE = BRAND_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -260,4 +263,3 @@ BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
 # h3: visitor tokens (the widget's only credential) stop working this many days after
 # they were issued; every visit issues a fresh one, so only idle visitors lose theirs.
 VISITOR_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VISITOR_TOKEN_MAX_AGE_DAYS", "90"))
-BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

@@ -29,7 +29,9 @@
   }
 
   const numberFormat = new Intl.NumberFormat(LANG);
-  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit" });
+  // Expert pages show times in the brand's zone (TIME_ZONE, on <html>), as staff see them.
+  const ZONE = document.documentElement.dataset.timeZone || undefined;
+  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
 
   function formatTime(iso) {
     const date = iso ? new Date(iso) : new Date();
@@ -1500,12 +1502,12 @@
 
   // ------------------------------------------------------------------ local times
 
-  /* <time data-local="time|datetime"> rendered by the server in the brand's time
-     zone are shown in the viewer's own zone and language. */
+  /* <time data-local="time|datetime"> rendered by the server are shown in the
+     viewer's language, still in the brand's time zone. */
   function localizeTimes() {
     const formats = {
       time: timeFormat,
-      datetime: new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" }),
+      datetime: new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: ZONE }),
     };
     document.querySelectorAll("time[data-local]").forEach((node) => {
       const date = new Date(node.dateTime);

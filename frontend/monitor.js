@@ -72,7 +72,9 @@
     ).join("");
   }
 
-  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit" });
+  // Staff pages show times in the brand's zone (TIME_ZONE, on <html>).
+  const ZONE = document.documentElement.dataset.timeZone || undefined;
+  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
 
   function clockTime(iso) {
     const date = new Date(iso);

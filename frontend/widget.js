@@ -66,6 +66,9 @@
   const firstName = (name) => String(name || '').split(/\s+/)[0];
   // As Expert.initials on the server: first letters of the first two words.
   const initials = (name) => String(name || '?').trim().split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase();
+  // In the customer's own time zone, in the widget's language: "Tuesday 1 December at 10:00".
+  const localWhen = (iso, lang) => new Intl.DateTimeFormat(lang || undefined,
+    { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
   const clock = (iso) => new Date(iso || Date.now()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   // Optional fields are left out of a frame when empty.
   const put = (frame, key, input) => { const v = input.value.trim(); if (v) frame[key] = v; return frame; };
@@ -302,7 +305,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       experts = f.experts_on_shift;
       if (!ui) build();
       ui.banner.textContent = S.reconnecting;
-      ui.offNext.textContent = f.next_expert || '';
+      ui.offNext.textContent = f.next_expert_at ? fill(S.next_expert, { when: localWhen(f.next_expert_at, f.language) }) : '';
       (f.follow_ups || []).forEach(addFollowUp);
       const c = f.conversation;
       if (c && c.id >= floorId && (!conv || c.id >= conv.id)) setConv(c);
