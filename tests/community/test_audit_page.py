@@ -96,9 +96,7 @@ def test_every_action_and_subject_reads_as_words_with_a_link(client, world):
     assert lines["Rejected a redemption"]["subject"].startswith("Northwind cap for Eva Visser")
     assert lines["Accepted an application"]["subject"].startswith("Application from Sam Jansen")
     assert lines["Accepted an application"]["link"] == "/staff/applications/"
-    assert lines["Hid a message"]["subject"].startswith(
-        f"Message {message.seq} in chat #{chat.pk}"
-    )
+    assert lines["Hid a message"]["subject"].startswith(f"Message {message.seq} in chat #{chat.pk}")
     assert lines["Hid a message"]["link"] == f"/staff/monitor/#chat-{chat.pk}"
     assert lines["Whispered to an expert"]["subject"].startswith(
         f"Chat #{chat.pk}: Does the Voyager fold flat?"
