@@ -1,11 +1,32 @@
+from django.conf import settings
 from django.db.models import Count, Q
 
-from community.models import Expert
+from community.models import AuditEntry, Expert
 
 
 def active_expert_for_user(*, user) -> Expert | None:
     """The user's expert profile, unless they have none or are suspended."""
     return Expert.objects.filter(user=user, suspended_at__isnull=True).first()
+
+
+def suspension_for_user(*, user_id) -> dict | None:
+    """Since when the user's expert profile is suspended, and whom they can write to
+    about it (STAFF_CONTACT_EMAIL, else the staff member who suspended them)."""
+    expert = Expert.objects.filter(user_id=user_id, suspended_at__isnull=False).first()
+    if expert is None:
+        return None
+    contact = settings.STAFF_CONTACT_EMAIL
+    if not contact:
+        suspended_by = (
+            AuditEntry.objects.filter(
+                action="suspend", subject_type="expert", subject_id=str(expert.pk)
+            )
+            .select_related("actor")
+            .order_by("-at")
+            .first()
+        )
+        contact = suspended_by.actor.email if suspended_by else ""
+    return {"since": expert.suspended_at, "contact": contact}
 
 
 def experts_for_staff():

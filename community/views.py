@@ -67,6 +67,9 @@ def _console_strings() -> dict[str, str]:
         "forbidden": _(
             "Your account cannot use the console right now. Contact staff if this is unexpected."
         ),
+        "suspended": _("Your expert account is suspended since %(since)s, so the console closed."),
+        "suspended_contact": _("Questions? Write to"),
+        "suspended_ask_staff": _("Questions? Ask the staff team."),
         "on_shift": _("On shift"),
         "off_shift": _("Off shift"),
         "load": _("%(open)s / %(max)s chats"),
@@ -114,6 +117,9 @@ def _console_strings() -> dict[str, str]:
 def console(request: HttpRequest) -> HttpResponse:
     expert = selectors.active_expert_for_user(user=request.user)
     if expert is None:
+        suspension = selectors.suspension_for_user(user_id=request.user.pk)
+        if suspension:
+            return render(request, "suspended.html", suspension, status=403)
         return render(request, "not_an_expert.html", status=403)
     return render(
         request,
@@ -245,6 +251,18 @@ def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
     action, reason = data["action"], data["reason"]
     if action in ("adjust", "reverse") and not staff.has_perm(ADJUST_POINTS):
         raise PermissionDenied
+    if action == "suspend" and not data["confirm"]:
+        return render(
+            request,
+            "staff/expert_suspend_confirm.html",
+            {
+                "expert": expert,
+                "reason": reason,
+                "next": request.POST.get("next", ""),
+                "back": redirect_back(request, "staff_experts").url,
+                "contact": settings.STAFF_CONTACT_EMAIL or staff.email,
+            },
+        )
     try:
         if action == "suspend":
             services.expert_suspend(expert=expert, staff_member=staff, reason=reason)

@@ -259,6 +259,9 @@ POINTS_REPEAT_RATINGS = int(os.environ.get("POINTS_REPEAT_RATINGS", "3"))
 TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS = 2 * 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
+# Whom experts write to about their account (a suspension); empty: the staff member
+# who suspended them.
+STAFF_CONTACT_EMAIL = os.environ.get("STAFF_CONTACT_EMAIL", "")
 
 # h3: visitor tokens (the widget's only credential) stop working this many days after
 # they were issued; every visit issues a fresh one, so only idle visitors lose theirs.

@@ -356,11 +356,26 @@
         conn.dataset.state = "closed";
         connText.textContent = "—";
         fatal.hidden = false;
-        byRole(fatal, "fatal-text").textContent =
-          info && info.code === CLOSE_FORBIDDEN ? S.forbidden : S.signed_out;
+        showClosed(info && info.code === CLOSE_FORBIDDEN ? S.forbidden : S.signed_out);
         renderShift();
         renderSlots();
       }
+    }
+
+    // A suspension says since when and whom to ask, instead of "log in".
+    function showClosed(text) {
+      const suspension = state.suspension;
+      const contact = byRole(fatal, "fatal-contact");
+      byRole(fatal, "fatal-text").textContent = suspension
+        ? fmt(S.suspended, { since: suspension.since_text }) + " " +
+          (suspension.contact ? S.suspended_contact : S.suspended_ask_staff)
+        : text;
+      contact.hidden = !(suspension && suspension.contact);
+      if (!contact.hidden) {
+        contact.href = "mailto:" + suspension.contact;
+        contact.textContent = suspension.contact;
+      }
+      byRole(fatal, "fatal-login").hidden = !!suspension;
     }
 
     let countdownTimer = null;
@@ -1093,6 +1108,11 @@
           break;
         case "leaderboard":
           renderLeaderboard(frame);
+          break;
+        case "suspended": // the 4403 close follows
+          state.suspension = frame;
+          state.onShift = false;
+          renderShift();
           break;
         case "shift":
           state.onShift = !!frame.on_shift;
