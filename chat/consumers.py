@@ -502,6 +502,12 @@ class WidgetConsumer(ChatSocket):
             services.followup_mark_seen, follow_up_id=frame["follow_up"], visitor=self.visitor
         )
 
+    async def on_followup_dismiss(self, frame: dict[str, Any]) -> None:
+        await database_call(
+            services.followup_dismiss, follow_up_id=frame["follow_up"], visitor=self.visitor
+        )
+        await self.send_frame({"type": "followup.dismissed", "follow_up": frame["follow_up"]})
+
     async def on_followup_helpful(self, frame: dict[str, Any]) -> None:
         follow_up = await database_call(
             services.followup_mark_helpful, follow_up_id=frame["follow_up"], visitor=self.visitor

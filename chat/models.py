@@ -160,6 +160,8 @@ class FollowUp(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(null=True, blank=True)
     marked_helpful_at = models.DateTimeField(null=True, blank=True)
+    # The customer closed it in the widget; until then it stays there, seen or not.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

@@ -60,6 +60,7 @@ CUSTOMER_FRAMES: FrameSpecs = {
     },
     "followup.seen": {"follow_up": Integer(minimum=1)},
     "followup.helpful": {"follow_up": Integer(minimum=1)},
+    "followup.dismiss": {"follow_up": Integer(minimum=1)},
 }
 
 EXPERT_FRAMES: FrameSpecs = {

@@ -360,6 +360,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ticks();
     },
     followup(f) { addFollowUp(f.follow_up); },
+    'followup.dismissed'(f) { dropFollowUp(f.follow_up); },
     'expert.presence'(f) { if (isCur(f.conversation)) { expertAway = !f.online; route(); } },
     'transcript.sent'(f) {
       note(fill(f.confirmation_needed ? S.transcript_confirm : S.transcript_sent, { email: f.email }));
@@ -617,7 +618,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     }
     if (ref === 'hello' && token) { saveToken(null); ws.onopen(); return; } // unusable token: greet as new
     if (!ui) return;
-    if (ref === 'typing' || ref === 'receipt' || ref === 'followup.seen') return; // nothing the user can act on
+    if (['typing', 'receipt', 'followup.seen', 'followup.dismiss'].includes(ref)) return; // nothing the user can act on
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
     if (ref === 'resume' && f.code === 'seq_ahead' && conv) { lastSeq[conv.id] = 0; send({ type: 'resume', conversation: conv.id, last_seq: 0 }); return; }
     if (ref === 'message.send') {
@@ -647,8 +648,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
   function addFollowUp(fu) {
     const known = followUps.find((x) => x.id === fu.id);
     if (known) Object.assign(known, fu); // e.g. the reply to `followup.helpful`
-    else if (fu.seen) return;
-    else followUps.unshift(fu);
+    else followUps.unshift(fu); // seen or not, it stays until the customer dismisses it
     renderFollowUps();
     seeFollowUps();
     badge();
@@ -663,19 +663,25 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       h('div', { class: 'fua' }, fu.helpful
         ? h('span', { class: 'note', tid: 'followup-thanked', text: fill(S.followup_thanks, { name: firstName(fu.expert) }) })
         : btn('btn gh sm', 'followup-helpful', S.followup_helpful, () => send({ type: 'followup.helpful', follow_up: fu.id })),
-      btn('lk', 'followup-dismiss', S.dismiss, () => { followUps = followUps.filter((x) => x !== fu); renderFollowUps(); })))));
+      btn('lk', 'followup-dismiss', S.dismiss, () => { send({ type: 'followup.dismiss', follow_up: fu.id }); dropFollowUp(fu.id); })))));
     ui.fus.hidden = !followUps.length;
+  }
+
+  function dropFollowUp(id) {
+    followUps = followUps.filter((x) => x.id !== id);
+    renderFollowUps();
+    badge();
   }
 
   // A follow-up counts as seen once its card was on screen.
   function seeFollowUps() {
     if (!ui || !isOpen || document.hidden) return;
-    for (const fu of followUps) if (!fu.told) fu.told = send({ type: 'followup.seen', follow_up: fu.id });
+    for (const fu of followUps) if (!fu.seen && !fu.told) fu.told = send({ type: 'followup.seen', follow_up: fu.id });
     badge();
   }
 
   function badge() {
-    const n = followUps.filter((fu) => !fu.told).length + expertSeqs.filter((s) => s > readSent).length;
+    const n = followUps.filter((fu) => !fu.seen && !fu.told).length + expertSeqs.filter((s) => s > readSent).length;
     badgeEl.hidden = !n;
     badgeEl.textContent = n > 9 ? '9+' : String(n);
     if (ui) launcher.setAttribute('aria-label', n ? `${S.open} (${n})` : S.open);

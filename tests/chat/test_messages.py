@@ -152,16 +152,20 @@ def test_follow_up_reaches_the_customer_and_their_inbox(
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
     inbox = listen(realtime.visitor_group(chat.visitor_id))
     with django_capture_on_commit_callbacks(execute=True):
-        services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
+        services.followup_send(
+            conversation_id=chat.pk, expert=expert, body="A better fix: update the firmware."
+        )
     [frame] = inbox.frames()
-    assert frame["type"] == "followup" and frame["follow_up"]["body"] == "A better fix: ..."
+    assert frame["follow_up"]["body"] == "A better fix: update the firmware."
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["sam@example.com"]
 
 
 def test_follow_up_needs_a_resolved_chat_and_content(live_chat):
     chat, expert = live_chat
     with pytest.raises(ServiceError):
-        services.followup_send(conversation_id=chat.pk, expert=expert, body="too early")
+        services.followup_send(
+            conversation_id=chat.pk, expert=expert, body="Too early for a follow-up, surely."
+        )
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
     with pytest.raises(ServiceError):
         services.followup_send(conversation_id=chat.pk, expert=expert, body="   ")
