@@ -24,7 +24,7 @@ from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
 from community.permissions import may_moderate
-from community.selectors import next_staffed_shift_start
+from community.selectors import application_invite, next_staffed_shift_start
 from config import realtime
 from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
@@ -500,6 +500,14 @@ class WidgetConsumer(ChatSocket):
     async def on_followup_seen(self, frame: dict[str, Any]) -> None:
         await database_call(
             services.followup_mark_seen, follow_up_id=frame["follow_up"], visitor=self.visitor
+        )
+
+    async def on_apply_invite(self, frame: dict[str, Any]) -> None:
+        invite = await database_call(
+            application_invite, conversation_id=frame["conversation"], visitor=self.visitor
+        )
+        await self.send_frame(
+            {"type": "apply.invite", "conversation": frame["conversation"], "invite": invite}
         )
 
     async def on_followup_dismiss(self, frame: dict[str, Any]) -> None:

@@ -133,3 +133,5 @@ class ApplicationForm(forms.Form):
             attrs={"placeholder": _("For example: weekday evenings, Saturday mornings")}
         ),
     )
+    # From the chat that invited the customer (see community.selectors.application_invite).
+    invite = forms.CharField(widget=forms.HiddenInput, max_length=200, required=False)

@@ -410,21 +410,27 @@ def _metrics_csv(figures: dict) -> HttpResponse:
 
 
 def apply(request: HttpRequest) -> HttpResponse:
-    """Public: a customer applies to become a brand expert (linked from the widget)."""
-    form = ApplicationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+    """Public: a customer applies to become a brand expert (linked from the widget,
+    whose link carries an invite: the name and email given in that chat are filled in)."""
+    posted = request.method == "POST"
+    invite = (request.POST if posted else request.GET).get("invite", "")
+    invited = selectors.application_invited_visitor(token=invite) if invite else None
+    initial = {"name": invited.name, "email": invited.email, "invite": invite} if invited else {}
+    form = ApplicationForm(request.POST if posted else None, initial=initial)
+    if posted:
         try:
             # Every attempt counts, valid or not: a script gets nowhere either way.
             enforce_limit("page.apply", ip_bucket(client_ip_from_request(request)))
             if form.is_valid():
-                application = services.application_submit(**form.cleaned_data)
+                fields = {k: v for k, v in form.cleaned_data.items() if k != "invite"}
+                application = services.application_submit(**fields, visitor=invited)
                 request.session["applied_as"] = application.name
                 return redirect("apply_thanks")
         except RateLimited as refused:
             form.add_error(None, refused.message)
             return render(request, "community/apply.html", {"form": form}, status=429)
         except ServiceError as refused:
-            form.add_error(None, refused.message)
+            form.add_error("email" if refused.code == "duplicate" else None, refused.message)
     return render(request, "community/apply.html", {"form": form})
 
 

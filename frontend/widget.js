@@ -361,6 +361,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     },
     followup(f) { addFollowUp(f.follow_up); },
     'followup.dismissed'(f) { dropFollowUp(f.follow_up); },
+    'apply.invite'(f) { if (isCur(f.conversation)) ui.apply.href = BASE + '/apply/?invite=' + encodeURIComponent(f.invite); },
     'expert.presence'(f) { if (isCur(f.conversation)) { expertAway = !f.online; route(); } },
     'transcript.sent'(f) {
       note(fill(f.confirmation_needed ? S.transcript_confirm : S.transcript_sent, { email: f.email }));
@@ -618,7 +619,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     }
     if (ref === 'hello' && token) { saveToken(null); ws.onopen(); return; } // unusable token: greet as new
     if (!ui) return;
-    if (['typing', 'receipt', 'followup.seen', 'followup.dismiss'].includes(ref)) return; // nothing the user can act on
+    if (['typing', 'receipt', 'followup.seen', 'followup.dismiss', 'apply.invite'].includes(ref)) return; // nothing the user can act on
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
     if (ref === 'resume' && f.code === 'seq_ahead' && conv) { lastSeq[conv.id] = 0; send({ type: 'resume', conversation: conv.id, last_seq: 0 }); return; }
     if (ref === 'message.send') {
@@ -729,6 +730,9 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ui.rateTitle.textContent = fill(S.rate_title, { name: firstName(ex && ex.name) });
       ui.thanks.hidden = conv.rating == null;
       ui.apply.hidden = !(conv.rating >= 4); // a happy customer may become an expert
+      // The form fills in the name and email given in this chat (apply.invite).
+      if (!ui.apply.hidden && ui.apply.dataset.chat !== String(conv.id) &&
+        send({ type: 'apply.invite', conversation: conv.id })) ui.apply.dataset.chat = String(conv.id);
       ui.newBtn.classList.toggle('gh', !ui.rateForm.hidden); // rating first, then the next chat
       ui.emailBtn.hidden = !(visitor && visitor.email);
     }
