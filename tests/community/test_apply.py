@@ -75,9 +75,7 @@ def test_the_widgets_invite_fills_in_what_the_customer_gave_in_the_chat(client, 
     assert ExpertApplication.objects.get().visitor == visitor
 
 
-def test_an_invite_is_only_for_the_chats_own_customer_and_cannot_be_forged(
-    client, make_visitor
-):
+def test_an_invite_is_only_for_the_chats_own_customer_and_cannot_be_forged(client, make_visitor):
     visitor = make_visitor(name="Noor", email="noor@example.com")
     chat = chat_services.conversation_start(visitor=visitor, topic="Which earbuds?")
     with pytest.raises(ServiceError):
