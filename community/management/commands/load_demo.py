@@ -14,12 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, Visitor
-from community.models import Expert
+from community import services as community_services
+from community.models import AuditEntry, Expert
 from community.permissions import EXPERTS_GROUP, STAFF_GROUP
 from points import selectors as points_selectors
 from points import services as points_services
 from rewards import services as rewards_services
-from rewards.models import Product
+from rewards.models import Product, Redemption
 
 EXPERT_PASSWORD = "expert-demo-2026"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -66,6 +67,8 @@ class Command(BaseCommand):
             self._points(experts)
         if not Product.objects.exists():
             self._products(experts)
+        if not AuditEntry.objects.exists():
+            self._staff_work(experts, lead=users.objects.get(username=STAFF[1][0]))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             "\n  Demo logins (log in at /accounts/login/):\n"
@@ -166,6 +169,39 @@ class Command(BaseCommand):
             points_services.points_award_for_follow_up(follow_up=follow_up)
             if follow_up.marked_helpful_at:
                 points_services.points_award_for_helpful_follow_up(follow_up=follow_up)
+
+    def _staff_work(self, experts: list[Expert], *, lead) -> None:
+        """What staff did lately, through the same services (so it is in the audit
+        log): shifts for the next days with experts signed up, the pending cap
+        approved and shipped, a welcome bonus, and an application waiting."""
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        for days, hour, names in ((1, 10, experts[:2]), (1, 18, experts[2:3]), (2, 10, [])):
+            start = today + timedelta(days=days, hours=hour)
+            slot = community_services.shift_publish(
+                starts_at=start, ends_at=start + timedelta(hours=4), capacity=2, staff_member=lead
+            )
+            for expert in names:
+                community_services.shift_sign_up(slot_id=slot.pk, expert=expert)
+        for redemption in Redemption.objects.filter(status=Redemption.Status.PENDING):
+            rewards_services.redemption_approve(redemption_id=redemption.pk, staff_member=lead)
+            rewards_services.redemption_ship(
+                redemption_id=redemption.pk, staff_member=lead, tracking_note="PostNL 3SNWA0412"
+            )
+        points_services.points_adjust(
+            expert=experts[-1],
+            amount=25,
+            reason="Welcome bonus for joining the launch week",
+            staff_member=lead,
+            idempotency_key="demo-welcome",
+        )
+        community_services.application_submit(
+            name="Noor Bakker",
+            email="noor@example.com",
+            motivation="I have run three marathons with Stride Sport earbuds and love "
+            "helping friends choose their gear.",
+            product_areas="Running earbuds, travel headphones",
+            availability="Weekday evenings and Saturday mornings",
+        )
 
     def _products(self, experts: list[Expert]) -> None:
         now = timezone.now()
