@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
 from chat.models import Visitor
-from chat.strings import next_expert_text, widget_strings
+from chat.strings import widget_strings
 from chat.system_messages import system_text
 from community import services as community_services
 from community.consumers import ExpertFeed
 from community.permissions import may_moderate
+from community.selectors import application_invite, next_staffed_shift_start
 from config import realtime
 from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
@@ -432,6 +433,7 @@ class WidgetConsumer(ChatSocket):
         conversation = (
             selectors.visitor_current_conversation(visitor=self.visitor) if self.visitor else None
         )
+        next_expert = next_staffed_shift_start()
         return {
             "type": "welcome",
             "token": selectors.visitor_token(self.visitor) if self.visitor else None,
@@ -443,7 +445,9 @@ class WidgetConsumer(ChatSocket):
             if self.visitor
             else [],
             **availability_fields(selectors.availability()),
-            "next_expert": next_expert_text(),
+            # The widget words it in the customer's own time zone.
+            "next_expert_at": next_expert.isoformat() if next_expert else None,
+            "language": self.language,
             "max_message_length": protocol.MESSAGE_BODY.max_length,
             "strings": widget_strings(),
         }
@@ -613,6 +617,20 @@ class WidgetConsumer(ChatSocket):
         await database_call(
             services.followup_mark_seen, follow_up_id=frame["follow_up"], visitor=self.visitor
         )
+
+    async def on_apply_invite(self, frame: dict[str, Any]) -> None:
+        invite = await database_call(
+            application_invite, conversation_id=frame["conversation"], visitor=self.visitor
+        )
+        await self.send_frame(
+            {"type": "apply.invite", "conversation": frame["conversation"], "invite": invite}
+        )
+
+    async def on_followup_dismiss(self, frame: dict[str, Any]) -> None:
+        await database_call(
+            services.followup_dismiss, follow_up_id=frame["follow_up"], visitor=self.visitor
+        )
+        await self.send_frame({"type": "followup.dismissed", "follow_up": frame["follow_up"]})
 
     async def on_followup_helpful(self, frame: dict[str, Any]) -> None:
         follow_up = await database_call(

@@ -68,6 +68,8 @@ CUSTOMER_FRAMES: FrameSpecs = {
     },
     "followup.seen": {"follow_up": Integer(minimum=1)},
     "followup.helpful": {"follow_up": Integer(minimum=1)},
+    "followup.dismiss": {"follow_up": Integer(minimum=1)},
+    "apply.invite": {"conversation": CONVERSATION},
 }
 
 EXPERT_FRAMES: FrameSpecs = {

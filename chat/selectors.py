@@ -269,9 +269,9 @@ def follow_up_data(follow_up: FollowUp) -> dict[str, Any]:
 
 
 def visitor_follow_ups(*, visitor: Visitor) -> list[dict[str, Any]]:
-    follow_ups = FollowUp.objects.filter(conversation__visitor=visitor).select_related(
-        "conversation", "expert"
-    )
+    follow_ups = FollowUp.objects.filter(
+        conversation__visitor=visitor, dismissed_at__isnull=True
+    ).select_related("conversation", "expert")
     return [follow_up_data(f) for f in follow_ups.order_by("-created_at")[:20]]
 
 

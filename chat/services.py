@@ -712,7 +712,8 @@ def conversation_rate(
         raise ServiceError("already_rated", _("You already rated this chat. Thank you!"))
     conversation.rating = rating
     conversation.rating_comment = comment
-    conversation.save(update_fields=["rating", "rating_comment"])
+    conversation.rated_at = timezone.now()
+    conversation.save(update_fields=["rating", "rating_comment", "rated_at"])
     points_services.points_award_for_rating(conversation=conversation)
     _announce_conversation(conversation)
     return conversation
@@ -811,6 +812,13 @@ def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowU
     if conversation.status != Conversation.Status.RESOLVED:
         raise ServiceError("invalid_state", _("Follow-ups are for resolved chats."))
     body = _message_text(body, empty=_("A follow-up cannot be empty."))
+    minimum = points_services.MIN_FOLLOW_UP_CHARACTERS
+    if text.visible_length(body) < minimum:
+        raise ServiceError(
+            "too_short",
+            _("A follow-up needs real content: at least %(min)d characters, not counting spaces.")
+            % {"min": minimum},
+        )
     follow_up = FollowUp.objects.create(conversation=conversation, expert=expert, body=body)
     points_services.points_award_for_follow_up(follow_up=follow_up)
     realtime.send_after_commit(
@@ -833,6 +841,18 @@ def followup_mark_seen(*, follow_up_id: int, visitor: Visitor) -> None:
     FollowUp.objects.filter(
         pk=follow_up_id, conversation__visitor=visitor, seen_at__isnull=True
     ).update(seen_at=timezone.now())
+
+
+def followup_dismiss(*, follow_up_id: int, visitor: Visitor) -> None:
+    """The customer closes a follow-up: it leaves the widget, in every open tab."""
+    dismissed = FollowUp.objects.filter(
+        pk=follow_up_id, conversation__visitor=visitor, dismissed_at__isnull=True
+    ).update(dismissed_at=timezone.now())
+    if dismissed:
+        realtime.send_after_commit(
+            realtime.visitor_group(visitor.pk),
+            {"type": "followup.dismissed", "follow_up": follow_up_id},
+        )
 
 
 @transaction.atomic

@@ -5,13 +5,7 @@ Placeholders in braces ({name}, {position}, ...) are filled in by the widget;
 translations must keep them unchanged.
 """
 
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-
-from community.selectors import next_staffed_shift_start
 
 
 def widget_strings() -> dict[str, str]:
@@ -83,6 +77,8 @@ def widget_strings() -> dict[str, str]:
         "offline_send": _("Send message"),
         "offline_sent": _("Thanks! We'll reply to {email} as soon as we can."),
         "offline_again": _("Send another message"),
+        # {when} is welcome.next_expert_at, shown in the customer's own time zone
+        "next_expert": _("The next expert is expected on {when} (your time)."),
         # Follow-ups from an expert after a chat
         "followup_title": _("{name} followed up"),
         "followup_about": _("About: {topic}"),
@@ -90,14 +86,3 @@ def widget_strings() -> dict[str, str]:
         "followup_thanks": _("Thanks! We'll let {name} know."),
         "dismiss": _("Dismiss"),
     }
-
-
-def next_expert_text() -> str:
-    """ "The next expert is expected on …", when a shift with experts is planned."""
-    starts = next_staffed_shift_start()
-    if starts is None:
-        return ""
-    when = formats.date_format(
-        timezone.localtime(starts, ZoneInfo(settings.BRAND_TIME_ZONE)), "l j F, H:i"
-    )
-    return _("The next expert is expected on %(when)s.") % {"when": when}

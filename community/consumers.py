@@ -2,13 +2,15 @@
 
 from typing import Any
 
+from django.utils import formats, timezone
+
 from chat import services as chat_services
 from chat.protocol import EXPERT_FRAMES
 from community import selectors
 from community.models import Expert
 from config import realtime
 from config.realtime import database_call
-from config.sockets import FrameSocket
+from config.sockets import CLOSE_FORBIDDEN, FrameSocket
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
 
@@ -34,6 +36,31 @@ class ExpertFeed(LeaderboardFeed):
         for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
             await self.join(group)
         return True
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """A suspended expert hears so, since when and whom to ask, before the 4403."""
+        user = self.scope.get("user")
+        if (
+            code == CLOSE_FORBIDDEN
+            and not self.ended
+            and user is not None
+            and user.is_authenticated
+        ):
+            suspension = await database_call(selectors.suspension_for_user, user_id=user.pk)
+            if suspension:
+                self.activate_language()
+                since = suspension["since"]
+                await self.send_frame(
+                    {
+                        "type": "suspended",
+                        "since": since.isoformat(),
+                        "since_text": formats.date_format(
+                            timezone.localtime(since), "j F Y, H:i T"
+                        ),
+                        "contact": suspension["contact"],
+                    }
+                )
+        await super().close(code=code, reason=reason)
 
     async def send_follow_up(self, frame: dict[str, Any]) -> None:
         follow_up = await database_call(

@@ -42,12 +42,17 @@ class ExpertActionForm(forms.Form):
     )
     entry = id_field(label=_("Ledger entry"), required=False)
     request_key = forms.CharField(max_length=64, required=False)
+    # A suspension is asked about once more (with what it does) before it happens.
+    confirm = forms.BooleanField(required=False)
 
     def clean(self):
         data = super().clean()
-        needed = self.NEEDS.get(data.get("action", ""))
+        action = data.get("action", "")
+        needed = self.NEEDS.get(action)
         if needed and data.get(needed) is None and needed not in self.errors:
             self.add_error(needed, forms.Field.default_error_messages["required"])
+        if action == "suspend" and not data.get("reason", "").strip():
+            self.add_error("reason", _("Give a reason for the suspension."))
         return data
 
 
@@ -128,3 +133,5 @@ class ApplicationForm(forms.Form):
             attrs={"placeholder": _("For example: weekday evenings, Saturday mornings")}
         ),
     )
+    # From the chat that invited the customer (see community.selectors.application_invite).
+    invite = forms.CharField(widget=forms.HiddenInput, max_length=200, required=False)

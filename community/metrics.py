@@ -77,7 +77,7 @@ def service_metrics(period: Period) -> dict[str, Any]:
     follow_ups = FollowUp.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
         sent=Count("pk"), helpful=Count("pk", filter=Q(marked_helpful_at__isnull=False))
     )
-    points = LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+    points = LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end).aggregate(
         awarded=Sum("amount", filter=Q(kind__in=EARNING_KINDS)),
         held=Sum("amount", filter=Q(kind=EntryKind.REDEMPTION_HOLD)),
         released=Sum("amount", filter=Q(kind=EntryKind.REDEMPTION_RELEASE)),

@@ -1,11 +1,42 @@
-from django.db.models import Count, Q
+from datetime import timedelta
 
-from community.models import Expert
+from django.conf import settings
+from django.core import signing
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from community.models import AuditEntry, Expert
+from config.errors import ServiceError
+
+# The widget's "become an expert" link carries a signed chat id, so the application
+# form can fill in the name and email the customer gave in that chat.
+APPLY_INVITE_SALT = "community.apply-invite"
+APPLY_INVITE_MAX_AGE = timedelta(days=30)
 
 
 def active_expert_for_user(*, user) -> Expert | None:
     """The user's expert profile, unless they have none or are suspended."""
     return Expert.objects.filter(user=user, suspended_at__isnull=True).first()
+
+
+def suspension_for_user(*, user_id) -> dict | None:
+    """Since when the user's expert profile is suspended, and whom they can write to
+    about it (STAFF_CONTACT_EMAIL, else the staff member who suspended them)."""
+    expert = Expert.objects.filter(user_id=user_id, suspended_at__isnull=False).first()
+    if expert is None:
+        return None
+    contact = settings.STAFF_CONTACT_EMAIL
+    if not contact:
+        suspended_by = (
+            AuditEntry.objects.filter(
+                action="suspend", subject_type="expert", subject_id=str(expert.pk)
+            )
+            .select_related("actor")
+            .order_by("-at")
+            .first()
+        )
+        contact = suspended_by.actor.email if suspended_by else ""
+    return {"since": expert.suspended_at, "contact": contact}
 
 
 def experts_for_staff():
@@ -41,3 +72,26 @@ def applicant_history(*, email: str) -> dict:
         "chats": list(chats.order_by("-created_at")[:10]),
         "average_rating_given": round(sum(rated) / len(rated), 1) if rated else None,
     }
+
+
+def application_invite(*, conversation_id: int, visitor) -> str:
+    """A token for the application form, for the customer of this chat only."""
+    from chat.models import Conversation
+
+    if (
+        visitor is None
+        or not Conversation.objects.filter(pk=conversation_id, visitor=visitor).exists()
+    ):
+        raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+    return signing.dumps(conversation_id, salt=APPLY_INVITE_SALT)
+
+
+def application_invited_visitor(*, token: str):
+    """The customer a valid invite token was made for, or None."""
+    from chat.models import Visitor
+
+    try:
+        conversation_id = signing.loads(token, salt=APPLY_INVITE_SALT, max_age=APPLY_INVITE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return Visitor.objects.filter(conversations__pk=conversation_id).first()

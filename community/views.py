@@ -1,5 +1,4 @@
 import uuid
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, MessageReport, OfflineMessage
-from community import metrics, selectors, services
+from community import audit, metrics, selectors, services
 from community.forms import (
     ApplicationActionForm,
     ApplicationForm,
@@ -68,6 +67,9 @@ def _console_strings() -> dict[str, str]:
         "forbidden": _(
             "Your account cannot use the console right now. Contact staff if this is unexpected."
         ),
+        "suspended": _("Your expert account is suspended since %(since)s, so the console closed."),
+        "suspended_contact": _("Questions? Write to"),
+        "suspended_ask_staff": _("Questions? Ask the staff team."),
         "on_shift": _("On shift"),
         "off_shift": _("Off shift"),
         "load": _("%(open)s / %(max)s chats"),
@@ -115,6 +117,9 @@ def _console_strings() -> dict[str, str]:
 def console(request: HttpRequest) -> HttpResponse:
     expert = selectors.active_expert_for_user(user=request.user)
     if expert is None:
+        suspension = selectors.suspension_for_user(user_id=request.user.pk)
+        if suspension:
+            return render(request, "suspended.html", suspension, status=403)
         return render(request, "not_an_expert.html", status=403)
     return render(
         request,
@@ -124,7 +129,6 @@ def console(request: HttpRequest) -> HttpResponse:
             "past_conversations": chat_selectors.expert_past_conversations(expert=expert),
             "offline_messages": chat_selectors.offline_messages_for_expert(expert=expert),
             "strings": _console_strings(),
-            "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
 
@@ -166,7 +170,6 @@ def past_conversation(request: HttpRequest, conversation_id: int) -> HttpRespons
             ),
             "follow_ups": conversation.follow_ups.all(),
             "max_message_length": settings.CHAT_MAX_MESSAGE_LENGTH,
-            "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
 
@@ -184,7 +187,6 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
             .select_related("visitor", "expert")
             .order_by("assigned_at"),
             "offline_messages": OfflineMessage.objects.all()[:50],
-            "brand_time_zone": settings.BRAND_TIME_ZONE,
         },
     )
 
@@ -249,6 +251,18 @@ def staff_expert_action(request: HttpRequest, expert_id: int) -> HttpResponse:
     action, reason = data["action"], data["reason"]
     if action in ("adjust", "reverse") and not staff.has_perm(ADJUST_POINTS):
         raise PermissionDenied
+    if action == "suspend" and not data["confirm"]:
+        return render(
+            request,
+            "staff/expert_suspend_confirm.html",
+            {
+                "expert": expert,
+                "reason": reason,
+                "next": request.POST.get("next", ""),
+                "back": redirect_back(request, "staff_experts").url,
+                "contact": settings.STAFF_CONTACT_EMAIL or staff.email,
+            },
+        )
     try:
         if action == "suspend":
             services.expert_suspend(expert=expert, staff_member=staff, reason=reason)
@@ -282,16 +296,17 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
     entries = AuditEntry.objects.select_related("actor")
     if action:
         entries = entries.filter(action=action)
-    page = form.cleaned_data.get("page") if valid else 1
+    page = Paginator(entries, 50).get_page(form.cleaned_data.get("page") if valid else 1)
     return render(
         request,
         "staff/audit.html",
         {
             "form_errors": error_lines(form),
-            "entries": Paginator(entries, 50).get_page(page),
-            "actions": AuditEntry.objects.values_list("action", flat=True)
-            .distinct()
-            .order_by("action"),
+            "entries": page,
+            "lines": audit.audit_lines(page.object_list),
+            "actions": audit.action_choices(
+                AuditEntry.objects.values_list("action", flat=True).distinct()
+            ),
             "current_action": action,
         },
         status=200 if valid else 400,
@@ -395,21 +410,27 @@ def _metrics_csv(figures: dict) -> HttpResponse:
 
 
 def apply(request: HttpRequest) -> HttpResponse:
-    """Public: a customer applies to become a brand expert (linked from the widget)."""
-    form = ApplicationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+    """Public: a customer applies to become a brand expert (linked from the widget,
+    whose link carries an invite: the name and email given in that chat are filled in)."""
+    posted = request.method == "POST"
+    invite = (request.POST if posted else request.GET).get("invite", "")
+    invited = selectors.application_invited_visitor(token=invite) if invite else None
+    initial = {"name": invited.name, "email": invited.email, "invite": invite} if invited else {}
+    form = ApplicationForm(request.POST if posted else None, initial=initial)
+    if posted:
         try:
             # Every attempt counts, valid or not: a script gets nowhere either way.
             enforce_limit("page.apply", ip_bucket(client_ip_from_request(request)))
             if form.is_valid():
-                application = services.application_submit(**form.cleaned_data)
+                fields = {k: v for k, v in form.cleaned_data.items() if k != "invite"}
+                application = services.application_submit(**fields, visitor=invited)
                 request.session["applied_as"] = application.name
                 return redirect("apply_thanks")
         except RateLimited as refused:
             form.add_error(None, refused.message)
             return render(request, "community/apply.html", {"form": form}, status=429)
         except ServiceError as refused:
-            form.add_error(None, refused.message)
+            form.add_error("email" if refused.code == "duplicate" else None, refused.message)
     return render(request, "community/apply.html", {"form": form})
 
 
@@ -491,11 +512,8 @@ def shifts(request: HttpRequest) -> HttpResponse:
 
 
 def _shift_action(request: HttpRequest, expert) -> None:
-    # Times without a zone are the brand's, as the publish form shows them.
-    with timezone.override(ZoneInfo(settings.BRAND_TIME_ZONE)):
-        form = ShiftActionForm(request.POST)
-        valid = form.is_valid()
-    if not valid:
+    form = ShiftActionForm(request.POST)  # times without a zone are the brand's (TIME_ZONE)
+    if not form.is_valid():
         flash_errors(request, form)
         return
     data = form.cleaned_data

@@ -199,7 +199,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Brand experts <expert
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "UTC"
+# One rule for times: the brand's zone on every page and socket of staff and experts
+# (the widget shows customers their own). Stored times stay UTC.
+BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")
+TIME_ZONE = BRAND_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -309,8 +312,10 @@ JOB_SCHEDULE = [
 JOB_RESULTS_KEEP_SECONDS = 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
+# Whom experts write to about their account (a suspension); empty: the staff member
+# who suspended them.
+STAFF_CONTACT_EMAIL = os.environ.get("STAFF_CONTACT_EMAIL", "")
 
 # h3: visitor tokens (the widget's only credential) stop working this many days after
 # they were issued; every visit issues a fresh one, so only idle visitors lose theirs.
 VISITOR_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VISITOR_TOKEN_MAX_AGE_DAYS", "90"))
-BRAND_TIME_ZONE = os.environ.get("BRAND_TIME_ZONE", "Europe/Amsterdam")

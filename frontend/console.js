@@ -29,7 +29,9 @@
   }
 
   const numberFormat = new Intl.NumberFormat(LANG);
-  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit" });
+  // Expert pages show times in the brand's zone (TIME_ZONE, on <html>), as staff see them.
+  const ZONE = document.documentElement.dataset.timeZone || undefined;
+  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
 
   function formatTime(iso) {
     const date = iso ? new Date(iso) : new Date();
@@ -360,11 +362,26 @@
         conn.dataset.state = "closed";
         connText.textContent = "—";
         fatal.hidden = false;
-        byRole(fatal, "fatal-text").textContent =
-          info && info.code === CLOSE_FORBIDDEN ? S.forbidden : S.signed_out;
+        showClosed(info && info.code === CLOSE_FORBIDDEN ? S.forbidden : S.signed_out);
         renderShift();
         renderSlots();
       }
+    }
+
+    // A suspension says since when and whom to ask, instead of "log in".
+    function showClosed(text) {
+      const suspension = state.suspension;
+      const contact = byRole(fatal, "fatal-contact");
+      byRole(fatal, "fatal-text").textContent = suspension
+        ? fmt(S.suspended, { since: suspension.since_text }) + " " +
+          (suspension.contact ? S.suspended_contact : S.suspended_ask_staff)
+        : text;
+      contact.hidden = !(suspension && suspension.contact);
+      if (!contact.hidden) {
+        contact.href = "mailto:" + suspension.contact;
+        contact.textContent = suspension.contact;
+      }
+      byRole(fatal, "fatal-login").hidden = !!suspension;
     }
 
     let countdownTimer = null;
@@ -1098,6 +1115,11 @@
         case "leaderboard":
           renderLeaderboard(frame);
           break;
+        case "suspended": // the 4403 close follows
+          state.suspension = frame;
+          state.onShift = false;
+          renderShift();
+          break;
         case "shift":
           if (frame.version < state.shiftVersion) break; // overtaken by a newer one
           state.shiftVersion = frame.version;
@@ -1509,12 +1531,12 @@
 
   // ------------------------------------------------------------------ local times
 
-  /* <time data-local="time|datetime"> rendered by the server in the brand's time
-     zone are shown in the viewer's own zone and language. */
+  /* <time data-local="time|datetime"> rendered by the server are shown in the
+     viewer's language, still in the brand's time zone. */
   function localizeTimes() {
     const formats = {
       time: timeFormat,
-      datetime: new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" }),
+      datetime: new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: ZONE }),
     };
     document.querySelectorAll("time[data-local]").forEach((node) => {
       const date = new Date(node.dateTime);

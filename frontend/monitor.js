@@ -72,7 +72,9 @@
     ).join("");
   }
 
-  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit" });
+  // Staff pages show times in the brand's zone (TIME_ZONE, on <html>).
+  const ZONE = document.documentElement.dataset.timeZone || undefined;
+  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
 
   function clockTime(iso) {
     const date = new Date(iso);
@@ -258,6 +260,8 @@
       socket.send({ type: "monitor.watch" });
       if (view) {
         socket.send({ type: "chat.open", conversation: view.id });
+      } else if (linkedChat()) {
+        openView(linkedChat());
       }
     } else if (name === "closed") {
       state.connected = false;
@@ -271,6 +275,15 @@
     }
     renderViewControls();
   }
+
+  // Links from other staff pages (the audit log) open a chat: /staff/monitor/#chat-12
+  function linkedChat() {
+    const match = /^#chat-(\d+)$/.exec(location.hash);
+    return match ? Number(match[1]) : null;
+  }
+  window.addEventListener("hashchange", () => {
+    if (linkedChat() && state.connected) openView(linkedChat());
+  });
 
   function toast(text, kind) {
     const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);

@@ -69,6 +69,9 @@
   const firstName = (name) => String(name || '').split(/\s+/)[0];
   // As Expert.initials on the server: first letters of the first two words.
   const initials = (name) => String(name || '?').trim().split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase();
+  // In the customer's own time zone, in the widget's language: "Tuesday 1 December at 10:00".
+  const localWhen = (iso, lang) => new Intl.DateTimeFormat(lang || undefined,
+    { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
   const clock = (iso) => new Date(iso || Date.now()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   // Optional fields are left out of a frame when empty.
   const put = (frame, key, input) => { const v = input.value.trim(); if (v) frame[key] = v; return frame; };
@@ -305,7 +308,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       handlers.availability({ experts_on_shift: f.experts_on_shift, version: f.availability_version });
       if (!ui) build();
       ui.banner.textContent = S.reconnecting;
-      ui.offNext.textContent = f.next_expert || '';
+      ui.offNext.textContent = f.next_expert_at ? fill(S.next_expert, { when: localWhen(f.next_expert_at, f.language) }) : '';
       (f.follow_ups || []).forEach(addFollowUp);
       const c = f.conversation;
       if (c && c.id >= floorId && (!conv || c.id >= conv.id) && !older(c)) setConv(c);
@@ -370,6 +373,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ticks();
     },
     followup(f) { addFollowUp(f.follow_up); },
+    'followup.dismissed'(f) { dropFollowUp(f.follow_up); },
+    'apply.invite'(f) { if (isCur(f.conversation)) ui.apply.href = BASE + '/apply/?invite=' + encodeURIComponent(f.invite); },
     'expert.presence'(f) { if (isCur(f.conversation)) { expertAway = !f.online; route(); } },
     'transcript.sent'(f) {
       note(fill(f.confirmation_needed ? S.transcript_confirm : S.transcript_sent, { email: f.email }));
@@ -629,7 +634,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     }
     if (ref === 'hello' && token) { saveToken(null); ws.onopen(); return; } // unusable token: greet as new
     if (!ui) return;
-    if (ref === 'typing' || ref === 'receipt' || ref === 'followup.seen') return; // nothing the user can act on
+    if (['typing', 'receipt', 'followup.seen', 'followup.dismiss', 'apply.invite'].includes(ref)) return; // nothing the user can act on
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
     if (ref === 'resume' && f.code === 'seq_ahead' && conv) { lastSeq[conv.id] = 0; send({ type: 'resume', conversation: conv.id, last_seq: 0 }); return; }
     if (ref === 'message.send') {
@@ -659,8 +664,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
   function addFollowUp(fu) {
     const known = followUps.find((x) => x.id === fu.id);
     if (known) Object.assign(known, fu); // e.g. the reply to `followup.helpful`
-    else if (fu.seen) return;
-    else followUps.unshift(fu);
+    else followUps.unshift(fu); // seen or not, it stays until the customer dismisses it
     renderFollowUps();
     seeFollowUps();
     badge();
@@ -675,19 +679,25 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       h('div', { class: 'fua' }, fu.helpful
         ? h('span', { class: 'note', tid: 'followup-thanked', text: fill(S.followup_thanks, { name: firstName(fu.expert) }) })
         : btn('btn gh sm', 'followup-helpful', S.followup_helpful, () => send({ type: 'followup.helpful', follow_up: fu.id })),
-      btn('lk', 'followup-dismiss', S.dismiss, () => { followUps = followUps.filter((x) => x !== fu); renderFollowUps(); })))));
+      btn('lk', 'followup-dismiss', S.dismiss, () => { send({ type: 'followup.dismiss', follow_up: fu.id }); dropFollowUp(fu.id); })))));
     ui.fus.hidden = !followUps.length;
+  }
+
+  function dropFollowUp(id) {
+    followUps = followUps.filter((x) => x.id !== id);
+    renderFollowUps();
+    badge();
   }
 
   // A follow-up counts as seen once its card was on screen.
   function seeFollowUps() {
     if (!ui || !isOpen || document.hidden) return;
-    for (const fu of followUps) if (!fu.told) fu.told = send({ type: 'followup.seen', follow_up: fu.id });
+    for (const fu of followUps) if (!fu.seen && !fu.told) fu.told = send({ type: 'followup.seen', follow_up: fu.id });
     badge();
   }
 
   function badge() {
-    const n = followUps.filter((fu) => !fu.told).length + expertSeqs.filter((s) => s > readSent).length;
+    const n = followUps.filter((fu) => !fu.seen && !fu.told).length + expertSeqs.filter((s) => s > readSent).length;
     badgeEl.hidden = !n;
     badgeEl.textContent = n > 9 ? '9+' : String(n);
     if (ui) launcher.setAttribute('aria-label', n ? `${S.open} (${n})` : S.open);
@@ -735,6 +745,9 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       ui.rateTitle.textContent = fill(S.rate_title, { name: firstName(ex && ex.name) });
       ui.thanks.hidden = conv.rating == null;
       ui.apply.hidden = !(conv.rating >= 4); // a happy customer may become an expert
+      // The form fills in the name and email given in this chat (apply.invite).
+      if (!ui.apply.hidden && ui.apply.dataset.chat !== String(conv.id) &&
+        send({ type: 'apply.invite', conversation: conv.id })) ui.apply.dataset.chat = String(conv.id);
       ui.newBtn.classList.toggle('gh', !ui.rateForm.hidden); // rating first, then the next chat
       ui.emailBtn.hidden = !(visitor && visitor.email);
     }

@@ -13,7 +13,7 @@ class PointsRuleAdmin(admin.ModelAdmin):
 class LedgerEntryAdmin(admin.ModelAdmin):
     """Read-only: corrections are made as new entries from the staff pages."""
 
-    list_display = ["created_at", "expert", "kind", "amount", "memo", "staff_member"]
+    list_display = ["occurred_at", "created_at", "expert", "kind", "amount", "memo", "staff_member"]
     list_filter = ["kind"]
     search_fields = ["expert__display_name", "memo", "idempotency_key"]
 

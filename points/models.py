@@ -105,7 +105,11 @@ class LedgerEntry(models.Model):
     )
     memo = models.CharField(_("memo"), max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=120, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the rewarded event happened (the chat's resolution, the rating, the
+    # follow-up); periods, the leaderboard and the statement go by it. `created_at`
+    # is when the entry was written: later for an award staff held and approved.
+    occurred_at = models.DateTimeField(_("happened at"), default=timezone.now)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -113,8 +117,13 @@ class LedgerEntry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         permissions = [("adjust_points", _("Can adjust and reverse points"))]
-        ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["expert", "created_at"])]
+        ordering = ["occurred_at", "pk"]
+        indexes = [
+            # The leaderboard's per-expert sums for a period, and the statement.
+            models.Index(fields=["expert", "occurred_at"]),
+            # Points awarded in a period (service metrics).
+            models.Index(fields=["occurred_at"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_not_zero"),
         ]
@@ -154,6 +163,8 @@ class FlaggedAward(models.Model):
     )
     follow_up = models.ForeignKey("chat.FollowUp", on_delete=models.CASCADE, null=True, blank=True)
     reasons = models.JSONField(default=list)
+    # The rewarded event's time, which the ledger entry keeps if staff approve.
+    occurred_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

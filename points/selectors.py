@@ -44,19 +44,21 @@ def entry_data(entry: LedgerEntry) -> dict[str, Any]:
         "label": entry.get_kind_display(),
         "memo": entry.memo,
         "conversation": entry.conversation_id,
-        "at": entry.created_at.isoformat(),
+        "at": entry.occurred_at.isoformat(),
     }
 
 
 def statement(*, expert: Expert):
-    """Every entry of the expert, oldest first, with the running balance."""
+    """Every entry of the expert in the order the events happened, oldest first, with
+    the running balance. (Only awards happen before they are written, so the balance
+    never dips below zero on the way.)"""
     return (
         LedgerEntry.objects.filter(expert=expert)
         .select_related("conversation", "staff_member")
         .annotate(
-            running_balance=Window(Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()])
+            running_balance=Window(Sum("amount"), order_by=[F("occurred_at").asc(), F("pk").asc()])
         )
-        .order_by("created_at", "pk")
+        .order_by("occurred_at", "pk")
     )
 
 
@@ -80,7 +82,7 @@ def leaderboard(*, period: str) -> list[dict[str, Any]]:
     entries = LedgerEntry.objects.filter(expert=OuterRef("pk"), kind__in=EARNING_KINDS)
     chats = Conversation.objects.filter(expert=OuterRef("pk"), status=Conversation.Status.RESOLVED)
     if start:
-        entries = entries.filter(created_at__gte=start)
+        entries = entries.filter(occurred_at__gte=start)
         chats = chats.filter(resolved_at__gte=start)
     points = entries.values("expert").annotate(total=Sum("amount")).values("total")
     resolved = chats.values("expert").annotate(n=Count("pk")).values("n")

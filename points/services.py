@@ -2,6 +2,8 @@
 tied to its source, the expert's account row locked, and the cached balance
 moved in the same transaction."""
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -67,7 +69,10 @@ def _post_entry(
         return entry
 
 
-def _award(*, expert_id: int, kind: str, idempotency_key: str, memo: str, **source):
+def _award(
+    *, expert_id: int, kind: str, idempotency_key: str, memo: str, occurred_at: datetime, **source
+):
+    """`occurred_at` is when the rewarded event happened; the entry keeps it."""
     points = selectors.rule_points(kind)
     if points <= 0:
         return None
@@ -82,6 +87,7 @@ def _award(*, expert_id: int, kind: str, idempotency_key: str, memo: str, **sour
                 "points": points,
                 "memo": memo,
                 "reasons": reasons,
+                "occurred_at": occurred_at,
                 "conversation_id": _conversation_id(source),
                 "follow_up": source.get("follow_up"),
             },
@@ -94,6 +100,7 @@ def _award(*, expert_id: int, kind: str, idempotency_key: str, memo: str, **sour
         idempotency_key=idempotency_key,
         rule_points=points,
         memo=memo,
+        occurred_at=occurred_at,
         **source,
     )
 
@@ -134,6 +141,7 @@ def flagged_award_decide(
         idempotency_key=flag.idempotency_key,
         rule_points=flag.points,
         memo=flag.memo,
+        occurred_at=flag.occurred_at,  # the chat's time, not the approval's
         conversation_id=flag.conversation_id,
         follow_up=flag.follow_up,
     )
@@ -163,6 +171,7 @@ def points_award_for_resolved_chat(*, conversation: Conversation) -> LedgerEntry
         idempotency_key=f"chat-resolved:{conversation.pk}",
         # Ledger memos never copy what customers wrote: entries outlive erasure requests.
         memo=_("Chat #%(id)d") % {"id": conversation.pk},
+        occurred_at=conversation.resolved_at,
         conversation=conversation,
     )
 
@@ -177,6 +186,7 @@ def points_award_for_rating(*, conversation: Conversation) -> LedgerEntry | None
         kind=EntryKind.RATING_BONUS,
         idempotency_key=f"rating-bonus:{conversation.pk}",
         memo=_("Rated %(stars)d/5") % {"stars": conversation.rating},
+        occurred_at=conversation.rated_at or timezone.now(),
         conversation=conversation,
     )
 
@@ -190,6 +200,7 @@ def points_award_for_follow_up(*, follow_up: FollowUp) -> LedgerEntry | None:
         kind=EntryKind.FOLLOW_UP,
         idempotency_key=f"follow-up:{follow_up.conversation_id}",
         memo=_("Follow-up on chat #%(id)d") % {"id": follow_up.conversation_id},
+        occurred_at=follow_up.created_at,
         conversation_id=follow_up.conversation_id,
         follow_up=follow_up,
     )
@@ -201,6 +212,7 @@ def points_award_for_helpful_follow_up(*, follow_up: FollowUp) -> LedgerEntry | 
         kind=EntryKind.FOLLOW_UP_HELPFUL,
         idempotency_key=f"follow-up-helpful:{follow_up.pk}",
         memo=_("Follow-up on chat #%(id)d") % {"id": follow_up.conversation_id},
+        occurred_at=follow_up.marked_helpful_at or timezone.now(),
         conversation_id=follow_up.conversation_id,
         follow_up=follow_up,
     )

@@ -54,7 +54,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
     for entry in selectors.statement(expert=expert):
         writer.writerow(
             [
-                entry.created_at.isoformat(),
+                entry.occurred_at.isoformat(),
                 entry.get_kind_display(),
                 entry.amount,
                 entry.running_balance,

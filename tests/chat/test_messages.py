@@ -157,9 +157,12 @@ def test_follow_up_reaches_the_customer_and_their_inbox(
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
     inbox = listen(realtime.visitor_group(chat.visitor_id))
     with django_capture_on_commit_callbacks(execute=True):
-        services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
+        services.followup_send(
+            conversation_id=chat.pk, expert=expert, body="A better fix: update the firmware."
+        )
     [frame] = inbox.frames()
-    assert frame["type"] == "followup" and frame["follow_up"]["body"] == "A better fix: ..."
+    assert frame["type"] == "followup"
+    assert frame["follow_up"]["body"] == "A better fix: update the firmware."
     assert mailoutbox == []  # sent by the worker, not by the socket's thread
     run_jobs()
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["sam@example.com"]
@@ -171,7 +174,9 @@ def test_a_follow_up_whose_transaction_rolls_back_sends_no_mail(live_chat, mailo
     chat.visitor.save()
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
+        services.followup_send(
+            conversation_id=chat.pk, expert=expert, body="A better fix: update the firmware."
+        )
         raise RuntimeError("something later in the same transaction failed")
     run_jobs()
     assert mailoutbox == [] and not FollowUp.objects.exists()
@@ -195,7 +200,9 @@ def test_a_mail_that_fails_is_sent_again_later(live_chat, mailoutbox, monkeypatc
     chat.visitor.email = "sam@example.com"
     chat.visitor.save()
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
-    services.followup_send(conversation_id=chat.pk, expert=expert, body="A better fix: ...")
+    services.followup_send(
+        conversation_id=chat.pk, expert=expert, body="A better fix: update the firmware."
+    )
     run_jobs()
     assert len(refusals) == 1 and mailoutbox == []
     retry = DBTaskResult.objects.get(status="READY")
@@ -210,7 +217,9 @@ def test_a_mail_that_fails_is_sent_again_later(live_chat, mailoutbox, monkeypatc
 def test_follow_up_needs_a_resolved_chat_and_content(live_chat):
     chat, expert = live_chat
     with pytest.raises(ServiceError):
-        services.followup_send(conversation_id=chat.pk, expert=expert, body="too early")
+        services.followup_send(
+            conversation_id=chat.pk, expert=expert, body="Too early for a follow-up, surely."
+        )
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
     with pytest.raises(ServiceError):
         services.followup_send(conversation_id=chat.pk, expert=expert, body="   ")

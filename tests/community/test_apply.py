@@ -2,7 +2,10 @@
 
 import pytest
 
+from chat import services as chat_services
+from community import selectors
 from community.models import ExpertApplication
+from config.errors import ServiceError
 
 pytestmark = [pytest.mark.django_db]
 
@@ -54,3 +57,46 @@ def test_applications_are_limited_per_network_whatever_the_forwarded_for(client,
     assert ExpertApplication.objects.count() == 5
     refused = client.post("/apply/", application(99))
     assert b"Try again in" in refused.content
+
+
+def test_the_widgets_invite_fills_in_what_the_customer_gave_in_the_chat(client, make_visitor):
+    """Before: the form came up empty for a customer the widget had just invited."""
+    visitor = make_visitor(name="Noor Bakker", email="noor@example.com")
+    chat = chat_services.conversation_start(visitor=visitor, topic="Which earbuds for running?")
+    invite = selectors.application_invite(conversation_id=chat.pk, visitor=visitor)
+
+    form = client.get(f"/apply/?invite={invite}").context["form"]
+    assert (form["name"].value(), form["email"].value()) == ("Noor Bakker", "noor@example.com")
+    sent = client.post(
+        "/apply/",
+        application(name="Noor Bakker", email="noor@example.com", invite=invite),
+    )
+    assert sent.status_code == 302
+    assert ExpertApplication.objects.get().visitor == visitor
+
+
+def test_an_invite_is_only_for_the_chats_own_customer_and_cannot_be_forged(client, make_visitor):
+    visitor = make_visitor(name="Noor", email="noor@example.com")
+    chat = chat_services.conversation_start(visitor=visitor, topic="Which earbuds?")
+    with pytest.raises(ServiceError):
+        selectors.application_invite(conversation_id=chat.pk, visitor=make_visitor())
+    forged = f"{chat.pk}:forged"
+    form = client.get(f"/apply/?invite={forged}").context["form"]
+    assert form["email"].value() is None
+    client.post("/apply/", application(invite=forged))
+    assert ExpertApplication.objects.get().visitor is None
+
+
+def test_a_second_application_marks_the_email_field(client):
+    client.post("/apply/", application())
+    page = client.post("/apply/", application())
+    assert page.context["form"].errors["email"] == [
+        "You already applied; we will get back to you soon."
+    ]
+
+
+def test_the_home_page_invites_applications(client):
+    """Before: "Applications open soon", while the form was open all along."""
+    page = client.get("/").content.decode()
+    assert "open soon" not in page
+    assert 'href="/apply/"' in page

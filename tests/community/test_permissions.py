@@ -172,6 +172,8 @@ async def test_suspended_experts_are_refused_by_their_sockets(settings, make_exp
         headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)],
     )
     assert (await socket.connect())[0]
+    told = await socket.receive_json_from(timeout=2)  # why, then the close
+    assert told["type"] == "suspended"
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
     leases = await database_sync_to_async(ConsoleLease.objects.filter(expert=expert).count)()
     assert leases == 1  # the fixture's; the refused socket took none

@@ -129,7 +129,8 @@ async def test_suspension_closes_the_experts_sockets(make_expert):
     desk = await db(log_in)(staff.email)
 
     response = await db(desk.post)(
-        f"/staff/experts/{expert.pk}/action/", {"action": "suspend", "reason": "Complaints"}
+        f"/staff/experts/{expert.pk}/action/",
+        {"action": "suspend", "reason": "Complaints", "confirm": "1"},
     )
     assert response.status_code == 302
 

@@ -85,7 +85,8 @@ def test_follow_ups_earn_once_per_chat_and_helpful_earns_a_bonus(make_expert, ma
     expert = make_expert()
     chat = answered_chat(expert, make_visitor())
     chat_services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="x")
-    chat_services.followup_send(conversation_id=chat.pk, expert=expert, body="short")
+    with pytest.raises(ServiceError):  # too short to count as a follow-up at all
+        chat_services.followup_send(conversation_id=chat.pk, expert=expert, body="short")
     assert not LedgerEntry.objects.filter(kind="follow_up").exists()
     first = chat_services.followup_send(
         conversation_id=chat.pk, expert=expert, body="I tested the firmware update: it fixes it."

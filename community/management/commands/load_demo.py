@@ -14,12 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import Conversation, FollowUp, Message, Visitor
-from community.models import Expert
+from community import services as community_services
+from community.models import AuditEntry, Expert
 from community.permissions import EXPERTS_GROUP, STAFF_GROUP
 from points import selectors as points_selectors
 from points import services as points_services
 from rewards import services as rewards_services
-from rewards.models import Product
+from rewards.models import Product, Redemption
 
 EXPERT_PASSWORD = "expert-demo-2026"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -31,6 +32,7 @@ EXPERTS = [
     ("eva@demo.test", "Eva Visser"),
     ("finn@demo.test", "Finn Mulder"),
 ]
+DEMO_DAYS = 30  # of history, ending today
 STAFF = [("staff@demo.test", "Sanne Staff", True), ("lead@demo.test", "Lars Lead", False)]
 TOPICS = [
     ("Which headphones are best for running?", "The Stride Sport stays put and is sweat-proof."),
@@ -65,6 +67,8 @@ class Command(BaseCommand):
             self._points(experts)
         if not Product.objects.exists():
             self._products(experts)
+        if not AuditEntry.objects.exists():
+            self._staff_work(experts, lead=users.objects.get(username=STAFF[1][0]))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             "\n  Demo logins (log in at /accounts/login/):\n"
@@ -86,18 +90,24 @@ class Command(BaseCommand):
         return user
 
     def _history(self, experts: list[Expert], rng: random.Random) -> None:
+        """A month of resolved chats, ratings and follow-ups, each at its own time
+        (never in the future); some experts are busier than others."""
         now = timezone.now()
-        for day in range(1, 35):
+        weights = [6, 4, 5, 3, 5, 2][: len(experts)]
+        for day in range(DEMO_DAYS):
             for _ in range(rng.randint(1, 4)):
-                expert = rng.choice(experts)
+                expert = rng.choices(experts, weights=weights)[0]
                 topic, answer = rng.choice(TOPICS)
-                started = now - timedelta(days=day, minutes=rng.randint(0, 600))
+                wait = timedelta(seconds=rng.randint(5, 240))
+                duration = timedelta(minutes=rng.randint(3, 25))
+                latest_start = now - wait - duration - timedelta(minutes=15)
+                started = min(latest_start, now - timedelta(days=day, minutes=rng.randint(0, 600)))
+                resolved = started + wait + duration
+                rating = rng.choices([5, 4, 3, 2, None], weights=[5, 3, 1, 1, 2])[0]
                 visitor = Visitor.objects.create(
                     name=rng.choice(["Sam", "Noor", "Lotte", "Jesse", "Mila", ""]),
                     created_at=started,
                 )
-                wait = timedelta(seconds=rng.randint(5, 240))
-                duration = timedelta(minutes=rng.randint(3, 25))
                 conversation = Conversation.objects.create(
                     visitor=visitor,
                     topic=topic,
@@ -106,9 +116,10 @@ class Command(BaseCommand):
                     created_at=started,
                     queued_at=started,
                     assigned_at=started + wait,
-                    resolved_at=started + wait + duration,
+                    resolved_at=resolved,
                     resolution_summary=answer,
-                    rating=rng.choices([5, 4, 3, 2, None], weights=[5, 3, 1, 1, 2])[0],
+                    rating=rating,
+                    rated_at=resolved + timedelta(minutes=rng.randint(1, 10)) if rating else None,
                     last_seq=3,
                 )
                 Message.objects.bulk_create(
@@ -133,24 +144,24 @@ class Command(BaseCommand):
                             seq=3,
                             sender="customer",
                             body="Thanks, that helps!",
-                            created_at=started + wait + duration,
+                            created_at=resolved,
                         ),
                     ]
                 )
-                if rng.random() < 0.2:
+                sent = resolved + timedelta(hours=rng.randint(4, 30))
+                if sent < now and rng.random() < 0.2:
+                    helpful = sent + timedelta(hours=rng.randint(1, 20))
                     FollowUp.objects.create(
-                        marked_helpful_at=started + timedelta(days=2)
-                        if rng.random() < 0.5
-                        else None,
+                        marked_helpful_at=helpful if helpful < now and rng.random() < 0.5 else None,
                         conversation=conversation,
                         expert=expert,
                         body="I tested this myself over the weekend: " + answer,
-                        created_at=started + timedelta(days=1),
+                        created_at=sent,
                     )
 
     def _points(self, experts: list[Expert]) -> None:
-        """Award the history through the real ledger services (the entries are dated
-        today: the ledger has no way to write the past, on purpose)."""
+        """Award the history through the real ledger services, event by event: each
+        entry carries the time of what it rewards (written now, as always)."""
         for conversation in Conversation.objects.filter(status="resolved").order_by("resolved_at"):
             points_services.points_award_for_resolved_chat(conversation=conversation)
             points_services.points_award_for_rating(conversation=conversation)
@@ -158,6 +169,39 @@ class Command(BaseCommand):
             points_services.points_award_for_follow_up(follow_up=follow_up)
             if follow_up.marked_helpful_at:
                 points_services.points_award_for_helpful_follow_up(follow_up=follow_up)
+
+    def _staff_work(self, experts: list[Expert], *, lead) -> None:
+        """What staff did lately, through the same services (so it is in the audit
+        log): shifts for the next days with experts signed up, the pending cap
+        approved and shipped, a welcome bonus, and an application waiting."""
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        for days, hour, names in ((1, 10, experts[:2]), (1, 18, experts[2:3]), (2, 10, [])):
+            start = today + timedelta(days=days, hours=hour)
+            slot = community_services.shift_publish(
+                starts_at=start, ends_at=start + timedelta(hours=4), capacity=2, staff_member=lead
+            )
+            for expert in names:
+                community_services.shift_sign_up(slot_id=slot.pk, expert=expert)
+        for redemption in Redemption.objects.filter(status=Redemption.Status.PENDING):
+            rewards_services.redemption_approve(redemption_id=redemption.pk, staff_member=lead)
+            rewards_services.redemption_ship(
+                redemption_id=redemption.pk, staff_member=lead, tracking_note="PostNL 3SNWA0412"
+            )
+        points_services.points_adjust(
+            expert=experts[-1],
+            amount=25,
+            reason="Welcome bonus for joining the launch week",
+            staff_member=lead,
+            idempotency_key="demo-welcome",
+        )
+        community_services.application_submit(
+            name="Noor Bakker",
+            email="noor@example.com",
+            motivation="I have run three marathons with Stride Sport earbuds and love "
+            "helping friends choose their gear.",
+            product_areas="Running earbuds, travel headphones",
+            availability="Weekday evenings and Saturday mornings",
+        )
 
     def _products(self, experts: list[Expert]) -> None:
         now = timezone.now()
