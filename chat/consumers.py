@@ -190,7 +190,10 @@ class ChatSocket(FrameSocket):
         if "event" in message:  # worded by the sender's process: reword for this reader
             frame = {
                 **frame,
-                "message": {**message, "body": system_text(message["event"], message["params"])},
+                "message": {
+                    **message,
+                    "body": system_text(message["event"], message["params"], reader=self.side),
+                },
             }
         await self.send_frame(frame)
 
@@ -787,6 +790,7 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
     """`/ws/staff/`: the live monitor, moderation and the leaderboard for staff."""
 
     frames = {**protocol.STAFF_FRAMES, **LEADERBOARD_FRAMES}
+    side = "staff"
     staff_member = None
     monitoring = False
     monitor_stale = False

@@ -161,8 +161,11 @@ def author_name(message: Message) -> str | None:
     return expert.display_name if expert is not None else user_name(message.author)
 
 
-def message_data(message: Message, *, author: str | None = None) -> dict[str, Any]:
-    """A message as sockets send it; `author` saves looking up the author's name."""
+def message_data(
+    message: Message, *, author: str | None = None, reader: str = "expert"
+) -> dict[str, Any]:
+    """A message as sockets send it to `reader`; `author` saves looking up the
+    author's name."""
     data = {
         "seq": message.seq,
         "sender": message.sender,
@@ -177,7 +180,7 @@ def message_data(message: Message, *, author: str | None = None) -> dict[str, An
     if message.system_event:
         data["event"] = message.system_event
         data["params"] = message.system_params
-        data["body"] = system_text(message.system_event, message.system_params)
+        data["body"] = system_text(message.system_event, message.system_params, reader=reader)
     return data
 
 
@@ -205,13 +208,26 @@ def messages_after(
     messages = Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
     if for_customer:
         messages = customer_visible(messages)
-    return [message_data(m) for m in messages.select_related("author__expert").order_by("seq")]
+    reader = "customer" if for_customer else "expert"
+    return [
+        message_data(m, reader=reader)
+        for m in messages.select_related("author__expert").order_by("seq")
+    ]
 
 
 def expert_data(expert: Expert | None) -> dict[str, Any] | None:
     if expert is None:
         return None
     return {"id": expert.pk, "name": expert.display_name, "initials": expert.initials}
+
+
+def staff_data(conversation: Conversation) -> dict[str, Any] | None:
+    """The team member who took the chat over, as the customer sees them."""
+    if conversation.staff_member_id is None:
+        return None
+    name = user_name(conversation.staff_member)
+    initials = "".join(part[0] for part in name.split()[:2]).upper()
+    return {"name": name, "initials": initials}
 
 
 def conversation_data(conversation: Conversation) -> dict[str, Any]:
@@ -223,6 +239,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         # No email: every side following the chat gets this, and experts never need it.
         "customer": {"name": visitor.name},
         "expert": expert_data(conversation.expert),
+        "staff": staff_data(conversation),
         "created_at": conversation.created_at.isoformat(),
         "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,
         "customer_left": conversation.customer_left_at is not None,
@@ -473,7 +490,8 @@ def transcript_text(*, conversation: Conversation) -> str:
     for message in (
         customer_visible(conversation.messages).select_related("author__expert").order_by("seq")
     ):
-        data = message_data(message)  # system lines worded in the reader's language
+        # System lines worded for the customer, in the reader's language.
+        data = message_data(message, reader="customer")
         who = data["author"] or message.get_sender_display()
         lines.append(f"[{message.created_at:%H:%M}] {who}: {data['body']}")
     return "\n".join(lines) + "\n"

@@ -706,8 +706,8 @@ def conversation_rate(
     *, conversation_id: int, visitor: Visitor, rating: int, comment: str = ""
 ) -> Conversation:
     conversation = _locked_for_customer(conversation_id=conversation_id, visitor=visitor)
-    if conversation.expert_id is None:
-        raise ServiceError("invalid_state", _("Only a chat with an expert can be rated."))
+    if conversation.expert_id is None and conversation.staff_member_id is None:
+        raise ServiceError("invalid_state", _("Only a chat someone answered can be rated."))
     if conversation.rating is not None:
         raise ServiceError("already_rated", _("You already rated this chat. Thank you!"))
     conversation.rating = rating

@@ -547,7 +547,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     clearTimeout(typingInTimer);
     ui.typing.hidden = !on;
     if (!on) return;
-    ui.typingText.textContent = fill(S.typing, { name: firstName(conv.expert ? conv.expert.name : S.expert_role) });
+    const who = conv.expert || conv.staff;
+    ui.typingText.textContent = fill(S.typing, { name: firstName(who ? who.name : S.expert_role) });
     typingInTimer = setTimeout(() => showTyping(false), 30000); // in case `false` never comes
     scrollDown();
   }
@@ -714,7 +715,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     if (view !== ui.view && isOpen && !(focused && focused.offsetParent)) focusFirst(); // focus was in a hidden view
     ui.view = view;
 
-    const ex = conv && conv.expert;
+    const ex = conv && (conv.expert || conv.staff); // a team member who took it over
     ui.hAv.hidden = !ex;
     ui.hAv.classList.toggle('on', live && !expertAway);
     ui.hAv.textContent = ex ? ex.initials : '';

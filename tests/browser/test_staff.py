@@ -168,6 +168,8 @@ def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(
     expect(monitor.get_by_test_id("chat-view-status")).to_have_text("Staff")
     expect(console.get_by_test_id("chat-pane")).to_have_count(0)
     expect(shopper.get_by_test_id("message-list")).to_contain_text("from our team has taken over")
+    # The widget names who answers now, not "Ask a brand expert".
+    expect(shopper.get_by_test_id("panel-title")).to_have_text("Lars")
     assert AuditEntry.objects.filter(action="take_over").count() == 1
     assert Message.objects.filter(conversation=conversation, system_event="taken_over").count() == 1
 
@@ -194,6 +196,11 @@ def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(
     expect(monitor.get_by_test_id("chat-view-note")).to_have_text("This chat has ended.")
     expect(monitor.get_by_test_id("close-chat")).to_be_hidden()
     expect(shopper.get_by_test_id("message-list")).to_contain_text("Our team closed this chat.")
+    # A chat staff closed can be rated like any other (no points: no expert answered).
+    expect(shopper.get_by_test_id("rating")).to_be_visible()
+    shopper.get_by_test_id("rating-star-5").click()
+    shopper.get_by_test_id("rating-submit").click()
+    expect(shopper.get_by_test_id("rating-thanks")).to_be_visible()
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.RESOLVED
     assert conversation.resolution_summary == "Sizing question; recommended the junior size."
