@@ -177,6 +177,8 @@ def message_data(
         data["whisper"] = True
     if message.hidden_at:
         data["hidden"] = True
+        if reader == "customer":  # a placeholder shows where it was; the words are gone
+            data["body"] = ""
     if message.system_event:
         data["event"] = message.system_event
         data["params"] = message.system_params
@@ -206,8 +208,8 @@ def messages_after(
     *, conversation_id: int, last_seq: int, for_customer: bool = False
 ) -> list[dict[str, Any]]:
     messages = Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
-    if for_customer:
-        messages = customer_visible(messages)
+    if for_customer:  # hidden messages come as placeholders (message_data)
+        messages = messages.filter(whisper=False)
     reader = "customer" if for_customer else "expert"
     return [
         message_data(m, reader=reader)

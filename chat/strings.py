@@ -39,6 +39,7 @@ def widget_strings() -> dict[str, str]:
         # Live chat
         "expert_role": _("Brand expert"),
         "expert_away": _("Lost the connection · your chat keeps its place"),
+        "message_removed": _("Removed by the moderators"),
         "message_list": _("Conversation"),
         "composer_label": _("Message"),
         "composer_placeholder": _("Write a message…"),

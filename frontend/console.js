@@ -636,6 +636,7 @@
       const bubble = make("div", "msg__bubble", message.body);
       bubble.dataset.testid = "message-body";
       li.appendChild(bubble);
+      if (message.hidden) markRemoved(li);
       if (sender !== "system") {
         const meta = make("div", "msg__meta");
         if (sender === "expert" && message.author && state.me && message.author !== state.me.name) {
@@ -657,6 +658,15 @@
       }
       if (sender === "expert") setStatus(li, pending ? "pending" : "sent");
       return li;
+    }
+
+    /* Staff hid it: the expert still reads it, marked, and knows the customer does not. */
+    function markRemoved(li) {
+      if (li.classList.contains("is-hidden")) return;
+      li.classList.add("is-hidden");
+      const note = make("div", "msg__removed", S.message_removed);
+      note.dataset.testid = "message-removed";
+      li.insertBefore(note, li.querySelector(".msg__meta"));
     }
 
     function insertBySeq(chat, li, seq) {
@@ -1146,6 +1156,11 @@
             sendRead(chat);
           }
           break;
+        case "message.hidden": {
+          const li = chat && chat.r.messages.querySelector(`[data-seq="${frame.seq}"]`);
+          if (li) markRemoved(li);
+          break;
+        }
         case "message":
           if (chat && frame.message) {
             const wasNear = nearBottom(chat);

@@ -162,6 +162,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 .b{padding:9px 13px;border-radius:16px 16px 16px 4px;background:#fff;border:1px solid var(--ln);white-space:pre-wrap;overflow-wrap:anywhere}
 .customer .b{background:var(--a);border-color:var(--a);color:#fff;border-radius:16px 16px 4px 16px}
 .failed .b{opacity:.55}
+.rm .b{background:none;border:1px dashed var(--ln);color:var(--mu);font-style:italic}
 .meta{font-size:11px;color:var(--mu);margin:3px 4px 0}
 .tk{margin-left:4px;font-weight:700}
 .tk[data-status=read]{color:var(--a)}.tk[data-status=failed]{color:#b42318}
@@ -346,8 +347,9 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       const b = isCur(f.conversation) && ui.list.querySelector(`[data-seq="${f.seq}"] .rp`);
       if (b) b.textContent = S.reported;
     },
-    'message.hidden'(f) { // staff moderation: gone from view, like from the transcript
-      if (isCur(f.conversation)) ui.list.querySelector(`[data-seq="${f.seq}"]`)?.remove();
+    'message.hidden'(f) { // staff moderation: the words go, a placeholder stays
+      const el = isCur(f.conversation) && ui.list.querySelector(`[data-seq="${f.seq}"]`);
+      if (el) el.replaceWith(removed(f.seq, el.dataset.sender));
     },
     'message.ack'(f) {
       const p = pending.get(f.client_id);
@@ -409,7 +411,14 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
   }
 
   // Messages
+  function removed(seq, sender) {
+    const el = h('div', { class: 'msg rm ' + (sender === 'customer' ? 'customer' : 'expert'), tid: 'message', 'data-sender': sender, 'data-seq': seq });
+    el.append(h('p', { class: 'b', tid: 'message-removed', text: S.message_removed }));
+    return el;
+  }
+
   function bubble(m) {
+    if (m.hidden) return removed(m.seq, m.sender);
     // A team member who took the chat over is shown like an expert.
     const side = m.sender === 'staff' ? 'expert' : m.sender;
     const el = h('div', { class: 'msg ' + side, tid: 'message', 'data-sender': m.sender });

@@ -82,7 +82,9 @@ def test_staff_hide_a_message_through_the_dialog(
 
     topic = "Can I return the Voyager?"
     line = "Call me on 06 1234 5678, I bought it last week."
-    _live_chat(browser, live_server_url, shop_url, django_user_model, topic, line)
+    console, shopper = _live_chat(
+        browser, live_server_url, shop_url, django_user_model, topic, line
+    )
     monitor = _open_in_monitor(browser, live_server_url, topic, {"width": 1440, "height": 900})
     message = monitor.get_by_test_id("message").filter(has_text="06 1234 5678")
     dialog = monitor.get_by_test_id("action-dialog")
@@ -126,6 +128,18 @@ def test_staff_hide_a_message_through_the_dialog(
     expect(monitor.get_by_test_id("chat-view-error")).to_be_hidden()
     hidden = Message.objects.get(body=line)
     assert hidden.hidden_reason == "Personal phone number"
+    # Neither side loses track of it: the customer sees a placeholder where it was,
+    # the expert still reads it, marked; a reload shows the same.
+    removed = shopper.get_by_test_id("message-removed")
+    expect(removed).to_have_text("Removed by the moderators")
+    expect(shopper.get_by_test_id("message-list")).not_to_contain_text("06 1234 5678")
+    marked = console.get_by_test_id("message").filter(has_text="06 1234 5678")
+    expect(marked.get_by_test_id("message-removed")).to_be_visible()
+    shopper.screenshot(path=screenshot_dir / "widget-message-removed.png")
+    console.screenshot(path=screenshot_dir / "console-message-removed.png")
+    shopper.reload()
+    shopper.get_by_test_id("launcher").click()
+    expect(shopper.get_by_test_id("message-removed")).to_have_text("Removed by the moderators")
 
 
 def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(

@@ -74,7 +74,9 @@ def test_take_over_frees_the_slot_and_the_queue_moves(live, staff, make_visitor)
     assert "Lars from our team has taken over this chat." in lines and "Lars here." in lines
 
 
-def test_hidden_message_leaves_replay_and_transcript_but_stays_for_audit(live, staff, make_visitor):
+def test_hidden_message_leaves_a_placeholder_and_the_transcript_but_stays_for_audit(
+    live, staff, make_visitor
+):
     chat, _ = live
     reported = services.message_report(
         conversation_id=chat.pk, seq=3, visitor=chat.visitor, reason="Rude"
@@ -84,10 +86,11 @@ def test_hidden_message_leaves_replay_and_transcript_but_stays_for_audit(live, s
     hidden = services.message_hide(
         conversation_id=chat.pk, seq=3, staff_member=staff, reason="Off-brand advice"
     )
-    assert [
-        m["seq"]
-        for m in selectors.messages_after(conversation_id=chat.pk, last_seq=0, for_customer=True)
-    ] == [1, 2]
+    replay = selectors.messages_after(conversation_id=chat.pk, last_seq=0, for_customer=True)
+    # The customer sees where it was, not what it said; the expert sees it, marked.
+    assert (replay[-1]["seq"], replay[-1]["hidden"], replay[-1]["body"]) == (3, True, "")
+    [for_expert] = selectors.messages_after(conversation_id=chat.pk, last_seq=2)
+    assert for_expert["hidden"] and for_expert["body"] == "Hold both buttons for ten seconds."
     assert "ten seconds" not in selectors.transcript_text(conversation=chat)
     hidden.refresh_from_db()
     assert hidden.body == "Hold both buttons for ten seconds." and hidden.hidden_by == staff
