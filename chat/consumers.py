@@ -85,6 +85,7 @@ class QueuePositions:
 
     def __init__(self) -> None:
         self.waiting: dict[int, set[WidgetConsumer]] = {}
+        self.consoles: set[ConsoleConsumer] = set()  # shown how many wait
         self.stale = False
         self.refresh: asyncio.Task | None = None
         self.sent_at = -math.inf
@@ -99,7 +100,8 @@ class QueuePositions:
     def watch(self, conversation_id: int, socket: "WidgetConsumer") -> None:
         self.waiting.setdefault(conversation_id, set()).add(socket)
 
-    def forget(self, socket: "WidgetConsumer") -> None:
+    def forget(self, socket: "WidgetConsumer | ConsoleConsumer") -> None:
+        self.consoles.discard(socket)
         for conversation_id in [c for c, sockets in self.waiting.items() if socket in sockets]:
             self.waiting[conversation_id].discard(socket)
             if not self.waiting[conversation_id]:
@@ -111,7 +113,7 @@ class QueuePositions:
             self.refresh = asyncio.ensure_future(self.send())
 
     async def send(self) -> None:
-        while self.stale and self.waiting:
+        while self.stale and (self.waiting or self.consoles):
             await asyncio.sleep(max(0.0, self.sent_at + self.INTERVAL_SECONDS - time.monotonic()))
             self.stale = False  # a change from here on is read next round
             self.sent_at = time.monotonic()
@@ -123,6 +125,9 @@ class QueuePositions:
             for frame in frames:
                 for socket in list(self.waiting.get(frame["conversation"], ())):
                     await socket.send_queue_frame(frame)
+            length = {"type": "queue.length", "waiting": len(frames)}
+            for console in list(self.consoles):
+                await console.send_queue_frame(length)
 
 
 class ChatSocket(FrameSocket):
@@ -664,6 +669,8 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             network=self.network,
         )
         await self.send_frame(await database_call(self.welcome_data))
+        QueuePositions.here().consoles.add(self)
+        await self.join(realtime.QUEUE)
         await self.watch_leaderboard()
 
     def welcome_data(self) -> dict[str, Any]:
@@ -673,6 +680,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             "expert": selectors.expert_data(self.expert),
             "on_shift": self.expert.on_shift,
             "shift_version": self.expert.state_version,
+            "waiting": len(selectors.waiting_queue()[1]),
             "max_concurrent_chats": self.expert.max_concurrent_chats,
             "conversations": [
                 selectors.conversation_data(c)
@@ -684,7 +692,14 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             "heartbeat_seconds": settings.CHAT_HEARTBEAT_SECONDS,
         }
 
+    async def send_queue_frame(self, frame: dict[str, Any]) -> None:
+        try:
+            await self.send_frame(frame)
+        except Exception:  # closed meanwhile
+            QueuePositions.here().forget(self)
+
     async def disconnect(self, code: int) -> None:
+        QueuePositions.here().forget(self)
         if self.expert is not None:
             await database_call(
                 community_services.expert_console_disconnected,
@@ -700,6 +715,9 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             raise ServiceError("forbidden", _("Only brand experts can use the console."))
 
     async def forward(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "queue.changed":
+            QueuePositions.here().changed()
+            return
         if frame["type"] == "chat.assigned":
             conversation_id = frame["conversation"]["id"]
             await self.send_frame(frame)

@@ -416,6 +416,11 @@
 
     // -------------------------------------------------------------- slots & tabs
 
+    function renderWaiting(count) {
+      const text = document.querySelector('[data-role="waiting-text"]');
+      if (text && typeof count === "number") text.textContent = fmt(S.waiting, { count: count });
+    }
+
     function renderSlots() {
       const firstEmpty = () => panesEl.querySelector(".pane--empty");
       state.order.forEach((id) => {
@@ -1130,6 +1135,9 @@
           state.onShift = false;
           renderShift();
           break;
+        case "queue.length":
+          renderWaiting(frame.waiting);
+          break;
         case "shift":
           if (frame.version < state.shiftVersion) break; // overtaken by a newer one
           state.shiftVersion = frame.version;
@@ -1202,6 +1210,7 @@
       state.me = frame.expert || null;
       state.onShift = !!frame.on_shift;
       state.shiftVersion = frame.shift_version;
+      renderWaiting(frame.waiting);
       state.maxChats = frame.max_concurrent_chats || state.maxChats;
       state.maxLength = frame.max_message_length || state.maxLength;
       state.connected = true;

@@ -192,3 +192,23 @@ async def test_a_burst_of_queue_changes_tells_each_waiting_customer_once_or_twic
         assert 1 <= len(positions) <= 2, positions  # was 20
         assert positions[-1] == place  # people behind do not move anyone forward
         await customer.disconnect()
+
+
+async def test_every_console_sees_how_many_shoppers_wait(make_expert):
+    """Before: experts could not see the queue at all."""
+    expert = await database_sync_to_async(make_expert)(on_shift=False)
+    expert_socket = await console(expert.user)
+    assert (await receive_until(expert_socket, "welcome"))["waiting"] == 0
+    customer = await widget()
+    await greet(customer)
+    await customer.send_json_to({"type": "chat.start", "topic": "Nobody on shift"})
+    assert (await receive_until(expert_socket, "queue.length"))["waiting"] == 1
+    await customer.send_json_to(
+        {
+            "type": "chat.leave",
+            "conversation": (await receive_until(customer, "queue"))["conversation"],
+        }
+    )
+    assert (await receive_until(expert_socket, "queue.length"))["waiting"] == 0
+    await customer.disconnect()
+    await expert_socket.disconnect()

@@ -59,3 +59,13 @@ def test_a_locked_out_owner_gets_in_with_an_emailed_code(client, owner):
     confirmed = client.post(asked["Location"], {"code": code})
     assert confirmed.status_code == 302
     assert client.get("/").wsgi_request.user == owner
+
+
+def test_signing_in_leaves_no_banner_over_the_console(client, owner):
+    """Before: "Successfully signed in as …" sat above the console's panes for good."""
+    from community.models import Expert
+
+    Expert.objects.create(user=owner, display_name="Anna")
+    answer = login(client, "anna@example.com", "right-horse-battery")
+    page = client.get(answer.url).content.decode() + client.get("/console/").content.decode()
+    assert "Successfully signed in" not in page and 'class="flash' not in page
