@@ -106,3 +106,35 @@ def test_redemption_is_approved_live(browser, live_server_url, django_user_model
     expect(mine.get_by_test_id("redemption-status")).to_contain_text("Approved", timeout=5_000)
     shop.screenshot(path=screenshot_dir / "shop-phone-approved.png", full_page=True)
     desk.screenshot(path=screenshot_dir / "staff-redemptions.png")
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_reward_shop_shows_real_pictures_and_fits_a_small_phone(
+    browser, live_server_url, django_user_model, screenshot_dir, width
+):
+    """Before: generated circles with clipped initials, and a layout that ran off at 320 px."""
+    from community.management.commands.load_demo import _placeholder
+    from rewards.models import Product
+
+    make_expert(django_user_model, "anna@shop.test", "Anna de Vries")
+    for name, colour in (
+        ("Stride Sport earbuds", "#1d4ed8"),
+        ("Voyager ANC, first batch", "#7c3aed"),
+    ):
+        product = Product(name=name, description="A long description " * 6, points_cost=250)
+        product.image.save(
+            f"{name.split()[0].lower()}.webp", _placeholder(name, colour), save=False
+        )
+        product.save()
+    page = browser.new_context(viewport={"width": width, "height": 760}).new_page()
+    log_in(page, live_server_url, "anna@shop.test")
+    page.goto(f"{live_server_url}/console/shop/")
+    pictures = page.locator("img")
+    expect(pictures).to_have_count(2)
+    for picture in pictures.all():
+        picture.scroll_into_view_if_needed()
+        expect(picture).to_have_js_property("complete", True)
+        assert picture.evaluate("img => img.naturalWidth") == 480
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    page.screenshot(path=screenshot_dir / f"reward-shop-{width}.png", full_page=True)

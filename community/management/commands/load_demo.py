@@ -258,7 +258,7 @@ class Command(BaseCommand):
                 per_expert_limit=limit,
             )
             product.image.save(
-                f"{name.split()[0].lower()}.png", _placeholder(name, colour), save=False
+                f"{name.split()[0].lower()}.webp", _placeholder(name, colour), save=False
             )
             product.save()
         richest = max(experts, key=lambda e: points_selectors.balance(expert=e))
@@ -272,23 +272,45 @@ class Command(BaseCommand):
 
 
 def _placeholder(name: str, colour: str):
-    """A generated product picture, so the demo ships no image files."""
+    """A generated product picture (the product's shape on its colour), so the demo
+    ships no image files."""
     from io import BytesIO
 
     from django.core.files.base import ContentFile
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (480, 360), colour)
+    scale = 2  # drawn large and scaled down: smooth edges
+    width, height = 480 * scale, 360 * scale
+    base = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    image = Image.new("RGB", (width, height), base)
     draw = ImageDraw.Draw(image)
-    for ring in range(6):
-        inset = 40 + ring * 22
-        draw.ellipse(
-            [inset + 60, inset - 20, 420 - inset + 60, 380 - inset - 20],
-            outline=(255, 255, 255),
-            width=2,
-        )
-    initials = "".join(word[0] for word in name.split()[:2]).upper()
-    draw.text((36, 290), initials, fill=(255, 255, 255), font_size=56)
+    for y in range(height):  # light from the top
+        lift = int(60 * (1 - y / height))
+        draw.line([(0, y), (width, y)], fill=tuple(min(255, c + lift) for c in base))
+    white, shade = (255, 255, 255), tuple(max(0, c - 40) for c in base)
+    cx, cy = width // 2, height // 2
+    kind = next((k for k in ("cap", "earbuds", "anc", "desk") if k in name.lower()), "desk")
+    if kind == "cap":
+        draw.chord([cx - 170, cy - 150, cx + 170, cy + 150], 180, 360, fill=white)
+        draw.ellipse([cx - 40, cy - 165, cx + 40, cy - 140], fill=white)
+        draw.rounded_rectangle([cx - 10, cy - 8, cx + 260, cy + 38], 24, fill=white)
+        draw.line([cx, cy - 150, cx, cy], fill=shade, width=6)
+    elif kind == "earbuds":
+        for dx in (-110, 110):
+            draw.ellipse([cx + dx - 80, cy - 120, cx + dx + 80, cy + 40], fill=white)
+            draw.rounded_rectangle([cx + dx - 26, cy, cx + dx + 26, cy + 170], 26, fill=white)
+            draw.ellipse([cx + dx - 34, cy - 74, cx + dx + 34, cy - 6], fill=shade)
+    elif kind == "anc":
+        draw.arc([cx - 190, cy - 230, cx + 190, cy + 150], 180, 360, fill=white, width=44)
+        for dx in (-190, 190):
+            draw.rounded_rectangle([cx + dx - 62, cy - 60, cx + dx + 62, cy + 150], 52, fill=white)
+            draw.rounded_rectangle([cx + dx - 34, cy - 30, cx + dx + 34, cy + 120], 30, fill=shade)
+    else:  # a desk speaker
+        draw.rounded_rectangle([cx - 150, cy - 220, cx + 150, cy + 220], 40, fill=white)
+        draw.ellipse([cx - 105, cy - 20, cx + 105, cy + 190], fill=shade)
+        draw.ellipse([cx - 45, cy + 40, cx + 45, cy + 130], fill=white)
+        draw.ellipse([cx - 42, cy - 170, cx + 42, cy - 86], fill=shade)
+    image = image.resize((480, 360), Image.LANCZOS)
     buffer = BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="WEBP", quality=85)
     return ContentFile(buffer.getvalue())
