@@ -66,6 +66,15 @@ def test_expert_and_staff_pages(browser, live_server_url, demo, size, language, 
     expert.goto(f"{live_server_url}/console/")
     expect(expert.get_by_test_id("leaderboard-me").first).to_be_visible()
     shoot(expert, screenshot_dir, "console-week", size, language)
+    # Before: "Aller tijden" stuck out of the leaderboard's tab bar.
+    tabs_fit = expert.evaluate(
+        """() => [...document.querySelectorAll('.lb__tabs')].every((bar) => {
+            const edge = bar.getBoundingClientRect().right + 0.5;
+            return [...bar.children].every((tab) =>
+                tab.getBoundingClientRect().right <= edge && tab.scrollWidth <= tab.clientWidth + 1);
+        })"""
+    )
+    assert tabs_fit
 
     staff = page_for(browser, live_server_url, size, language, login=STAFF)
     staff.goto(f"{live_server_url}/staff/audit/")
