@@ -124,16 +124,28 @@ def staff_action(request: HttpRequest) -> HttpResponse:
                 )
         elif action in ("reject", "ship", "deliver") and len(ids) == 1:
             if action == "reject":
-                services.redemption_reject(
+                redemption = services.redemption_reject(
                     redemption_id=ids[0], staff_member=request.user, reason=note
                 )
+                done = _("Rejected %(product)s for %(expert)s; their points are back.")
             elif action == "ship":
-                services.redemption_ship(
+                redemption = services.redemption_ship(
                     redemption_id=ids[0], staff_member=request.user, tracking_note=note
                 )
+                done = _("Marked %(product)s for %(expert)s as shipped; they can see it.")
             else:
-                services.redemption_deliver(redemption_id=ids[0], staff_member=request.user)
-            messages.success(request, _("Done."))
+                redemption = services.redemption_deliver(
+                    redemption_id=ids[0], staff_member=request.user
+                )
+                done = _("Marked %(product)s for %(expert)s as delivered.")
+            messages.success(
+                request,
+                done
+                % {
+                    "product": redemption.product.name,
+                    "expert": redemption.expert.display_name,
+                },
+            )
         else:
             messages.error(request, _("Choose an action for one redemption at a time."))
     except ServiceError as refused:

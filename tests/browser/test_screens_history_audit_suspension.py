@@ -70,8 +70,8 @@ def test_expert_and_staff_pages(browser, live_server_url, demo, size, language, 
     tabs_fit = expert.evaluate(
         """() => [...document.querySelectorAll('.lb__tabs')].every((bar) => {
             const edge = bar.getBoundingClientRect().right + 0.5;
-            return [...bar.children].every((tab) =>
-                tab.getBoundingClientRect().right <= edge && tab.scrollWidth <= tab.clientWidth + 1);
+            return [...bar.children].every((tab) => tab.getBoundingClientRect().right <= edge
+                && tab.scrollWidth <= tab.clientWidth + 1);
         })"""
     )
     assert tabs_fit

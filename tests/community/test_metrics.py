@@ -57,3 +57,14 @@ def test_figures_for_a_period(make_expert):
 def test_bar_chart_escapes_labels():
     svg = str(metrics.bar_chart_svg([("<b>", 3), ("x", 0)], label="Chats & more"))
     assert "<b>" not in svg and "&lt;b&gt;" in svg and 'aria-label="Chats &amp; more"' in svg
+
+
+def test_the_metrics_page_says_minutes_not_a_pile_of_seconds(client, make_expert):
+    """Before: "151 s" for a wait of two and a half minutes."""
+    from tests.conftest import create_staff
+
+    anna = make_expert(name="Anna")
+    chat(anna, wait=151, length=3725)
+    client.force_login(create_staff(username="lead"))
+    page = client.get("/staff/metrics/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2 min 31 s" in page and "1 h 2 min" in page and "151 s" not in page

@@ -91,3 +91,17 @@ def test_statement_csv_lists_entries_with_running_balance(client, pending):
     lines = response.content.decode().strip().splitlines()
     assert lines[0].startswith("Date,Kind,Points,Balance")
     assert [line.split(",")[2:4] for line in lines[1:]] == [["500", "500"], ["-100", "400"]]
+
+
+def test_shipping_says_which_reward_went_to_whom(client, pending, staff):
+    """Before: "Done." and nothing to tell one shipment from the next."""
+    client.force_login(staff)
+    client.post("/staff/redemptions/action/", {"action": "approve", "redemption": [pending.pk]})
+    answer = client.post(
+        "/staff/redemptions/action/",
+        {"action": "ship", "redemption": [pending.pk], "note": "PostNL 3S123"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    name, expert = pending.product.name, pending.expert.display_name
+    assert f"Marked {name} for {expert} as shipped" in answer.content.decode()
