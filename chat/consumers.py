@@ -798,6 +798,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             conversation_id=frame["conversation"],
             expert=self.expert,
             to_expert_id=frame["expert"],
+            note=frame.get("note", ""),
         )
 
     async def on_followup_send(self, frame: dict[str, Any]) -> None:

@@ -79,7 +79,11 @@ EXPERT_FRAMES: FrameSpecs = {
     "shift.end": {},
     "transfer.targets": {},
     "chat.resolve": {"conversation": CONVERSATION, "summary": Text(max_length=1000, min_length=1)},
-    "chat.transfer": {"conversation": CONVERSATION, "expert": Integer(minimum=1)},
+    "chat.transfer": {
+        "conversation": CONVERSATION,
+        "expert": Integer(minimum=1),
+        "note": Text(max_length=300, required=False),
+    },
     "followup.send": {"conversation": CONVERSATION, "body": MESSAGE_BODY},
 }
 

@@ -630,8 +630,10 @@ def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) 
 
 @transaction.atomic
 def conversation_transfer(
-    *, conversation_id: int, expert: Expert, to_expert_id: int
+    *, conversation_id: int, expert: Expert, to_expert_id: int, note: str = ""
 ) -> Conversation:
+    """Hand a live chat to another expert with a free slot; a note goes with it to
+    the experts only (a whisper: the customer never receives it)."""
     _lock_routing()
     conversation = _locked_active(conversation_id=conversation_id, expert=expert)
     target = selectors.available_experts().exclude(pk=expert.pk).filter(pk=to_expert_id).first()
@@ -654,6 +656,14 @@ def conversation_transfer(
         event="transferred",
         **{"from": expert.display_name, "to": target.display_name},
     )
+    if note := text.normalized(note).strip():
+        _append_message(
+            conversation_id=conversation.pk,
+            sender=Message.Sender.EXPERT,
+            author=expert.user,
+            body=note[:300],
+            whisper=True,
+        )
     conversation.refresh_from_db()
     realtime.send_after_commit(
         realtime.expert_group(expert.pk),

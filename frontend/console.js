@@ -633,7 +633,9 @@
     }
 
     function renderMessage(message, pending) {
-      const sender = ["customer", "expert", "staff", "system"].includes(message.sender) ? message.sender : "system";
+      const original = ["customer", "expert", "staff", "system"].includes(message.sender) ? message.sender : "system";
+      // Notes only experts read (staff whispers, a colleague's handover note) look alike.
+      const sender = message.whisper ? "staff" : original;
       const li = make("li", "msg msg--" + sender);
       li.dataset.testid = "message";
       li.dataset.sender = sender;
@@ -648,7 +650,7 @@
           meta.appendChild(make("span", "msg__author", message.author));
         }
         if (sender === "staff") {  // a whisper only you see, or a team member's reply
-          const label = message.whisper ? S.whisper_from : S.staff_from;
+          const label = original === "expert" ? S.note_from : message.whisper ? S.whisper_from : S.staff_from;
           meta.appendChild(make("span", "msg__author", fmt(label, { name: message.author || "" })));
         }
         const time = make("time", "", formatTime(message.at));
@@ -897,7 +899,7 @@
       "resolve-form", "summary", "summary-count", "resolve-error", "resolve-cancel", "resolve-confirm",
     ]);
     const T = sheetFrom("transfer-template", [
-      "transfer-status", "targets", "transfer-error", "transfer-refresh", "transfer-cancel",
+      "transfer-status", "targets", "transfer-error", "transfer-refresh", "transfer-cancel", "transfer-note",
     ]);
 
     function sheetOpen(sheet, chat) {
@@ -1021,7 +1023,10 @@
         button.appendChild(make("span", "", expert.name));
         button.appendChild(make("span", "target__go", "→"));
         button.addEventListener("click", () => {
-          if (!socket.send({ type: "chat.transfer", conversation: chat.id, expert: expert.id })) {
+          const note = T["transfer-note"].value.trim();
+          const frame = { type: "chat.transfer", conversation: chat.id, expert: expert.id };
+          if (note) frame.note = note;
+          if (!socket.send(frame)) {
             transferError(S.reconnecting);
             return;
           }

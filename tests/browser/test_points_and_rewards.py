@@ -138,3 +138,33 @@ def test_the_reward_shop_shows_real_pictures_and_fits_a_small_phone(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     page.screenshot(path=screenshot_dir / f"reward-shop-{width}.png", full_page=True)
+
+
+def test_a_handed_over_chat_carries_a_note_only_experts_read(
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+):
+    make_expert(django_user_model, "anna@shop.test", "Anna de Vries")
+    make_expert(django_user_model, "bram@shop.test", "Bram Jansen")  # goes on shift later
+    anna = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(anna, live_server_url, "anna@shop.test")
+    anna.goto(f"{live_server_url}/console/")
+    anna.get_by_test_id("shift-toggle").click()
+    shopper = browser.new_context().new_page()
+    start_chat(shopper, shop_url, "My Voyager hinge broke again", "Sam")
+    pane = anna.get_by_test_id("chat-pane").first
+    expect(pane).to_contain_text("My Voyager hinge broke again")
+
+    bram = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(bram, live_server_url, "bram@shop.test")
+    bram.goto(f"{live_server_url}/console/")
+    bram.get_by_test_id("shift-toggle").click()
+    expect(bram.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+
+    pane.get_by_test_id("transfer-button").click()
+    anna.get_by_test_id("transfer-note").fill("Second hinge in a month; order 1043.")
+    anna.get_by_test_id("transfer-target").filter(has_text="Bram").click()
+    note = bram.get_by_test_id("message").filter(has_text="order 1043")
+    expect(note).to_contain_text("Note from Anna de Vries")
+    expect(shopper.get_by_test_id("message-list")).to_contain_text("handed this chat to Bram")
+    assert "order 1043" not in shopper.get_by_test_id("message-list").inner_text()
+    bram.screenshot(path=screenshot_dir / "console-transfer-note.png")

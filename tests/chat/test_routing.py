@@ -207,6 +207,8 @@ def test_customer_leaving_the_queue_updates_everyones_position(
     assert waiting_widgets.frames() == [{"type": "queue.changed"}]
     positions = {f["conversation"]: f["position"] for f in selectors.queue_frames()}
     assert positions == {chats[1].pk: 1, chats[2].pk: 2}
+
+
 def test_suspended_expert_cannot_go_on_shift(make_expert):
     expert = make_expert(on_shift=False)
     Expert.objects.filter(pk=expert.pk).update(suspended_at=timezone.now())
@@ -228,3 +230,22 @@ def test_a_visitor_cannot_start_endless_chats(make_visitor, settings):
         start(visitor)
     assert refused.value.code == "rate_limited"
     assert Conversation.objects.filter(visitor=visitor).count() == 2
+
+
+def test_a_transfer_note_reaches_the_next_expert_and_never_the_customer(make_expert, make_visitor):
+    first, second = make_expert(name="First"), make_expert(name="Second")
+    chat = start(make_visitor())
+    holder = first if chat.expert_id == first.pk else second
+    other = second if holder is first else first
+    services.conversation_transfer(
+        conversation_id=chat.pk,
+        expert=holder,
+        to_expert_id=other.pk,
+        note="Order 1043, hinge broke twice.",
+    )
+    for_expert = selectors.messages_after(conversation_id=chat.pk, last_seq=0)
+    assert for_expert[-1]["body"] == "Order 1043, hinge broke twice."
+    assert for_expert[-1]["whisper"] and for_expert[-1]["author"] == holder.display_name
+    for_customer = selectors.messages_after(conversation_id=chat.pk, last_seq=0, for_customer=True)
+    assert "hinge broke twice" not in " ".join(m["body"] for m in for_customer)
+    assert "hinge broke twice" not in selectors.transcript_text(conversation=chat)
