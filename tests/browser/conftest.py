@@ -122,7 +122,7 @@ def serve_shop(port: int, widget_base: str, csp: str | None = None) -> Threading
         )
     )
     page = (
-        "<!doctype html><html><head><meta name=viewport content='width=device-width'>"
+        "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'>"
         f"<title>Other shop</title>{hostile}</head><body>"
         "<h1>A shop on another origin</h1><p>Hostile CSS above must not reach the widget.</p>"
         f"<script src='{widget_base}/static/widget.js' async></script></body></html>"

@@ -1,0 +1,65 @@
+"""axe-core on the pages people use, in English and Dutch: no serious or critical
+violations (axe-core itself comes with the axe-playwright-python dev dependency)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.helpers import log_in, open_widget
+from tests.conftest import create_staff
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+EXPERT_PAGES = ["/console/", "/console/points/", "/console/shop/", "/console/shifts/"]
+STAFF_PAGES = [
+    "/staff/",
+    "/staff/monitor/",
+    "/staff/experts/",
+    "/staff/applications/",
+    "/staff/redemptions/",
+    "/staff/metrics/",
+    "/staff/audit/",
+]
+
+
+def serious(page) -> list[str]:
+    """Each serious or critical violation, with where and why, to read in the failure."""
+    found = []
+    for violation in Axe().run(page).response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            where = "; ".join(
+                f"{node['target']} {node.get('failureSummary', '')[-120:]}"
+                for node in violation["nodes"]
+            )
+            found.append(f"{page.url} {violation['id']}: {violation['help']}: {where}")
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_no_serious_accessibility_violations(
+    browser, live_server_url, shop_url, django_user_model, language
+):
+    from community.models import Expert
+
+    user = django_user_model.objects.create_user(
+        username="anna@shop.test", email="anna@shop.test", password="pw-123456"
+    )
+    Expert.objects.create(user=user, display_name="Anna de Vries")
+    create_staff(username="lead@shop.test", email="lead@shop.test", password="pw-123456")
+    found = []
+    context = browser.new_context(locale=language)
+    page = context.new_page()
+    page.goto(f"{live_server_url}/accounts/login/")
+    found += serious(page)
+    log_in(page, live_server_url, "anna@shop.test")
+    for path in EXPERT_PAGES:
+        page.goto(f"{live_server_url}{path}")
+        found += serious(page)
+    staff = browser.new_context(locale=language).new_page()
+    log_in(staff, live_server_url, "lead@shop.test")
+    for path in STAFF_PAGES:
+        staff.goto(f"{live_server_url}{path}")
+        found += serious(staff)
+    shopper = browser.new_context(locale=language).new_page()
+    open_widget(shopper, shop_url)
+    found += serious(shopper)
+    assert found == [], "\n".join(found)
