@@ -100,6 +100,7 @@ def _console_strings() -> dict[str, str]:
         "requeued": _("“%(topic)s” went back to the queue."),
         "taken_over": _("Our team took over “%(topic)s”."),
         "whisper_from": _("Whisper from %(name)s · only you see this"),
+        "new_message": _("New message from %(name)s:"),
         "note_from": _("Note from %(name)s · experts only"),
         "waiting": _("%(count)s waiting"),
         "message_removed": _("Removed by the moderators · the customer no longer sees it"),

@@ -469,6 +469,7 @@
     }
 
     function renderTabs() {
+      const hadFocus = tabsEl.contains(document.activeElement); // keep it across a redraw
       tabsEl.replaceChildren();
       tabsEl.hidden = state.chats.size === 0;
       state.order.forEach((id) => {
@@ -479,6 +480,10 @@
         tab.dataset.testid = "pane-tab";
         tab.dataset.conversationId = String(id);
         tab.setAttribute("aria-selected", id === state.active ? "true" : "false");
+        tab.tabIndex = id === state.active ? 0 : -1; // one tab stop; arrows move between tabs
+        tab.id = "pane-tab-" + id;
+        chat.el.setAttribute("role", "tabpanel");
+        chat.el.setAttribute("aria-labelledby", tab.id);
         tab.classList.toggle("is-new", chat.attention === "new");
         tab.appendChild(make("span", "", customerName(chat)));
         if (chat.attention) tab.appendChild(make("span", "pane-tab__dot"));
@@ -490,6 +495,23 @@
         });
         tabsEl.appendChild(tab);
       });
+      if (hadFocus) focusActiveTab();
+    }
+
+    tabsEl.addEventListener("keydown", (event) => {
+      const keys = { ArrowLeft: -1, ArrowRight: 1, Home: "first", End: "last" };
+      if (!(event.key in keys) || !state.order.length) return;
+      event.preventDefault();
+      const at = state.order.indexOf(state.active);
+      const step = keys[event.key];
+      const next = step === "first" ? 0 : step === "last" ? state.order.length - 1
+        : (at + step + state.order.length) % state.order.length;
+      state.active = state.order[next];
+      renderSlots(); // draws the tabs afresh, focus on the new one
+    });
+
+    function focusActiveTab() {
+      tabsEl.querySelector(`[data-conversation-id="${state.active}"]`)?.focus();
     }
 
     // -------------------------------------------------------------- chats
@@ -732,6 +754,7 @@
     function afterIncoming(chat, added, wasNearBottom, initial) {
       if (!added.length) return;
       const customer = added.filter((m) => m.sender === "customer");
+      if (customer.length && !initial) announce(fmt(S.new_message, { name: customerName(chat) }) + " " + customer[customer.length - 1].body);
       if (customer.length) {
         showTyping(chat, false);
         const top = customer[customer.length - 1].seq;
@@ -747,6 +770,11 @@
       } else if (customer.some((m) => m.seq > chat.readSent)) {
         setAttention(chat, "unread");
       }
+    }
+
+    function announce(text) {
+      const region = document.querySelector('[data-role="announcer"]');
+      if (region) region.textContent = text;
     }
 
     function sendRead(chat) {

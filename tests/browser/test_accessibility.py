@@ -3,6 +3,7 @@ violations (axe-core itself comes with the axe-playwright-python dev dependency)
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.helpers import log_in, open_widget
 from tests.conftest import create_staff
@@ -63,3 +64,38 @@ def test_no_serious_accessibility_violations(
     open_widget(shopper, shop_url)
     found += serious(shopper)
     assert found == [], "\n".join(found)
+
+
+def test_console_tabs_follow_the_arrow_keys_and_one_region_announces(
+    browser, live_server_url, shop_url, django_user_model
+):
+    from community.models import Expert
+    from tests.browser.helpers import send_from_widget, start_chat
+
+    user = django_user_model.objects.create_user(
+        username="anna@shop.test", email="anna@shop.test", password="pw-123456"
+    )
+    Expert.objects.create(user=user, display_name="Anna de Vries")
+    console = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    log_in(console, live_server_url, "anna@shop.test")
+    console.goto(f"{live_server_url}/console/")
+    console.get_by_test_id("shift-toggle").click()
+    shoppers = []
+    for name in ("Sam", "Noor"):
+        shopper = browser.new_context().new_page()
+        start_chat(shopper, shop_url, f"A question from {name}", name)
+        shoppers.append(shopper)
+    tabs = console.get_by_role("tab")
+    expect(tabs).to_have_count(2)
+    assert console.locator("[aria-live]").count() == 2  # the toasts and the announcer
+    tabs.first.click()
+    expect(tabs.first).to_have_attribute("aria-selected", "true")
+    console.keyboard.press("ArrowRight")
+    expect(tabs.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(tabs.nth(1)).to_be_focused()
+    console.keyboard.press("Home")
+    expect(tabs.first).to_have_attribute("aria-selected", "true")
+    send_from_widget(shoppers[1], "Is the case waterproof?")
+    expect(console.get_by_test_id("announcer")).to_have_text(
+        "New message from Noor: Is the case waterproof?"
+    )
