@@ -9,7 +9,14 @@ from channels.db import database_sync_to_async
 from chat import selectors, services
 from chat.models import Conversation
 from community import services as community_services
-from tests.chat.test_consumers import console, greet, no_more_frames, receive_until, widget
+from tests.chat.test_consumers import (
+    console,
+    greet,
+    next_frame,
+    no_more_frames,
+    receive_until,
+    widget,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -138,7 +145,7 @@ async def test_a_console_that_missed_its_shift_ending_learns_it_at_the_next_ping
     assert shift["on_shift"] is False and shift["version"] > welcome["shift_version"]
     await drop_delivered(expert_socket)
     await expert_socket.send_json_to({"type": "ping", "shift_version": shift["version"]})
-    assert await expert_socket.receive_json_from() == {"type": "pong"}
+    assert await next_frame(expert_socket) == {"type": "pong"}
     await expert_socket.disconnect()
 
 
