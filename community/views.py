@@ -503,23 +503,33 @@ def shifts(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         try:
-            _shift_action(request, expert)
+            done = _shift_action(request, expert)
         except ServiceError as refused:
             messages.error(request, refused.message)
+            done = False
+        if not done and request.POST.get("action") == "publish":
+            # The page again with what staff typed, not an empty form.
+            return _shifts_page(request, expert, typed=request.POST, status=400)
         return redirect("shifts")
+    return _shifts_page(request, expert)
+
+
+def _shifts_page(request: HttpRequest, expert, *, typed=None, status: int = 200) -> HttpResponse:
     upcoming = ShiftSlot.objects.filter(ends_at__gt=timezone.now()).prefetch_related("experts")
     return render(
         request,
         "community/shifts.html",
-        {"slots": upcoming[:50], "expert": expert},
+        {"slots": upcoming[:50], "expert": expert, "typed": typed or {}},
+        status=status,
     )
 
 
-def _shift_action(request: HttpRequest, expert) -> None:
+def _shift_action(request: HttpRequest, expert) -> bool:
+    """Publish, sign up or withdraw; False (with the errors flashed) when the form is invalid."""
     form = ShiftActionForm(request.POST)  # times without a zone are the brand's (TIME_ZONE)
     if not form.is_valid():
         flash_errors(request, form)
-        return
+        return False
     data = form.cleaned_data
     if data["action"] == "publish":
         if not (request.user.is_staff and request.user.has_perm(MANAGE_EXPERTS)):
@@ -536,3 +546,4 @@ def _shift_action(request: HttpRequest, expert) -> None:
         services.shift_sign_up(slot_id=data["slot"], expert=expert)
     else:
         services.shift_withdraw(slot_id=data["slot"], expert=expert)
+    return True

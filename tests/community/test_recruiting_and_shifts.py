@@ -97,3 +97,25 @@ def test_shift_sign_up_respects_capacity_and_feeds_the_widget(staff, make_expert
     assert selectors.next_staffed_shift_start() == slot.starts_at
     with pytest.raises(ServiceError):
         services.shift_publish(starts_at=start, ends_at=start, capacity=1, staff_member=staff)
+
+
+def test_a_refused_shift_keeps_what_staff_typed(client, staff):
+    """Before: the page came back empty, and the times had to be typed again."""
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(Permission.objects.get(codename="manage_experts"))
+    client.force_login(staff)
+    answer = client.post(
+        "/console/shifts/",
+        {
+            "action": "publish",
+            "starts_at": "2026-12-10T18:00",
+            "ends_at": "2026-12-10T17:00",
+            "capacity": "3",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = answer.content.decode()
+    assert answer.status_code == 400 and "A shift must end after it starts." in page
+    assert 'value="2026-12-10T18:00"' in page and 'value="2026-12-10T17:00"' in page
+    assert 'name="capacity" min="1" max="50" value="3"' in page
