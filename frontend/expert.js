@@ -216,8 +216,9 @@
     const empty = document.querySelector("[data-statement-empty]");
     if (empty) empty.remove();
     const count = document.querySelector("[data-statement-count]");
-    if (count && S.entriesOne) {
-      count.textContent = plural(rows.children.length, S.entriesOne, S.entriesOther);
+    if (count && S.entriesOne) {  // all entries, not the rows of this page
+      count.dataset.total = String(Number(count.dataset.total || 0) + 1);
+      count.textContent = plural(Number(count.dataset.total), S.entriesOne, S.entriesOther);
     }
   }
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -31,17 +32,24 @@ def statement(request: HttpRequest) -> HttpResponse:
     expert = _expert_or_404(request)
     entries = list(selectors.statement(expert=expert))
     entries.reverse()  # newest first on screen; the running balance is computed oldest first
+    page = Paginator(entries, STATEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "points/statement.html",
         {
             "expert": expert,
-            "entries": entries,
+            "entries": page.object_list,
+            "page": page,
+            "total": len(entries),
             "balance": selectors.balance(expert=expert),
             "rules": selectors.rules_for_experts(),
             "held": selectors.flagged_awards_pending().filter(expert=expert).count(),
         },
     )
+
+
+# Newest first; the CSV has them all.
+STATEMENT_PAGE_SIZE = 50
 
 
 @login_required

@@ -238,3 +238,25 @@ def test_statement_has_a_running_balance(make_expert, staff):
         )
     assert [e.running_balance for e in selectors.statement(expert=expert)] == [5, 12, 10]
     assert Conversation.objects.count() == 0
+
+
+def test_a_long_statement_comes_in_pages_newest_first(client, make_expert, staff):
+    """Before: every entry on one page, however many there were."""
+    from points.views import STATEMENT_PAGE_SIZE
+
+    expert = make_expert()
+    for n in range(STATEMENT_PAGE_SIZE + 3):
+        services.points_adjust(
+            expert=expert,
+            amount=1,
+            reason=f"Bonus {n}",
+            staff_member=staff,
+            idempotency_key=f"b{n}",
+        )
+    client.force_login(expert.user)
+    first = client.get("/console/points/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    older = client.get("/console/points/?page=2", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert first.count('data-testid="ledger-entry"') == STATEMENT_PAGE_SIZE
+    assert older.count('data-testid="ledger-entry"') == 3
+    assert f"Bonus {STATEMENT_PAGE_SIZE + 2}" in first and "Bonus 0<" in older
+    assert f"{STATEMENT_PAGE_SIZE + 3} entries" in first and "Page 1 of 2" in first
