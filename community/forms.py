@@ -101,7 +101,9 @@ class ShiftActionForm(forms.Form):
 
 class MetricsPeriodForm(forms.Form):
     days = forms.IntegerField(label=_("Period"), min_value=1, max_value=366, required=False)
-    format = forms.ChoiceField(choices=[("", "HTML"), ("csv", "CSV")], required=False)
+    format = forms.ChoiceField(
+        choices=[("", "HTML"), ("csv", "CSV"), ("experts-csv", "CSV")], required=False
+    )
 
 
 class AuditFilterForm(forms.Form):

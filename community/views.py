@@ -361,6 +361,8 @@ def staff_metrics(request: HttpRequest) -> HttpResponse:
     figures = metrics.service_metrics(metrics.period_ending_today(days))
     if valid and form.cleaned_data["format"] == "csv":
         return _metrics_csv(figures)
+    if valid and form.cleaned_data["format"] == "experts-csv":
+        return _metrics_experts_csv(figures)
     return render(
         request,
         "staff/metrics.html",
@@ -381,29 +383,42 @@ def staff_metrics(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _metrics_csv(figures: dict) -> HttpResponse:
+def _csv_response(filename: str) -> tuple[HttpResponse, SafeWriter]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="service-metrics.csv"'
-    writer = SafeWriter(response)
-    writer.writerow([_("Figure"), _("Value")])
-    for key in (
-        "chats_total",
-        "chats_abandoned",
-        "wait_median",
-        "wait_p90",
-        "duration_median",
-        "resolution_rate",
-        "follow_ups_sent",
-        "follow_ups_helpful",
-        "points_awarded",
-        "points_redeemed",
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response, SafeWriter(response)
+
+
+def _metrics_csv(figures: dict) -> HttpResponse:
+    """The period's figures, one per row, named as on the page, with their unit."""
+    response, writer = _csv_response("service-metrics.csv")
+    writer.writerow([_("Figure"), _("Value"), _("Unit")])
+    seconds, share, points = _("seconds"), _("share (0-1)"), _("points")
+    for label, key, unit in (
+        (_("Chats"), "chats_total", ""),
+        (_("Chats that left the queue"), "chats_abandoned", ""),
+        (_("Median wait"), "wait_median", seconds),
+        (_("Wait, 90th percentile"), "wait_p90", seconds),
+        (_("Median chat length"), "duration_median", seconds),
+        (_("Resolved"), "resolution_rate", share),
+        (_("Follow-ups sent"), "follow_ups_sent", ""),
+        (_("Follow-ups found helpful"), "follow_ups_helpful", ""),
+        (_("Points awarded"), "points_awarded", points),
+        (_("Points redeemed"), "points_redeemed", points),
     ):
-        writer.writerow([key, figures[key] if figures[key] is not None else ""])
+        value = figures[key]
+        if value is not None and unit == seconds:
+            value = round(value)
+        writer.writerow([label, "" if value is None else value, unit])
     for day, count in figures["chats_per_day"]:
-        writer.writerow([f"chats {day.isoformat()}", count])
+        writer.writerow([_("Chats on %(day)s") % {"day": day.isoformat()}, count, ""])
     for stars, count in figures["ratings"]:
-        writer.writerow([f"rating {stars}", count])
-    writer.writerow([])
+        writer.writerow([_("Ratings of %(stars)d stars") % {"stars": stars}, count, ""])
+    return response
+
+
+def _metrics_experts_csv(figures: dict) -> HttpResponse:
+    response, writer = _csv_response("service-metrics-experts.csv")
     writer.writerow([_("Expert"), _("Chats"), _("Resolved"), _("Average rating")])
     for row in figures["experts"]:
         writer.writerow([row["name"], row["chats"], row["resolved"], row["avg_rating"] or ""])

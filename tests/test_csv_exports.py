@@ -30,7 +30,7 @@ def test_metrics_csv_neutralises_expert_names(client, make_expert):
     for name in HOSTILE:
         make_expert(name=name)
     client.force_login(create_staff(username="lead", email="lead@example.com"))
-    assert_neutralised(cells(client.get("/staff/metrics/?days=7&format=csv")))
+    assert_neutralised(cells(client.get("/staff/metrics/?days=7&format=experts-csv")))
 
 
 def test_statement_csv_neutralises_memos_with_tabs_and_carriage_returns(client, make_expert):

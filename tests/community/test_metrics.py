@@ -68,3 +68,21 @@ def test_the_metrics_page_says_minutes_not_a_pile_of_seconds(client, make_expert
     client.force_login(create_staff(username="lead"))
     page = client.get("/staff/metrics/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "2 min 31 s" in page and "1 h 2 min" in page and "151 s" not in page
+
+
+def test_the_metrics_csv_is_one_table_in_words(client, make_expert):
+    """Before: raw keys ("wait_p90") and a second table appended to the first."""
+    import csv
+    import io
+
+    from tests.conftest import create_staff
+
+    chat(make_expert(name="Anna"), wait=151, length=600, rating=5)
+    client.force_login(create_staff(username="lead"))
+    figures = client.get("/staff/metrics/?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(figures.content.decode())))
+    assert rows[0] == ["Figure", "Value", "Unit"] and all(len(row) == 3 for row in rows)
+    assert ["Median wait", "151", "seconds"] in rows
+    assert not any("_" in row[0] for row in rows)
+    experts = client.get("/staff/metrics/?format=experts-csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert list(csv.reader(io.StringIO(experts.content.decode())))[1][:3] == ["Anna", "1", "1"]
