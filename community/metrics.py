@@ -150,11 +150,19 @@ def bar_chart_svg(points: list[tuple[str, float]], *, label: str, height: int = 
             for index, (name, value) in enumerate(points)
         ),
     )
-    return format_html(
+    svg = format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
         'preserveAspectRatio="none">{}</svg>',
         width,
         height,
         label,
         bars,
+    )
+    # The scale in HTML beside the stretched SVG, so its text keeps its shape; the
+    # page names the bars below the chart.
+    return format_html(
+        '<div class="chart-frame"><div class="chart-y" aria-hidden="true"><span>{}</span>'
+        "<span>0</span></div>{}</div>",
+        f"{peak:g}",
+        svg,
     )

@@ -86,3 +86,10 @@ def test_the_metrics_csv_is_one_table_in_words(client, make_expert):
     assert not any("_" in row[0] for row in rows)
     experts = client.get("/staff/metrics/?format=experts-csv", HTTP_ACCEPT_LANGUAGE="en")
     assert list(csv.reader(io.StringIO(experts.content.decode())))[1][:3] == ["Anna", "1", "1"]
+
+
+def test_charts_carry_a_scale():
+    """Before: bars with no numbers anywhere on the chart."""
+    chart = str(metrics.bar_chart_svg([("1★", 0), ("2★", 3), ("5★", 12)], label="Ratings"))
+    assert '<div class="chart-y" aria-hidden="true"><span>12</span><span>0</span>' in chart
+    assert "<title>5★: 12</title>" in chart  # the value on hover
