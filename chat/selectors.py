@@ -258,7 +258,9 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
 
 def conversation_get(*, conversation_id: int) -> Conversation | None:
     return (
-        Conversation.objects.select_related("visitor", "expert").filter(pk=conversation_id).first()
+        Conversation.objects.select_related("visitor", "expert", "staff_member")
+        .filter(pk=conversation_id)
+        .first()
     )
 
 
@@ -266,7 +268,7 @@ def visitor_current_conversation(*, visitor: Visitor) -> Conversation | None:
     """The open chat, or one closed recently enough to still rate."""
     recent = timezone.now() - RECENT_CLOSED_WINDOW
     return (
-        Conversation.objects.select_related("visitor", "expert")
+        Conversation.objects.select_related("visitor", "expert", "staff_member")
         .filter(visitor=visitor)
         .filter(Q(status__in=["waiting", "active"]) | Q(resolved_at__gte=recent))
         .order_by("-created_at")
@@ -472,7 +474,7 @@ def removal_reason(*, conversation_id: int) -> str:
 
 def expert_open_conversations(*, expert: Expert) -> list[Conversation]:
     return list(
-        Conversation.objects.select_related("visitor", "expert")
+        Conversation.objects.select_related("visitor", "expert", "staff_member")
         .filter(expert=expert, status=Conversation.Status.ACTIVE)
         .order_by("assigned_at")
     )
@@ -480,7 +482,7 @@ def expert_open_conversations(*, expert: Expert) -> list[Conversation]:
 
 def expert_past_conversations(*, expert: Expert, limit: int = 30) -> list[Conversation]:
     return list(
-        Conversation.objects.select_related("visitor", "expert")
+        Conversation.objects.select_related("visitor", "expert", "staff_member")
         .filter(expert=expert, status=Conversation.Status.RESOLVED)
         .order_by("-resolved_at")[:limit]
     )

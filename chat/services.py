@@ -681,7 +681,7 @@ def conversation_transfer(
 def _locked_for_customer(*, conversation_id: int, visitor: Visitor) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor", "expert")
+        .select_related("visitor", "expert", "staff_member")
         .filter(pk=conversation_id, visitor=visitor)
         .first()
     )
@@ -1017,7 +1017,7 @@ async def customer_presence_mark_live(
 def _customer_back(*, conversation_id: int) -> None:
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor", "expert")
+        .select_related("visitor", "expert", "staff_member")
         .filter(pk=conversation_id, customer_gone_at__isnull=False)
         .first()
     )
@@ -1042,7 +1042,7 @@ def customers_away_sweep() -> int:
             _lock_routing()
             for conversation in (
                 away.select_for_update(of=("self",))
-                .select_related("visitor", "expert")
+                .select_related("visitor", "expert", "staff_member")
                 .filter(status=Conversation.Status.WAITING)
             ):
                 conversation.status = Conversation.Status.ABANDONED
@@ -1062,7 +1062,7 @@ def customers_away_sweep() -> int:
         with transaction.atomic():
             conversation = (
                 gone.select_for_update(of=("self",), skip_locked=True)
-                .select_related("visitor", "expert")
+                .select_related("visitor", "expert", "staff_member")
                 .filter(pk=conversation_id)
                 .first()
             )
@@ -1117,7 +1117,7 @@ def conversation_take_over(*, conversation_id: int, staff_member) -> Conversatio
     _lock_routing()
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor", "expert")
+        .select_related("visitor", "expert", "staff_member")
         .filter(pk=conversation_id)
         .first()
     )

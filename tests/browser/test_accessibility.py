@@ -99,3 +99,38 @@ def test_console_tabs_follow_the_arrow_keys_and_one_region_announces(
     expect(console.get_by_test_id("announcer")).to_have_text(
         "New message from Noor: Is the case waterproof?"
     )
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_no_page_runs_off_the_side_from_320_to_1440_px(
+    browser, live_server_url, django_user_model, language
+):
+    """Every page the experts and staff use, in both languages, at phone to wide
+    desktop widths: nothing wider than the window (a table may scroll in its box)."""
+    from community.models import Expert
+
+    user = django_user_model.objects.create_user(
+        username="anna@shop.test", email="anna@shop.test", password="pw-123456"
+    )
+    Expert.objects.create(user=user, display_name="Anna de Vries-Van den Berg")
+    create_staff(username="lead@shop.test", email="lead@shop.test", password="pw-123456")
+    overflowing = []
+    for login, paths in (
+        ("anna@shop.test", EXPERT_PAGES),
+        ("lead@shop.test", STAFF_PAGES),
+    ):
+        page = browser.new_context(locale=language).new_page()
+        log_in(page, live_server_url, login)
+        for width in (320, 1440):  # the narrowest phone and a wide desktop
+            page.set_viewport_size({"width": width, "height": 800})
+            for path in paths:
+                page.goto(f"{live_server_url}{path}")
+                extra = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+                if extra > 0:
+                    widest = page.evaluate(
+                        """() => [...document.querySelectorAll('body *')]
+                            .filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+                            .slice(-3).map((e) => e.tagName + '.' + e.className).join(' ')"""
+                    )
+                    overflowing.append(f"{path} at {width}px: {extra}px too wide ({widest})")
+    assert overflowing == [], "\n".join(overflowing)

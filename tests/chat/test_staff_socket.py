@@ -73,6 +73,14 @@ async def test_monitor_whisper_and_take_over(make_expert, django_user_model):
     assert reply["message"]["sender"] == "staff"
     conversation = await database_sync_to_async(Conversation.objects.get)(pk=conversation_id)
     assert conversation.expert_id is None and conversation.staff_member_id == lead.pk
+    # The chat now names who answers, for the customer and for staff opening it again.
+    await customer.send_json_to(
+        {"type": "ping", "conversation": conversation_id, "conversation_version": 0}
+    )
+    shown = (await receive_until(customer, "conversation"))["conversation"]
+    assert shown["staff"]["name"] == "Lars"
+    await staff.send_json_to({"type": "chat.open", "conversation": conversation_id})
+    assert (await receive_until(staff, "conversation"))["conversation"]["staff"]["name"] == "Lars"
     for socket in (staff, expert_socket, customer):
         await socket.disconnect()
 
