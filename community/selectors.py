@@ -3,9 +3,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.models import AuditEntry, Expert
+from community.models import AuditEntry, Expert, ShiftSlot
 from config.errors import ServiceError
 
 # The widget's "become an expert" link carries a signed chat id, so the application
@@ -50,10 +51,6 @@ def experts_for_staff():
 
 def next_staffed_shift_start():
     """When the next expert is expected, for the widget when nobody is on shift."""
-    from django.utils import timezone
-
-    from community.models import ShiftSlot
-
     return (
         ShiftSlot.objects.filter(starts_at__gt=timezone.now(), experts__isnull=False)
         .order_by("starts_at")
@@ -95,3 +92,9 @@ def application_invited_visitor(*, token: str):
     except signing.BadSignature:
         return None
     return Visitor.objects.filter(conversations__pk=conversation_id).first()
+
+
+def upcoming_shifts(*, limit: int = 50):
+    """Shifts that have not ended, soonest first, with who signed up."""
+    upcoming = ShiftSlot.objects.filter(ends_at__gt=timezone.now()).order_by("starts_at")
+    return upcoming.prefetch_related("experts")[:limit]

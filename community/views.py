@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,7 +24,7 @@ from community.forms import (
     ReportActionForm,
     ShiftActionForm,
 )
-from community.models import AuditEntry, Expert, ExpertApplication, ShiftSlot
+from community.models import AuditEntry, Expert, ExpertApplication
 from community.permissions import (
     ADJUST_POINTS,
     MANAGE_EXPERTS,
@@ -530,11 +529,10 @@ def shifts(request: HttpRequest) -> HttpResponse:
 
 
 def _shifts_page(request: HttpRequest, expert, *, typed=None, status: int = 200) -> HttpResponse:
-    upcoming = ShiftSlot.objects.filter(ends_at__gt=timezone.now()).prefetch_related("experts")
     return render(
         request,
         "community/shifts.html",
-        {"slots": upcoming[:50], "expert": expert, "typed": typed or {}},
+        {"slots": selectors.upcoming_shifts(), "expert": expert, "typed": typed or {}},
         status=status,
     )
 

@@ -214,9 +214,7 @@ STORAGES = {
     # MEDIA_STORAGE names another backend (e.g. django-storages' S3Storage, configured
     # by its own AWS_* variables).
     "default": {
-        "BACKEND": os.environ.get(
-            "MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
-        )
+        "BACKEND": os.environ.get("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")
     },
     # Hashed names in production, so browsers never keep a stale script after a
     # deploy (needs `collectstatic`); plain names while developing.

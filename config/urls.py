@@ -68,6 +68,11 @@ urlpatterns = [
     path("staff/leaderboard/", points_views.staff_leaderboard, name="staff_leaderboard"),
     path("staff/awards/", points_views.staff_flagged_awards, name="staff_flagged_awards"),
     path("staff/redemptions/", rewards_views.staff_queue, name="staff_redemptions"),
+    path(
+        "staff/redemptions/<int:redemption_id>/row/",
+        rewards_views.staff_redemption_row,
+        name="staff_redemption_row",
+    ),
     path("staff/redemptions/action/", rewards_views.staff_action, name="staff_redemption_action"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

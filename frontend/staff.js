@@ -3,8 +3,8 @@
 
    Connects to /ws/staff/ (docs/protocol.md):
      leaderboard -> #leaderboard via window.Leaderboard.render (frontend/leaderboard.js)
-     redemption  -> the row's badge [data-redemption-status="<id>"], its notes and the
-                    actions that still apply; a banner for redemptions not on the page.
+     redemption  -> the row as the server renders it now (GET .../<id>/row/), put in
+                    place of the old one, or added if the page's filters list it.
    Other staff frames are ignored. On the queue it also drives "select all", the
    selected count and auto-submitting filters. User data goes in with textContent. */
 (function () {
@@ -12,7 +12,6 @@
 
   const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState, fmt, cssId } = window.Live;
   const { strings: S, numberFormat } = window.Live;
-  const FORGET_ADDRESS = ["delivered", "rejected", "cancelled", "expired"];
 
   // ------------------------------------------------------------------ leaderboard
 
@@ -34,7 +33,6 @@
 
   const queue = document.querySelector("[data-queue]");
   const bulkForm = document.getElementById("bulk-form");
-  const unseen = new Set();
 
   function boxes() {
     return Array.from(document.querySelectorAll('input[data-testid="select-redemption"]'));
@@ -97,73 +95,51 @@
     syncSelection();
   }
 
-  function setNote(root, selector, text) {
-    const note = root.querySelector(selector);
-    if (!note) return;
-    const value = note.querySelector("[data-value]");
-    if (value) value.textContent = text || "";
-    note.hidden = !text;
+  // The server renders the row, with the actions that still apply; this page only
+  // puts it in place. Rows stay in creation order, so a new one goes last.
+  const rows = queue && queue.querySelector("[data-rows]");
+  const latestRequest = new Map();
+
+  async function fetchRow(id) {
+    const ticket = (latestRequest.get(id) || 0) + 1;
+    latestRequest.set(id, ticket);
+    const url = queue.dataset.rowUrl.replace(/\/0\/row\/$/, "/" + id + "/row/") + "?" + queue.dataset.filter;
+    let html;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) return null;
+      html = await response.text();
+    } catch (error) {
+      return null;
+    }
+    if (latestRequest.get(id) !== ticket) return null; // a newer answer is on its way
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    return holder.content.querySelector('[data-testid="redemption-row"]');
   }
 
-  function replaceActions(row, status) {
-    const cell = row.querySelector("[data-actions]");
-    if (!cell) return;
-    const template =
-      document.getElementById("act-" + status) || document.getElementById("act-closed");
-    if (!template) return;
-    const id = row.dataset.redemptionId;
-    const content = template.content.cloneNode(true);
-    for (const input of content.querySelectorAll('input[name="redemption"]')) input.value = id;
-    cell.replaceChildren(content);
-  }
-
-  function onRedemption(frame) {
+  async function onRedemption(frame) {
     const data = frame.redemption;
-    if (!data) return;
-    const badges = document.querySelectorAll('[data-redemption-status="' + cssId(data.id) + '"]');
-    if (!badges.length) {
-      // Not on this page (new, or filtered out): offer a refresh for new pending ones.
-      if (queue && data.status === "pending") {
-        unseen.add(data.id);
-        const banner = document.querySelector("[data-new-banner]");
-        const text = banner && banner.querySelector("[data-new-text]");
-        if (banner && text) {
-          text.textContent = fmt(unseen.size === 1 ? text.dataset.one : text.dataset.other, {
-            n: numberFormat.format(unseen.size),
-          });
-          banner.hidden = false;
-        }
-      }
+    if (!data || !rows) return;
+    const fresh = await fetchRow(data.id);
+    if (!fresh) return;
+    const current = rows.querySelector('[data-redemption-id="' + cssId(data.id) + '"]');
+    if (current) {
+      const wasChecked = current.querySelector('input[data-testid="select-redemption"]:checked');
+      const box = fresh.querySelector('input[data-testid="select-redemption"]');
+      if (wasChecked && box) box.checked = true;
+      current.replaceWith(fresh);
+    } else if (fresh.dataset.listed === "1") {
+      rows.append(fresh);
+      const count = queue.querySelector("[data-row-count]");
+      if (count) count.textContent = numberFormat.format(rows.children.length);
+      queue.querySelector(".table-wrap").hidden = false;
+      const empty = queue.querySelector('[data-testid="queue-empty"]');
+      if (empty) empty.hidden = true;
+    } else {
       return;
     }
-    for (const badge of badges) {
-      const previous = badge.dataset.status;
-      badge.className = badge.className.replace(/\bstatus--\w+/g, "").trim() + " status--" + data.status;
-      badge.dataset.status = data.status;
-      badge.textContent = data.status_label || data.status;
-      const row = badge.closest('[data-testid="redemption-row"]');
-      if (!row) continue;
-      row.dataset.status = data.status;
-      if (FORGET_ADDRESS.includes(data.status)) {
-        // The server forgets the address with these statuses.
-        const address = row.querySelector('[data-testid="row-address"]');
-        if (address) address.remove();
-        const removed = row.querySelector("[data-address-removed]");
-        if (removed) removed.hidden = false;
-      }
-      setNote(row, "[data-redemption-tracking]", data.tracking);
-      setNote(row, "[data-redemption-reason]", data.reason);
-      if (previous !== data.status) {
-        if (data.status !== "pending") {
-          const box = row.querySelector('input[data-testid="select-redemption"]');
-          if (box) box.remove();
-        }
-        replaceActions(row, data.status);
-        row.classList.remove("is-fresh");
-        void row.offsetWidth;
-        row.classList.add("is-fresh");
-      }
-    }
+    fresh.classList.add("is-fresh");
     syncSelection();
   }
 

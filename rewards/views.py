@@ -1,9 +1,11 @@
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -74,13 +76,23 @@ def cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
     return redirect("rewards_shop")
 
 
-@staff_required(DECIDE_REDEMPTIONS)
-def staff_queue(request: HttpRequest) -> HttpResponse:
+def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, str, int | None]:
     # Without a status filter the queue shows what waits for a decision.
     form = QueueFilterForm({"status": Redemption.Status.PENDING, **request.GET.dict()})
-    valid = form.is_valid()
-    status = form.cleaned_data["status"] if valid else Redemption.Status.PENDING
-    product = form.cleaned_data["product"] if valid else None
+    if not form.is_valid():
+        return form, Redemption.Status.PENDING, None
+    return form, form.cleaned_data["status"], form.cleaned_data["product"]
+
+
+def _queue_path(*, status: str, product: int | None) -> str:
+    return (
+        f"{reverse('staff_redemptions')}?{urlencode({'status': status, 'product': product or ''})}"
+    )
+
+
+@staff_required(DECIDE_REDEMPTIONS)
+def staff_queue(request: HttpRequest) -> HttpResponse:
+    form, status, product = _queue_filters(request)
     return render(
         request,
         "rewards/staff_queue.html",
@@ -92,9 +104,31 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
             "products": Product.objects.order_by("name"),
             "current_status": status,
             "current_product": str(product or ""),
+            "filter_query": urlencode({"status": status, "product": product or ""}),
+            "back": request.get_full_path(),
             "form_errors": error_lines(form),
         },
-        status=200 if valid else 400,
+        status=200 if form.is_valid() else 400,
+    )
+
+
+@staff_required(DECIDE_REDEMPTIONS)
+def staff_redemption_row(request: HttpRequest, redemption_id: int) -> HttpResponse:
+    """One queue row for a page that heard the redemption change; it says whether the
+    page's filters would list it, so a new one is added and a changed one redrawn."""
+    _form, status, product = _queue_filters(request)
+    redemption = selectors.staff_redemption_queue().filter(pk=redemption_id).first()
+    if redemption is None:
+        raise Http404
+    listed = selectors.staff_redemption_queue(status=status or None, product_id=product)
+    return render(
+        request,
+        "rewards/_staff_redemption_row.html",
+        {
+            "redemption": redemption,
+            "listed": listed.filter(pk=redemption_id).exists(),
+            "back": _queue_path(status=status, product=product),
+        },
     )
 
 

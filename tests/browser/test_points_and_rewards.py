@@ -79,6 +79,16 @@ def test_redemption_is_approved_live(browser, live_server_url, django_user_model
         per_expert_limit=1,
     )
 
+    # Two staff pages are open before the expert redeems: the queue and "all statuses".
+    desk = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(desk, live_server_url, "staff@shop.test")
+    desk.goto(f"{live_server_url}/staff/redemptions/")
+    expect(desk.get_by_test_id("queue-empty")).to_be_visible()
+    expect(desk.locator("[data-live-status]")).to_have_attribute("data-state", "open")
+    overview = desk.context.new_page()
+    overview.goto(f"{live_server_url}/staff/redemptions/?status=")
+    expect(overview.locator("[data-live-status]")).to_have_attribute("data-state", "open")
+
     shop = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     log_in(shop, live_server_url, "eva@shop.test")
     shop.goto(f"{live_server_url}/console/shop/")
@@ -90,22 +100,31 @@ def test_redemption_is_approved_live(browser, live_server_url, django_user_model
     expect(shop.get_by_test_id("balance").first).to_contain_text("100")
     expect(card.get_by_test_id("stock")).to_contain_text("2")
 
-    desk = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    log_in(desk, live_server_url, "staff@shop.test")
-    desk.goto(f"{live_server_url}/staff/redemptions/")
+    # The new redemption appears as a row with its actions, not as a "refresh" banner.
     row = desk.get_by_test_id("redemption-row").first
-    expect(row).to_contain_text("Eva Visser")
+    expect(row).to_contain_text("Eva Visser", timeout=5_000)
+    expect(row.get_by_test_id("row-address")).to_contain_text("Damrak 1")
+    expect(desk.get_by_test_id("queue-empty")).to_be_hidden()
+    expect(desk.locator("[data-row-count]")).to_have_text("1")
+    expect(overview.get_by_test_id("redemption-row")).to_have_count(1)
     row.get_by_test_id("approve-submit").click()
     expect(desk.get_by_test_id("queue-empty")).to_be_visible()  # nothing pending any more
-    desk.goto(f"{live_server_url}/staff/redemptions/?status=approved")
+
+    # The other page redraws the row with what can be done next, without a reload.
+    other = overview.get_by_test_id("redemption-row").first
+    expect(other.get_by_test_id("row-status")).to_contain_text("Approved", timeout=5_000)
+    expect(other.get_by_test_id("approve-submit")).to_have_count(0)
+    expect(other.get_by_test_id("ship-submit")).to_be_visible()
+    other.get_by_test_id("ship-note").fill("PostNL 3S123")
+    other.get_by_test_id("ship-submit").click()
     expect(
-        desk.get_by_test_id("redemption-row").first.get_by_test_id("row-status")
-    ).to_contain_text("Approved")
+        overview.get_by_text("Marked Voyager ANC, first batch for Eva Visser as shipped")
+    ).to_be_visible()
 
     # The expert's page was not reloaded.
-    expect(mine.get_by_test_id("redemption-status")).to_contain_text("Approved", timeout=5_000)
-    shop.screenshot(path=screenshot_dir / "shop-phone-approved.png", full_page=True)
-    desk.screenshot(path=screenshot_dir / "staff-redemptions.png")
+    expect(mine.get_by_test_id("redemption-status")).to_contain_text("Shipped", timeout=5_000)
+    shop.screenshot(path=screenshot_dir / "shop-phone-shipped.png", full_page=True)
+    overview.screenshot(path=screenshot_dir / "staff-redemptions.png")
 
 
 @pytest.mark.parametrize("width", [320, 390])

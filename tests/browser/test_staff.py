@@ -236,3 +236,40 @@ def test_metrics_dashboard_with_demo_data(browser, live_server_url, screenshot_d
     log_in(phone, live_server_url, "staff@demo.test", "staff-demo-2026")
     phone.goto(f"{live_server_url}/staff/metrics/")
     phone.screenshot(path=screenshot_dir / "staff-metrics-phone.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_staff_publish_a_shift_in_styled_fields_and_keep_what_they_typed(
+    browser, live_server_url, screenshot_dir, width
+):
+    """Before: expert copy ("Sign up for the shifts you can take"), bare browser date inputs."""
+    create_staff(username="staff@shop.test", email="staff@shop.test", password=PASSWORD)
+    page = browser.new_context(viewport={"width": width, "height": 850}).new_page()
+    log_in(page, live_server_url, "staff@shop.test")
+    page.goto(f"{live_server_url}/console/shifts/")
+    expect(page.locator(".page-head")).to_contain_text("Publish the shifts the team needs")
+    expect(page.locator(".page-head")).not_to_contain_text("you can take")
+
+    def look(selector):
+        return page.locator(selector).evaluate(
+            "el => { const s = getComputedStyle(el);"
+            " return [s.borderTopLeftRadius, s.paddingLeft, s.borderTopColor, s.height]; }"
+        )
+
+    assert look("#shift-start") == look("#shift-capacity")  # one look for every field
+
+    # Ends before it starts: refused, and the form keeps what was typed.
+    page.fill("#shift-start", "2031-03-02T10:00")
+    page.fill("#shift-end", "2031-03-02T09:00")
+    page.fill("#shift-capacity", "3")
+    page.get_by_test_id("shift-publish-submit").click()
+    expect(page.locator(".flash, .banner").first).to_be_visible()
+    expect(page.locator("#shift-start")).to_have_value("2031-03-02T10:00")
+    expect(page.locator("#shift-capacity")).to_have_value("3")
+
+    page.fill("#shift-end", "2031-03-02T14:00")
+    page.get_by_test_id("shift-publish-submit").click()
+    expect(page.get_by_test_id("shift-row")).to_have_count(1)
+    expect(page.get_by_test_id("shift-when")).to_contain_text("10:00–14:00")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=screenshot_dir / f"staff-shifts-{width}.png", full_page=True)
