@@ -801,9 +801,6 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             note=frame.get("note", ""),
         )
 
-    async def on_followup_send(self, frame: dict[str, Any]) -> None:
-        await self.send_follow_up(frame)
-
 
 class StaffConsumer(LeaderboardFeed, ChatSocket):
     """`/ws/staff/`: the live monitor, moderation and the leaderboard for staff."""

@@ -178,9 +178,14 @@ class FollowUp(models.Model):
     marked_helpful_at = models.DateTimeField(null=True, blank=True)
     # The customer closed it in the widget; until then it stays there, seen or not.
     dismissed_at = models.DateTimeField(null=True, blank=True)
+    # One per rendered form: a double click or a retried POST sends it once.
+    request_key = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["expert", "request_key"], name="follow_up_request_once")
+        ]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
 

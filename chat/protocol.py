@@ -84,7 +84,6 @@ EXPERT_FRAMES: FrameSpecs = {
         "expert": Integer(minimum=1),
         "note": Text(max_length=300, required=False),
     },
-    "followup.send": {"conversation": CONVERSATION, "body": MESSAGE_BODY},
 }
 
 STAFF_FRAMES: FrameSpecs = {

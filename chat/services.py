@@ -6,6 +6,7 @@ the CHECK on Expert.open_chat_count is the last line that keeps the cap.
 """
 
 import logging
+import uuid
 from datetime import timedelta
 from functools import cache, reduce
 from operator import or_
@@ -810,8 +811,15 @@ def transcript_confirm(*, token: str) -> TranscriptDelivery:
 
 
 @transaction.atomic
-def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowUp:
-    """A follow-up after a resolved chat; the customer sees it on the next visit."""
+def followup_send(
+    *, conversation_id: int, expert: Expert, body: str, request_key: uuid.UUID | None = None
+) -> FollowUp:
+    """A follow-up after a resolved chat; the customer sees it on the next visit.
+    The same request_key again returns the follow-up it already sent."""
+    if request_key is not None:
+        already = FollowUp.objects.filter(expert=expert, request_key=request_key).first()
+        if already is not None:
+            return already
     conversation = (
         Conversation.objects.select_related("visitor")
         .filter(pk=conversation_id, expert=expert)
@@ -829,7 +837,13 @@ def followup_send(*, conversation_id: int, expert: Expert, body: str) -> FollowU
             _("A follow-up needs real content: at least %(min)d characters, not counting spaces.")
             % {"min": minimum},
         )
-    follow_up = FollowUp.objects.create(conversation=conversation, expert=expert, body=body)
+    try:
+        with transaction.atomic():
+            follow_up = FollowUp.objects.create(
+                conversation=conversation, expert=expert, body=body, request_key=request_key
+            )
+    except IntegrityError:  # the same form, posted twice at once
+        return FollowUp.objects.get(expert=expert, request_key=request_key)
     points_services.points_award_for_follow_up(follow_up=follow_up)
     realtime.send_after_commit(
         realtime.visitor_group(conversation.visitor_id),

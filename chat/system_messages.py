@@ -29,9 +29,7 @@ TEXTS = {
         "expert": _("The customer was away too long; the chat left the queue."),
     },
     "requeued": {
-        "customer": _(
-            "Your expert lost their connection. You are first in line for the next one."
-        ),
+        "customer": _("Your expert lost their connection. You are first in line for the next one."),
         "expert": _(
             "The expert lost their connection; the chat went back to the front of the queue."
         ),

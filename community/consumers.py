@@ -1,11 +1,7 @@
 """Sockets of the expert's own pages."""
 
-from typing import Any
-
 from django.utils import formats, timezone
 
-from chat import services as chat_services
-from chat.protocol import EXPERT_FRAMES
 from community import selectors
 from community.models import Expert
 from config import realtime
@@ -62,27 +58,13 @@ class ExpertFeed(LeaderboardFeed):
                 )
         await super().close(code=code, reason=reason)
 
-    async def send_follow_up(self, frame: dict[str, Any]) -> None:
-        follow_up = await database_call(
-            chat_services.followup_send,
-            conversation_id=frame["conversation"],
-            expert=self.expert,
-            body=frame["body"],
-        )
-        await self.send_frame(
-            {"type": "followup.sent", "conversation": frame["conversation"], "id": follow_up.pk}
-        )
-
 
 class ExpertPageConsumer(ExpertFeed, FrameSocket):
     """`/ws/expert/`: the expert's other pages (no live chats, no presence)."""
 
-    frames = {"ping": {}, **LEADERBOARD_FRAMES, "followup.send": EXPERT_FRAMES["followup.send"]}
+    frames = {"ping": {}, **LEADERBOARD_FRAMES}
 
     async def connect(self) -> None:
         await self.accept()
         if await self.admit_expert():
             await self.watch_leaderboard()
-
-    async def on_followup_send(self, frame: dict[str, Any]) -> None:
-        await self.send_follow_up(frame)

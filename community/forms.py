@@ -11,6 +11,13 @@ from config.forms import id_field
 MAX_ADJUSTMENT = 100_000
 
 
+class FollowUpForm(forms.Form):
+    body = forms.CharField(
+        label=_("Follow-up"), max_length=settings.CHAT_MAX_MESSAGE_LENGTH, strip=True
+    )
+    request_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
 class OfflineMessageActionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("claim", _("I'll answer it")), ("answered", _("Answered"))]

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from community.forms import (
     ApplicationForm,
     AuditFilterForm,
     ExpertActionForm,
+    FollowUpForm,
     MetricsPeriodForm,
     OfflineMessageActionForm,
     ReportActionForm,
@@ -173,8 +174,44 @@ def past_conversation(request: HttpRequest, conversation_id: int) -> HttpRespons
             ),
             "follow_ups": conversation.follow_ups.all(),
             "max_message_length": settings.CHAT_MAX_MESSAGE_LENGTH,
+            "request_key": uuid.uuid4(),
         },
     )
+
+
+@login_required
+@require_POST
+def follow_up_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A follow-up on a resolved chat: JSON for the page's script, a redirect without it."""
+    expert = selectors.active_expert_for_user(user=request.user)
+    if expert is None:
+        raise PermissionDenied
+    form = FollowUpForm(request.POST)
+    wants_json = request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+    try:
+        enforce_limit("expert.followup", str(expert.pk))
+        if not form.is_valid():
+            raise ServiceError("invalid", error_lines(form)[0])
+        follow_up = chat_services.followup_send(
+            conversation_id=conversation_id,
+            expert=expert,
+            body=form.cleaned_data["body"],
+            request_key=form.cleaned_data["request_key"],
+        )
+    except ServiceError as refused:
+        if wants_json:
+            status = {"not_found": 404, "rate_limited": 429}.get(refused.code, 400)
+            error = {"code": refused.code, "message": refused.message}
+            return JsonResponse({"error": error}, status=status)
+        messages.error(request, refused.message)
+    else:
+        if wants_json:
+            return JsonResponse(
+                {"follow_up": {"id": follow_up.pk}, "next_request_key": str(uuid.uuid4())},
+                status=201,
+            )
+        messages.success(request, _("Follow-up sent. The customer sees it on their next visit."))
+    return redirect("past_conversation", conversation_id=conversation_id)
 
 
 @staff_required(MODERATE_CHATS)

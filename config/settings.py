@@ -166,6 +166,8 @@ RATE_LIMITS = {
         "widget.transcript": "5/3600",
         # pages, per client IP
         "page.apply": "5/3600",
+        # per expert
+        "expert.followup": "30/3600",
     }.items()
 }
 

@@ -34,6 +34,11 @@ urlpatterns = [
         community_views.past_conversation,
         name="past_conversation",
     ),
+    path(
+        "console/chats/<int:conversation_id>/follow-ups/",
+        community_views.follow_up_send,
+        name="follow_up_send",
+    ),
     path("console/points/", points_views.statement, name="points_statement"),
     path("console/points.csv", points_views.statement_csv, name="points_statement_csv"),
     path("console/shop/", rewards_views.shop, name="rewards_shop"),

@@ -77,11 +77,8 @@
      where state is "connecting" | "open" | "reconnecting" | "closed". */
   class ConsoleSocket {
     constructor(options) {
-      this.path = options.path || "/ws/console/";
       this.onFrame = options.onFrame;
       this.onState = options.onState || function () {};
-      this.reconnect = options.reconnect !== false;
-      this.heartbeat = options.heartbeat !== false;
       this.heartbeatMs = HEARTBEAT_MS;
       // Versions of what the page shows: the server answers an older one with a snapshot.
       this.pingFields = options.pingFields || (() => ({}));
@@ -105,7 +102,7 @@
       this.onState(this.attempt === 0 ? "connecting" : "reconnecting", { retrying: true });
       let ws;
       try {
-        ws = new WebSocket(socketUrl(this.path));
+        ws = new WebSocket(socketUrl("/ws/console/"));
       } catch (_) {
         this.scheduleReconnect();
         return;
@@ -142,7 +139,7 @@
         this.onState("closed", { code: code });
         return;
       }
-      if (this.stopped || !this.reconnect) {
+      if (this.stopped) {
         this.onState("closed", { code: code });
         return;
       }
@@ -180,7 +177,6 @@
 
     startHeartbeat() {
       this.stopHeartbeat();
-      if (!this.heartbeat) return;
       this.pingTimer = setInterval(() => {
         if (Date.now() - this.lastFrameAt > STALE_MS) {
           this.drop();
@@ -1480,37 +1476,23 @@
 
   // ------------------------------------------------------------------ follow-up form (past chat)
 
+  /* A plain POST (community/views.py follow_up_send). The form's request key makes a
+     retry or double click send it once; the server's answer says what went wrong. */
   function initFollowUp(form) {
     const d = form.dataset;
-    const conversation = Number(d.conversationId);
     const maxLength = Number(d.maxLength) || 4000;
     const input = form.querySelector('[data-testid="followup-input"]');
     const button = form.querySelector('[data-testid="followup-send"]');
     const status = form.querySelector('[data-testid="followup-status"]');
+    const key = form.querySelector('input[name="request_key"]');
     const list = document.querySelector('[data-testid="followup-list"]');
     const emptyNote = document.querySelector('[data-role="followup-empty"]');
-    let socket = null;
-    let done = false;
-    let guard = null;
+    let sending = false;
 
     function setStatus(text, kind) {
       status.textContent = text;
       status.className = "followup-form__status" + (kind ? " is-" + kind : "");
       status.dataset.testid = kind === "ok" ? "followup-sent" : "followup-status";
-    }
-
-    function finish() {
-      clearTimeout(guard);
-      button.disabled = false;
-      input.disabled = false;
-      if (socket) socket.close();
-      socket = null;
-    }
-
-    function fail(text) {
-      done = true;
-      setStatus(text || d.error, "error");
-      finish();
     }
 
     function addItem(body) {
@@ -1538,7 +1520,7 @@
       }
     });
 
-    form.addEventListener("submit", (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const body = input.value.trim();
       if (!body) {
@@ -1546,43 +1528,34 @@
         input.focus();
         return;
       }
-      if (charCount(body) > maxLength) return;
-      if (socket) return;
-      done = false;
+      if (charCount(body) > maxLength || sending) return;
+      sending = true;
       button.disabled = true;
-      input.disabled = true;
       setStatus(d.sending, "");
-      // The page socket (not the console's: it must not count as being on duty)
-      // is opened only for this one frame and closed at once.
-      let sent = false;
-      socket = new ConsoleSocket({
-        path: "/ws/expert/",
-        reconnect: false,
-        heartbeat: false,
-        onState: (name, info) => {
-          if (name === "closed" && !done) {
-            fail(info && (info.code === CLOSE_UNAUTHENTICATED || info.code === CLOSE_FORBIDDEN) ? d.signedOut : d.error);
-          }
-        },
-        onFrame: (frame) => {
-          if (frame.type === "leaderboard" && !sent) {  // the first frame after accept
-            sent = true;
-            socket.send({ type: "followup.send", conversation: conversation, body: body });
-          } else if (frame.type === "followup.sent" && frame.conversation === conversation) {
-            done = true;
-            addItem(body);
-            input.value = "";
-            setStatus(d.sent, "ok");
-            finish();
-          } else if (frame.type === "error" && frame.ref === "followup.send") {
-            fail(frame.message);
-          }
-        },
-      });
-      guard = setTimeout(() => {
-        if (!done) fail(d.error);
-      }, 15000);
-      socket.connect();
+      let answer = null;
+      let signedOut = false;
+      try {
+        const response = await fetch(form.action, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        signedOut = response.redirected || response.status === 403;
+        answer = await response.json();
+      } catch (error) {
+        answer = null;
+      }
+      sending = false;
+      button.disabled = false;
+      if (answer && answer.follow_up) {
+        addItem(body);
+        input.value = "";
+        if (key) key.value = answer.next_request_key; // the next follow-up is a new one
+        setStatus(d.sent, "ok");
+      } else {
+        setStatus(signedOut ? d.signedOut : (answer && answer.error && answer.error.message) || d.error, "error");
+      }
     });
   }
 

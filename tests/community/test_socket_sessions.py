@@ -227,7 +227,7 @@ async def test_a_socket_that_missed_its_close_is_refused_at_the_next_frame(
         await db(Expert.objects.filter(pk=expert.pk).update)(suspended_at=timezone.now())
     assert await still_open(socket)  # the close was lost
 
-    await socket.send_json_to({"type": "followup.send", "conversation": 1, "body": "Hi"})
+    await socket.send_json_to({"type": "leaderboard.watch", "period": "all"})
     assert await close_code(socket) == code
     if path == "/ws/console/":
         assert await shift_start_is_refused(socket, expert)
