@@ -18,6 +18,7 @@ MAX_FRAME_BYTES = 16 * 1024
 
 class ProtocolError(ServiceError):
     ref: str | None = None  # the type of the frame that was refused, when known
+    request_id: str | None = None  # its `id`, when it had one
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,10 @@ def parse_frame(text: str | None, binary: bytes | None, specs: FrameSpecs) -> di
     if spec is None:
         raise ProtocolError("unknown_type", _("Unknown frame type."))
     frame: dict[str, Any] = {"type": raw["type"]}
+    # Any client frame may carry a request id; an error about it carries the same id.
+    request_id = raw.get("id")
+    if isinstance(request_id, str) and 0 < len(request_id) <= 64:
+        frame["id"] = request_id
     try:
         for name, field in spec.items():
             if raw.get(name) is None:
@@ -117,16 +122,23 @@ def parse_frame(text: str | None, binary: bytes | None, specs: FrameSpecs) -> di
             frame[name] = field.clean(name, raw[name])
     except ProtocolError as error:
         error.ref = raw["type"]
+        error.request_id = frame.get("id")
         raise
     return frame
 
 
 def error_frame(
-    error: ServiceError, *, ref: str | None = None, client_id: str | None = None
+    error: ServiceError,
+    *,
+    ref: str | None = None,
+    client_id: str | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     frame = {"type": "error", "code": error.code, "message": error.message}
     if ref:
         frame["ref"] = ref
+    if request_id:
+        frame["id"] = request_id
     if client_id:  # which of several unacknowledged messages was refused
         frame["client_id"] = client_id
     if (retry_after := getattr(error, "retry_after", None)) is not None:

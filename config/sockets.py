@@ -199,14 +199,25 @@ class FrameSocket(AsyncWebsocketConsumer):
             await self.check_ready(frame)
             await getattr(self, "on_" + frame["type"].replace(".", "_"))(frame)
         except ServiceError as error:
-            ref = frame.get("type") or getattr(error, "ref", None)
-            await self.send_frame(error_frame(error, ref=ref, client_id=frame.get("client_id")))
+            await self.send_frame(
+                error_frame(
+                    error,
+                    ref=frame.get("type") or getattr(error, "ref", None),
+                    client_id=frame.get("client_id"),
+                    request_id=frame.get("id") or getattr(error, "request_id", None),
+                )
+            )
         except DatabaseError:
             # The transaction rolled back as a whole; the client may simply retry.
             logger.exception("database unavailable while handling %s", frame.get("type"))
             error = ServiceError("unavailable", _("We could not save that just now. Try again."))
             await self.send_frame(
-                error_frame(error, ref=frame.get("type"), client_id=frame.get("client_id"))
+                error_frame(
+                    error,
+                    ref=frame.get("type"),
+                    client_id=frame.get("client_id"),
+                    request_id=frame.get("id"),
+                )
             )
 
     async def check_ready(self, frame: dict[str, Any]) -> None:

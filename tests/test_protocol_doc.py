@@ -12,7 +12,7 @@ DOC = (ROOT / "docs" / "protocol.md").read_text()
 # Not frames: ASGI messages, the relay envelope, the health probe's own event.
 NOT_FRAMES = {"websocket.accept", "websocket.close", "relay", "readyz"}
 # The first column of the `error` frame's field table.
-ERROR_FIELDS = {"client_id", "code", "ref", "retry_after"}
+ERROR_FIELDS = {"client_id", "code", "ref", "retry_after", "id"}
 
 
 def sent_by_code() -> set[str]:

@@ -74,3 +74,26 @@ async def test_the_shift_answer_comes_on_the_socket_even_when_the_broadcast_is_l
     answer = await receive_until(socket, "shift")
     assert answer["on_shift"] is True
     await socket.disconnect()
+
+
+async def test_an_error_names_the_request_it_answers(make_expert):
+    """Before: errors were matched to requests by type and order, so two refusals of
+    the same type in flight could be shown against the wrong request."""
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket, customer, conversation_id = await assigned_chat(expert)
+    await expert_socket.send_json_to(
+        {"type": "chat.transfer", "conversation": conversation_id, "expert": 999, "id": "r-1"}
+    )
+    await expert_socket.send_json_to(
+        {"type": "chat.resolve", "conversation": 99999, "summary": "x", "id": "r-2"}
+    )
+    await expert_socket.send_json_to({"type": "chat.resolve", "id": "r-3"})  # no conversation
+    refusals = [await receive_until(expert_socket, "error") for _ in range(3)]
+    assert [(r["id"], r["ref"]) for r in refusals] == [
+        ("r-1", "chat.transfer"),
+        ("r-2", "chat.resolve"),
+        ("r-3", "chat.resolve"),
+    ]
+    assert refusals[2]["code"] == "bad_field"
+    for socket in (customer, expert_socket):
+        await socket.disconnect()
