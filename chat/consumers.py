@@ -27,16 +27,16 @@ from community import services as community_services
 from community.consumers import ExpertFeed
 from community.permissions import may_moderate
 from community.selectors import application_invite, next_staffed_shift_start
-from config import realtime
 from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
-from config.frames import error_frame
 from config.limits import RateLimited, limit_retry_after
-from config.realtime import database_call
-from config.sockets import CLOSE_FLOODING, FrameSocket, supported_language
 from points import selectors as points_selectors
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
+from realtime import broadcast
+from realtime.broadcast import database_call
+from realtime.frames import error_frame
+from realtime.sockets import CLOSE_FLOODING, FrameSocket, supported_language
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class ChatSocket(FrameSocket):
 
     async def follow(self, conversation_id: int, last_seq: int) -> None:
         """Subscribe first, then read: nothing committed in between is missed."""
-        await self.join(realtime.conversation_group(conversation_id))
+        await self.join(broadcast.conversation_group(conversation_id))
         async with self.delivering:
             try:
                 await self.send_history(conversation_id, last_seq)
@@ -229,7 +229,7 @@ class ChatSocket(FrameSocket):
         """`follow`, with the history read behind the frames that come next: a socket
         handles one frame at a time, and in a burst of new chats an expert's next
         `chat.assigned` waited for the last one's read. Live frames are held meanwhile."""
-        await self.join(realtime.conversation_group(conversation_id))
+        await self.join(broadcast.conversation_group(conversation_id))
         # No await from here on, so no lock: a gap fill may hold it while it reads.
         self.stop_holding(conversation_id)
         self.delivered[conversation_id] = 0
@@ -241,7 +241,7 @@ class ChatSocket(FrameSocket):
         async with self.delivering:  # a gap fill in flight must not follow it again
             self.delivered.pop(conversation_id, None)
             self.stop_holding(conversation_id)
-        await self.leave(realtime.conversation_group(conversation_id))
+        await self.leave(broadcast.conversation_group(conversation_id))
 
     async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
         """Send every message after `last_seq` from the store (hold the delivering lock)."""
@@ -413,7 +413,7 @@ class WidgetConsumer(ChatSocket):
 
     async def identify(self, visitor: Visitor) -> None:
         self.visitor = visitor
-        await self.join(realtime.visitor_group(visitor.pk))
+        await self.join(broadcast.visitor_group(visitor.pk))
 
     async def ensure_visitor(self) -> Visitor:
         """Visitors are created on their first chat or offline message, not on page views."""
@@ -426,7 +426,7 @@ class WidgetConsumer(ChatSocket):
     async def on_hello(self, frame: dict[str, Any]) -> None:
         self.language = supported_language(frame.get("lang"))
         translation.activate(self.language)
-        await self.join(realtime.WIDGETS)
+        await self.join(broadcast.WIDGETS)
         welcome = await database_call(self.welcome_data, frame.get("token"))
         if frame.get("token") and self.visitor is None:
             await self.close(code=protocol.CLOSE_VISITOR_TOKEN_REFUSED)
@@ -477,7 +477,7 @@ class WidgetConsumer(ChatSocket):
             if frame["conversation"] == conversation_id:
                 await self.send_frame(frame)
                 QueuePositions.here().watch(conversation_id, self)
-                await self.join(realtime.QUEUE)
+                await self.join(broadcast.QUEUE)
 
     async def send_queue_frame(self, frame: dict[str, Any]) -> None:
         try:
@@ -487,8 +487,8 @@ class WidgetConsumer(ChatSocket):
 
     async def stop_waiting(self) -> None:
         QueuePositions.here().forget(self)
-        if realtime.QUEUE in self.joined_groups:
-            await self.leave(realtime.QUEUE)
+        if broadcast.QUEUE in self.joined_groups:
+            await self.leave(broadcast.QUEUE)
 
     async def disconnect(self, code: int) -> None:
         QueuePositions.here().forget(self)
@@ -670,7 +670,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         )
         await self.send_frame(await database_call(self.welcome_data))
         QueuePositions.here().consoles.add(self)
-        await self.join(realtime.QUEUE)
+        await self.join(broadcast.QUEUE)
         await self.watch_leaderboard()
 
     def welcome_data(self) -> dict[str, Any]:
@@ -820,7 +820,7 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
             return
         await self.keep_signed_in(user, holds_right=may_moderate)
         self.staff_member = user
-        await self.join(realtime.STAFF)
+        await self.join(broadcast.STAFF)
         await self.watch_leaderboard()
 
     async def check_ready(self, frame: dict[str, Any]) -> None:

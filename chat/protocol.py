@@ -5,7 +5,7 @@ Documented, with the frames the server sends, in docs/protocol.md.
 
 from django.conf import settings
 
-from config.frames import Boolean, Choice, FrameSpecs, Integer, Text
+from realtime.frames import Boolean, Choice, FrameSpecs, Integer, Text
 
 # The widget's visitor token is expired, revoked (erasure) or forged: the widget drops
 # it and connects again without one.

@@ -24,8 +24,8 @@ from chat.models import (
 )
 from chat.system_messages import system_text
 from community.models import ConsoleLease, Expert, ExpertApplication
-from config import async_db
-from config.realtime import database_call
+from realtime import async_db
+from realtime.broadcast import database_call
 
 VISITOR_TOKEN_SALT = "chat.visitor"
 DEFAULT_HANDLE_SECONDS = 300

@@ -39,10 +39,11 @@ from chat.models import (
 from chat.system_messages import system_text
 from community.audit import audit_record
 from community.models import AuditEntry, Expert, ExpertApplication
-from config import async_db, jobs, realtime
+from config import jobs
 from config.errors import ServiceError
 from config.limits import RateLimited, enforce_limit, wait_text
 from points import services as points_services
+from realtime import async_db, broadcast
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ def _announce_conversation(conversation: Conversation) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(state_version=F("state_version") + 1)
     conversation.refresh_from_db(fields=["state_version"])
     frame = {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
-    realtime.send_after_commit(realtime.conversation_group(conversation.pk), frame)
-    realtime.ring_staff_monitor()
+    broadcast.send_after_commit(broadcast.conversation_group(conversation.pk), frame)
+    broadcast.ring_staff_monitor()
 
 
 def state_counter_bump(name: str) -> None:
@@ -83,10 +84,10 @@ def _announce_queue() -> None:
 
     def send() -> None:
         state_counter_bump(StateCounter.QUEUE)
-        realtime.send_committed(realtime.QUEUE, {"type": "queue.changed"})
+        broadcast.send_committed(broadcast.QUEUE, {"type": "queue.changed"})
 
     transaction.on_commit(send, robust=True)
-    realtime.ring_staff_monitor()
+    broadcast.ring_staff_monitor()
 
 
 def announce_availability() -> None:
@@ -94,7 +95,7 @@ def announce_availability() -> None:
     Counted after commit: a count read inside two concurrent changes would give
     both the same version."""
     transaction.on_commit(
-        lambda: realtime.send_committed(realtime.WIDGETS, selectors.availability_frame()),
+        lambda: broadcast.send_committed(broadcast.WIDGETS, selectors.availability_frame()),
         robust=True,
     )
 
@@ -187,8 +188,8 @@ def _message_frame(message: Message, author: str | None = None) -> dict[str, Any
 
 
 def _announce_message(message: Message, *, author: str | None = None) -> None:
-    realtime.send_after_commit(
-        realtime.conversation_group(message.conversation_id), _message_frame(message, author)
+    broadcast.send_after_commit(
+        broadcast.conversation_group(message.conversation_id), _message_frame(message, author)
     )
 
 
@@ -208,8 +209,8 @@ def _assign(*, conversation: Conversation, expert: Expert) -> bool:
         conversation=conversation, event="joined", name=expert.display_name
     )
     conversation.last_seq = joined.seq
-    realtime.send_after_commit(
-        realtime.expert_group(expert.pk),
+    broadcast.send_after_commit(
+        broadcast.expert_group(expert.pk),
         {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
     )
     _announce_conversation(conversation)
@@ -418,7 +419,7 @@ async def message_post_live(
 ) -> Message:
     """`message_post` for sockets, on their event loop.
 
-    On PostgreSQL a new message is one statement awaited on the loop (config/async_db.py)
+    On PostgreSQL a new message is one statement awaited on the loop (realtime/async_db.py)
     and broadcast from it. Refusals, retries and SQLite take `message_post` in the
     database thread, which explains the refusal or returns the stored message.
     """
@@ -433,11 +434,11 @@ async def message_post_live(
             rows = []
         if rows:
             _mark_stored(message, *rows)
-            await realtime.broadcast(
-                realtime.conversation_group(conversation_id), _message_frame(message, author)
+            await broadcast.broadcast(
+                broadcast.conversation_group(conversation_id), _message_frame(message, author)
             )
             return message
-    message, _created = await realtime.database_call(
+    message, _created = await broadcast.database_call(
         message_post, conversation_id=conversation_id, body=body, client_id=client_id, **participant
     )
     return message
@@ -537,8 +538,8 @@ def conversation_mark_read(
     if seq <= getattr(conversation, field):
         return
     Conversation.objects.filter(pk=conversation_id).update(**{field: Greatest(F(field), seq)})
-    realtime.send_after_commit(
-        realtime.conversation_group(conversation_id),
+    broadcast.send_after_commit(
+        broadcast.conversation_group(conversation_id),
         _read_receipt_frame(conversation_id=conversation_id, by_customer=bool(visitor), seq=seq),
     )
 
@@ -549,7 +550,7 @@ async def conversation_mark_read_live(
     """`conversation_mark_read` for sockets, on their event loop.
 
     Clients send one per batch of messages they display, so on PostgreSQL it is one
-    statement awaited on the loop (config/async_db.py), like a message. A receipt that
+    statement awaited on the loop (realtime/async_db.py), like a message. A receipt that
     moves nothing, or from someone not in the chat, takes the database thread, which
     explains the refusal or does nothing.
     """
@@ -563,14 +564,14 @@ async def conversation_mark_read_live(
             [seq, conversation_id, reader, seq],
         )
         if rows:
-            await realtime.broadcast(
-                realtime.conversation_group(conversation_id),
+            await broadcast.broadcast(
+                broadcast.conversation_group(conversation_id),
                 _read_receipt_frame(
                     conversation_id=conversation_id, by_customer=bool(visitor), seq=rows[0][0]
                 ),
             )
             return
-    await realtime.database_call(
+    await broadcast.database_call(
         conversation_mark_read,
         conversation_id=conversation_id,
         visitor=visitor,
@@ -620,8 +621,8 @@ def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) 
     _post_system_message(conversation=conversation, event="resolved")
     conversation.refresh_from_db()
     points_services.points_award_for_resolved_chat(conversation=conversation)
-    realtime.send_after_commit(
-        realtime.expert_group(expert.pk),
+    broadcast.send_after_commit(
+        broadcast.expert_group(expert.pk),
         {"type": "chat.removed", "conversation": conversation.pk, "reason": "resolved"},
     )
     _announce_conversation(conversation)
@@ -666,12 +667,12 @@ def conversation_transfer(
             whisper=True,
         )
     conversation.refresh_from_db()
-    realtime.send_after_commit(
-        realtime.expert_group(expert.pk),
+    broadcast.send_after_commit(
+        broadcast.expert_group(expert.pk),
         {"type": "chat.removed", "conversation": conversation.pk, "reason": "transferred"},
     )
-    realtime.send_after_commit(
-        realtime.expert_group(target.pk),
+    broadcast.send_after_commit(
+        broadcast.expert_group(target.pk),
         {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
     )
     _announce_conversation(conversation)
@@ -845,8 +846,8 @@ def followup_send(
     except IntegrityError:  # the same form, posted twice at once
         return FollowUp.objects.get(expert=expert, request_key=request_key)
     points_services.points_award_for_follow_up(follow_up=follow_up)
-    realtime.send_after_commit(
-        realtime.visitor_group(conversation.visitor_id),
+    broadcast.send_after_commit(
+        broadcast.visitor_group(conversation.visitor_id),
         {"type": "followup", "follow_up": selectors.follow_up_data(follow_up)},
     )
     visitor = conversation.visitor
@@ -873,8 +874,8 @@ def followup_dismiss(*, follow_up_id: int, visitor: Visitor) -> None:
         pk=follow_up_id, conversation__visitor=visitor, dismissed_at__isnull=True
     ).update(dismissed_at=timezone.now())
     if dismissed:
-        realtime.send_after_commit(
-            realtime.visitor_group(visitor.pk),
+        broadcast.send_after_commit(
+            broadcast.visitor_group(visitor.pk),
             {"type": "followup.dismissed", "follow_up": follow_up_id},
         )
 
@@ -909,8 +910,8 @@ def offline_message_leave(
     if network:
         enforce_limit("widget.offline", network)
     message = OfflineMessage.objects.create(visitor=visitor, name=name, email=email, body=body)
-    realtime.send_after_commit(
-        realtime.STAFF, {"type": "offline.new", "id": message.pk, "email": email}
+    broadcast.send_after_commit(
+        broadcast.STAFF, {"type": "offline.new", "id": message.pk, "email": email}
     )
     return message
 
@@ -947,8 +948,8 @@ def expert_chats_requeue(*, expert: Expert, event: str) -> int:
         conversation.expert = None
         conversation.save(update_fields=["status", "expert"])
         _post_system_message(conversation=conversation, event=event)
-        realtime.send_after_commit(
-            realtime.expert_group(expert.pk),
+        broadcast.send_after_commit(
+            broadcast.expert_group(expert.pk),
             {"type": "chat.removed", "conversation": conversation.pk, "reason": "requeued"},
         )
         conversation.refresh_from_db()
@@ -965,8 +966,8 @@ def announce_expert_presence(*, expert_id: int, online: bool) -> None:
     for conversation_id in Conversation.objects.filter(
         expert_id=expert_id, status=Conversation.Status.ACTIVE
     ).values_list("pk", flat=True):
-        realtime.send_after_commit(
-            realtime.conversation_group(conversation_id),
+        broadcast.send_after_commit(
+            broadcast.conversation_group(conversation_id),
             {"type": "expert.presence", "conversation": conversation_id, "online": online},
         )
 
@@ -1010,7 +1011,7 @@ async def customer_presence_mark_live(
     """`customer_presence_mark` for the widget's pings: on PostgreSQL one statement
     on the socket's event loop; only a customer coming back takes the database thread."""
     if not async_db.available():
-        return await realtime.database_call(
+        return await broadcast.database_call(
             customer_presence_mark, visitor=visitor, conversation_ids=conversation_ids
         )
     rows = await async_db.fetch(
@@ -1023,7 +1024,7 @@ async def customer_presence_mark_live(
     for conversation_id, was_gone, version in rows:
         versions[conversation_id] = version
         if was_gone:
-            await realtime.database_call(_customer_back, conversation_id=conversation_id)
+            await broadcast.database_call(_customer_back, conversation_id=conversation_id)
     return versions
 
 
@@ -1097,7 +1098,7 @@ async def ephemeral_relay(*, conversation_id: int, frame: dict, sender_channel: 
     The caller has already checked that the sender takes part in the chat.
     """
     await get_channel_layer().group_send(
-        realtime.conversation_group(conversation_id),
+        broadcast.conversation_group(conversation_id),
         {"type": "relay", "frame": frame, "skip_channel": sender_channel},
     )
 
@@ -1147,8 +1148,8 @@ def conversation_take_over(*, conversation_id: int, staff_member) -> Conversatio
     name = staff_member.get_full_name() or staff_member.get_username()
     _post_system_message(conversation=conversation, event="taken_over", name=name)
     conversation.refresh_from_db()
-    realtime.send_after_commit(
-        realtime.expert_group(expert.pk),
+    broadcast.send_after_commit(
+        broadcast.expert_group(expert.pk),
         {"type": "chat.removed", "conversation": conversation.pk, "reason": "taken_over"},
     )
     _announce_conversation(conversation)
@@ -1177,8 +1178,8 @@ def message_hide(*, conversation_id: int, seq: int, staff_member, reason: str) -
         handled_at=message.hidden_at, handled_by=staff_member
     )
     frame = {"type": "message.hidden", "conversation": conversation_id, "seq": seq}
-    realtime.send_after_commit(realtime.conversation_group(conversation_id), frame)
-    realtime.send_after_commit(realtime.STAFF, frame)
+    broadcast.send_after_commit(broadcast.conversation_group(conversation_id), frame)
+    broadcast.send_after_commit(broadcast.STAFF, frame)
     audit_record(actor=staff_member, action="hide_message", subject=message, reason=reason)
     return message
 
@@ -1203,8 +1204,8 @@ def message_report(
         message=message, visitor=visitor, defaults={"reason": reason.strip()[:300]}
     )
     if created:
-        realtime.send_after_commit(
-            realtime.STAFF,
+        broadcast.send_after_commit(
+            broadcast.STAFF,
             {"type": "report.new", "conversation": conversation_id, "seq": seq, "id": report.pk},
         )
     return report
@@ -1317,6 +1318,8 @@ def visitor_erase(*, email: str, staff_member) -> dict[str, int]:
         # Old tokens stop working, and an open widget is closed (it starts afresh).
         visitor.token_generation += 1
         visitor.save(update_fields=["name", "email", "confirmed_email", "token_generation"])
-        realtime.send_after_commit(realtime.visitor_group(visitor.pk), {"type": "visitor.revoked"})
+        broadcast.send_after_commit(
+            broadcast.visitor_group(visitor.pk), {"type": "visitor.revoked"}
+        )
         audit_record(actor=staff_member, action="erase_customer", subject=visitor)
     return erased

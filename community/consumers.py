@@ -4,11 +4,11 @@ from django.utils import formats, timezone
 
 from community import selectors
 from community.models import Expert
-from config import realtime
-from config.realtime import database_call
-from config.sockets import CLOSE_FORBIDDEN, FrameSocket
 from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
+from realtime import broadcast
+from realtime.broadcast import database_call
+from realtime.sockets import CLOSE_FORBIDDEN, FrameSocket
 
 
 def _is_active_expert(user) -> bool:
@@ -29,7 +29,7 @@ class ExpertFeed(LeaderboardFeed):
             return False
         await self.keep_signed_in(user, holds_right=_is_active_expert)
         self.viewer_id = self.expert.pk
-        for group in (realtime.expert_group(self.expert.pk), realtime.SHOP):
+        for group in (broadcast.expert_group(self.expert.pk), broadcast.SHOP):
             await self.join(group)
         return True
 

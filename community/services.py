@@ -18,8 +18,9 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from community.audit import audit_record
 from community.models import ConsoleLease, Expert, ExpertApplication, ShiftSlot
-from config import async_db, jobs, realtime
+from config import jobs
 from config.errors import ServiceError
+from realtime import async_db, broadcast
 
 
 def shift_frame(expert: Expert) -> dict:
@@ -27,8 +28,8 @@ def shift_frame(expert: Expert) -> dict:
 
 
 def _announce_shift(expert: Expert) -> None:
-    realtime.send_after_commit(realtime.expert_group(expert.pk), shift_frame(expert))
-    realtime.ring_staff_monitor()
+    broadcast.send_after_commit(broadcast.expert_group(expert.pk), shift_frame(expert))
+    broadcast.ring_staff_monitor()
     chat_services.announce_availability()
 
 
@@ -95,7 +96,7 @@ async def expert_heartbeat_live(*, expert: Expert, channel_name: str, network: s
     """`expert_heartbeat` for the console's pings: on PostgreSQL, one statement on
     its event loop; only a lease that was swept meanwhile takes the database thread."""
     if not async_db.available():
-        return await realtime.database_call(
+        return await broadcast.database_call(
             expert_heartbeat, expert=expert, channel_name=channel_name, network=network
         )
     now = timezone.now()
@@ -107,7 +108,7 @@ async def expert_heartbeat_live(*, expert: Expert, channel_name: str, network: s
         [_lease_expiry(), channel_name, now, expert.pk],
     )
     if not rows or not rows[0][0]:
-        await realtime.database_call(
+        await broadcast.database_call(
             expert_console_connected, expert=expert, channel_name=channel_name, network=network
         )
 
@@ -213,7 +214,7 @@ def application_submit(
     except ValidationError as invalid:
         raise ServiceError("bad_field", " ".join(invalid.messages)) from None
     application.save()
-    realtime.send_after_commit(realtime.STAFF, {"type": "application.new", "id": application.pk})
+    broadcast.send_after_commit(broadcast.STAFF, {"type": "application.new", "id": application.pk})
     return application
 
 

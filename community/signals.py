@@ -1,5 +1,5 @@
 """Whatever may end a user's session or right rings their sockets, which then check
-(config.sockets.SignedIn): logout, a password change, deactivation, suspension, a
+(realtime.sockets.SignedIn): logout, a password change, deactivation, suspension, a
 staff right taken away - through our pages, allauth or the Django admin alike."""
 
 from django.contrib.auth import get_user_model
@@ -8,34 +8,34 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from community.models import Expert
-from config import realtime
+from realtime import broadcast
 
 
 def _logged_out(sender, request, user, **kwargs) -> None:
     if user is not None:
         # Sent before the session is flushed: that session's sockets close unasked.
-        realtime.ring_user_sockets(user.pk, ended_session=request.session.session_key)
+        broadcast.ring_user_sockets(user.pk, ended_session=request.session.session_key)
 
 
 def _user_saved(sender, instance, created, update_fields, **kwargs) -> None:
     # A password, is_active or is_staff may have changed; a login only stamps last_login.
     if not created and update_fields != frozenset({"last_login"}):
-        realtime.ring_user_sockets(instance.pk)
+        broadcast.ring_user_sockets(instance.pk)
 
 
 def _user_deleted(sender, instance, **kwargs) -> None:
-    realtime.ring_user_sockets(instance.pk)
+    broadcast.ring_user_sockets(instance.pk)
 
 
 def _expert_changed(sender, instance, update_fields=None, created=False, **kwargs) -> None:
     # Shift and presence writes name their fields; suspension and the admin do not.
     if not created and (update_fields is None or "suspended_at" in update_fields):
-        realtime.ring_user_sockets(instance.user_id)
+        broadcast.ring_user_sockets(instance.user_id)
 
 
 def _group_deleted(sender, instance, **kwargs) -> None:
     for user_id in instance.user_set.values_list("pk", flat=True):
-        realtime.ring_user_sockets(user_id)
+        broadcast.ring_user_sockets(user_id)
 
 
 def _rights_removed(sender, instance, action, model, pk_set, **kwargs) -> None:
@@ -59,7 +59,7 @@ def _rights_removed(sender, instance, action, model, pk_set, **kwargs) -> None:
         )
         user_ids = set(users.objects.filter(groups__in=groups).values_list("pk", flat=True))
     for user_id in user_ids:
-        realtime.ring_user_sockets(user_id)
+        broadcast.ring_user_sockets(user_id)
 
 
 def connect() -> None:

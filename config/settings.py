@@ -124,7 +124,7 @@ if REDIS_URL:
             # trips and a blocking pop per delivery, for 30-45% less CPU per relayed
             # message (docs/performance.md). It keeps nothing for a process that is
             # reconnecting; sockets catch up from the database on gaps and on pings.
-            "BACKEND": "config.channel_layer.ChannelLayer",
+            "BACKEND": "realtime.channel_layer.ChannelLayer",
             # redis-py 8 defaults to a 5 s socket timeout; idle sockets must survive.
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],

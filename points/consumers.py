@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from config import realtime
-from config.realtime import database_call
 from points import selectors
+from realtime import broadcast
+from realtime.broadcast import database_call
 
 # period -> (ledger entry id the rows include, rows): one query per award and
 # process, however many sockets show the board.
@@ -21,13 +21,13 @@ def _rows_including(period: str, entry_id: int) -> list[dict[str, Any]]:
 
 
 class LeaderboardFeed:
-    """Mixin for a config.sockets.FrameSocket; `viewer_id` marks the viewer's own row."""
+    """Mixin for a realtime.sockets.FrameSocket; `viewer_id` marks the viewer's own row."""
 
     leaderboard_period = "week"
     viewer_id: int | None = None
 
     async def watch_leaderboard(self) -> None:
-        await self.join(realtime.LEADERBOARD)
+        await self.join(broadcast.LEADERBOARD)
         await self.send_leaderboard(selectors.leaderboard)
 
     async def send_leaderboard(self, compute) -> None:

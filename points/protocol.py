@@ -1,7 +1,7 @@
 """WebSocket frames of the points app (console and staff sockets); see docs/protocol.md."""
 
-from config.frames import Choice, FrameSpecs
 from points.selectors import PERIODS
+from realtime.frames import Choice, FrameSpecs
 
 LEADERBOARD_FRAMES: FrameSpecs = {
     "leaderboard.watch": {"period": Choice(PERIODS)},

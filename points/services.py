@@ -13,10 +13,10 @@ from chat.models import Conversation, FollowUp, Message
 from chat.text import visible_length
 from community.audit import audit_record
 from community.models import Expert
-from config import realtime
 from config.errors import ServiceError
 from points import selectors
 from points.models import Account, EntryKind, FlaggedAward, LedgerEntry
+from realtime import broadcast
 
 # Anti-gaming thresholds: an award needs a real exchange, not a click.
 MIN_EXPERT_ANSWER_CHARACTERS = 20
@@ -55,11 +55,11 @@ def _post_entry(
             # The same key under another expert's lock, or a reversal reversed twice.
             return None
         Account.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
-        realtime.send_after_commit(
-            realtime.LEADERBOARD, {"type": "leaderboard.changed", "entry": entry.pk}
+        broadcast.send_after_commit(
+            broadcast.LEADERBOARD, {"type": "leaderboard.changed", "entry": entry.pk}
         )
-        realtime.send_after_commit(
-            realtime.expert_group(expert_id),
+        broadcast.send_after_commit(
+            broadcast.expert_group(expert_id),
             {
                 "type": "points",
                 "balance": account.balance + amount,

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from community.audit import audit_record
 from community.models import Expert
-from config import realtime
 from config.errors import ServiceError
 from points import services as points_services
+from realtime import broadcast
 from rewards import selectors
 from rewards.models import Product, Redemption, RedemptionEvent
 
@@ -22,15 +22,15 @@ FORGET_ADDRESS = (*RELEASING, Status.DELIVERED)
 
 
 def _announce_stock(product: Product) -> None:
-    realtime.send_after_commit(
-        realtime.SHOP, {"type": "stock", "product": product.pk, "stock": product.stock}
+    broadcast.send_after_commit(
+        broadcast.SHOP, {"type": "stock", "product": product.pk, "stock": product.stock}
     )
 
 
 def _announce_redemption(redemption: Redemption) -> None:
     frame = {"type": "redemption", "redemption": selectors.redemption_data(redemption)}
-    realtime.send_after_commit(realtime.expert_group(redemption.expert_id), frame)
-    realtime.send_after_commit(realtime.STAFF, frame)
+    broadcast.send_after_commit(broadcast.expert_group(redemption.expert_id), frame)
+    broadcast.send_after_commit(broadcast.STAFF, frame)
 
 
 def _refuse_unavailable(*, product: Product, expert: Expert) -> None:

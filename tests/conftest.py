@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from chat.models import Visitor
 from community.models import ConsoleLease, Expert
-from config import async_db
+from realtime import async_db
 
 
 def pytest_sessionstart(session):
@@ -203,7 +203,7 @@ def listen():
 
 @pytest.fixture(autouse=True)
 def _close_async_connections():
-    """Sockets store messages on connections of their test's event loop (config.async_db)."""
+    """Sockets store messages on connections of their test's event loop (realtime.async_db)."""
     yield
     async_db.close_all()
 

@@ -57,5 +57,5 @@ async def test_a_sockets_log_lines_name_the_socket(json_lines, unreachable_chann
     )
     await socket.connect()
     await socket.receive_output(timeout=3)
-    [line] = [line for line in json_lines() if line["logger"] == "config.sockets"]
+    [line] = [line for line in json_lines() if line["logger"] == "realtime.sockets"]
     assert "channel layer unavailable" in line["message"] and line["id"].startswith("ws-")

@@ -17,7 +17,7 @@ ERROR_FIELDS = {"client_id", "code", "ref", "retry_after", "id"}
 
 def sent_by_code() -> set[str]:
     types = set()
-    for app in ("chat", "community", "points", "rewards", "config"):
+    for app in ("chat", "community", "points", "rewards", "config", "realtime"):
         for source in (ROOT / app).rglob("*.py"):
             types |= set(re.findall(r'"type": "([a-z_.]+)"', source.read_text()))
     return types - NOT_FRAMES

@@ -451,7 +451,7 @@ async def started_chat_with_quiet_messages(make_expert, bodies: list[str]):
     await receive_until(customer, "history")
 
     def post_quietly() -> list[dict]:
-        with mock.patch("config.realtime.send_after_commit"):
+        with mock.patch("realtime.broadcast.send_after_commit"):
             messages = [
                 services.message_post(
                     conversation_id=conversation_id, expert=expert, body=body, client_id=body
@@ -475,10 +475,10 @@ async def started_chat_with_quiet_messages(make_expert, bodies: list[str]):
 async def ring(conversation_id: int, frame: dict) -> None:
     from channels.layers import get_channel_layer
 
-    from config import realtime
+    from realtime import broadcast
 
     await get_channel_layer().group_send(
-        realtime.conversation_group(conversation_id), {"type": "relay", "frame": frame}
+        broadcast.conversation_group(conversation_id), {"type": "relay", "frame": frame}
     )
 
 
@@ -522,7 +522,7 @@ async def test_a_whisper_the_customer_never_sees_does_not_hold_up_the_next_messa
     lead = await database_sync_to_async(create_staff)(username="lead")
 
     def whisper_quietly() -> None:
-        with mock.patch("config.realtime.send_after_commit"):
+        with mock.patch("realtime.broadcast.send_after_commit"):
             services.staff_whisper(conversation_id=conversation_id, staff_member=lead, body="Psst")
 
     await database_sync_to_async(whisper_quietly)()
@@ -531,7 +531,7 @@ async def test_a_whisper_the_customer_never_sees_does_not_hold_up_the_next_messa
 
     def quiet_reply() -> dict:
         conversation = Conversation.objects.get(pk=conversation_id)
-        with mock.patch("config.realtime.send_after_commit"):
+        with mock.patch("realtime.broadcast.send_after_commit"):
             message, _ = services.message_post(
                 conversation_id=conversation_id,
                 expert=conversation.expert,
@@ -555,11 +555,11 @@ async def test_a_closed_socket_leaves_its_groups_on_redis(make_expert):
     import redis.asyncio as redis
     from django.conf import settings
 
-    from config import realtime
+    from realtime import broadcast
 
     expert = await database_sync_to_async(make_expert)()
     expert_socket, customer, conversation_id = await assigned_chat(expert)
-    channel = "asgi__group__" + realtime.conversation_group(conversation_id)
+    channel = "asgi__group__" + broadcast.conversation_group(conversation_id)
     server = redis.Redis.from_url(settings.REDIS_URL)
 
     async def subscribers() -> int:
@@ -701,7 +701,7 @@ async def test_an_assignment_the_layer_never_rang_reaches_the_console_on_a_later
     conversation_id = (await receive_until(customer, "queue"))["conversation"]
 
     def assign_quietly() -> None:  # as if Redis were down when it committed
-        with mock.patch("config.realtime.send_after_commit"):
+        with mock.patch("realtime.broadcast.send_after_commit"):
             community_services.expert_shift_start(expert=expert)
 
     await database_sync_to_async(assign_quietly)()
@@ -739,7 +739,7 @@ async def test_a_chat_whose_removal_the_layer_lost_leaves_the_console_on_its_nex
     expert_socket, customer, conversation_id = await assigned_chat(expert)
 
     def transfer_quietly() -> None:  # as if Redis were down when it committed
-        with mock.patch("config.realtime.send_after_commit"):
+        with mock.patch("realtime.broadcast.send_after_commit"):
             services.conversation_transfer(
                 conversation_id=conversation_id, expert=expert, to_expert_id=colleague.pk
             )

@@ -6,8 +6,8 @@ from channels.db import database_sync_to_async
 
 from chat import selectors, services
 from chat.models import FollowUp
-from config import realtime
 from config.errors import ServiceError
+from realtime import broadcast
 from tests.chat.test_consumers import _widget_origin, greet, receive_until, widget  # noqa: F401
 
 ANSWER = "I tried the Stride Sport on a 20 km run: they did not move."
@@ -32,7 +32,7 @@ def test_a_seen_follow_up_stays_until_the_customer_dismisses_it(
     [shown] = selectors.visitor_follow_ups(visitor=chat.visitor)
     assert shown["id"] == follow_up.pk and shown["seen"] is True
 
-    other_tabs = listen(realtime.visitor_group(chat.visitor_id))
+    other_tabs = listen(broadcast.visitor_group(chat.visitor_id))
     with django_capture_on_commit_callbacks(execute=True):
         services.followup_dismiss(follow_up_id=follow_up.pk, visitor=chat.visitor)
     assert selectors.visitor_follow_ups(visitor=chat.visitor) == []

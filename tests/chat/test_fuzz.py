@@ -15,8 +15,8 @@ from chat.protocol import (
     EXPERT_FRAMES,
     STAFF_FRAMES,
 )
-from config.frames import Boolean, Choice, Integer, ProtocolError, Text, parse_frame
-from config.sockets import FrameSocket
+from realtime.frames import Boolean, Choice, Integer, ProtocolError, Text, parse_frame
+from realtime.sockets import FrameSocket
 from tests.chat.test_consumers import greet, widget
 
 json_values = st.recursive(

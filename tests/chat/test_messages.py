@@ -13,8 +13,8 @@ from django_tasks_db.models import DBTaskResult
 
 from chat import selectors, services
 from chat.models import Conversation, FollowUp, Message
-from config import realtime
 from config.errors import ServiceError
+from realtime import broadcast
 from tests.conftest import run_jobs
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_messages_are_numbered_in_order_and_broadcast_after_commit(
     live_chat, listen, django_capture_on_commit_callbacks
 ):
     chat, expert = live_chat
-    inbox = listen(realtime.conversation_group(chat.pk))
+    inbox = listen(broadcast.conversation_group(chat.pk))
     with django_capture_on_commit_callbacks(execute=False) as pending:
         services.message_post(
             conversation_id=chat.pk, visitor=chat.visitor, body="Hello?", client_id="c1"
@@ -120,7 +120,7 @@ def test_read_marks_only_move_forward_and_are_announced_once(path, live_chat, ma
             async_to_sync(services.conversation_mark_read_live)(**fields)
 
     chat, expert = live_chat
-    inbox = listen(realtime.conversation_group(chat.pk))
+    inbox = listen(broadcast.conversation_group(chat.pk))
     mark_read(conversation_id=chat.pk, expert=expert, seq=1)
     mark_read(conversation_id=chat.pk, expert=expert, seq=1)  # a double send
     mark_read(conversation_id=chat.pk, expert=expert, seq=99)  # past the last message
@@ -155,7 +155,7 @@ def test_follow_up_reaches_the_customer_and_their_inbox(
     chat.visitor.email = "sam@example.com"
     chat.visitor.save()
     services.conversation_resolve(conversation_id=chat.pk, expert=expert, summary="ok")
-    inbox = listen(realtime.visitor_group(chat.visitor_id))
+    inbox = listen(broadcast.visitor_group(chat.visitor_id))
     with django_capture_on_commit_callbacks(execute=True):
         services.followup_send(
             conversation_id=chat.pk, expert=expert, body="A better fix: update the firmware."
@@ -254,7 +254,7 @@ def test_outside_a_transaction_a_message_is_one_statement_with_the_same_rules(
 
     chat, expert = live_chat
     visitor = chat.visitor
-    inbox = listen(realtime.conversation_group(chat.pk))
+    inbox = listen(broadcast.conversation_group(chat.pk))
     if path == "message_post":
         with django_assert_num_queries(1):
             message = post(conversation_id=chat.pk, visitor=visitor, body="Hello?", client_id="c1")

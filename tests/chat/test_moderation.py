@@ -6,8 +6,8 @@ from chat import selectors, services
 from chat.models import Conversation, MessageReport
 from community import services as community_services
 from community.models import AuditEntry, Expert
-from config import realtime
 from config.errors import ServiceError
+from realtime import broadcast
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_whisper_reaches_the_expert_never_the_customer(
     live, staff, listen, django_capture_on_commit_callbacks
 ):
     chat, _expert = live
-    inbox = listen(realtime.conversation_group(chat.pk))
+    inbox = listen(broadcast.conversation_group(chat.pk))
     with django_capture_on_commit_callbacks(execute=True):
         whisper = services.staff_whisper(
             conversation_id=chat.pk, staff_member=staff, body="Offer the 30-day return."

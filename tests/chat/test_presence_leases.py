@@ -11,7 +11,7 @@ from chat import selectors, services
 from chat.models import Conversation
 from community import services as community_services
 from community.models import ConsoleLease, Expert
-from config import realtime
+from realtime import broadcast
 from tests.chat.test_consumers import console, greet, receive_until, widget
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -120,7 +120,7 @@ def test_a_killed_console_is_announced_to_its_customers_by_the_sweep(
     community_services.expert_console_connected(expert=expert, channel_name="daphne-2!xyz")
     community_services.expert_shift_start(expert=expert)
     chat = services.conversation_start(visitor=make_visitor(), topic="Receipt")
-    listener = listen(realtime.conversation_group(chat.pk))
+    listener = listen(broadcast.conversation_group(chat.pk))
     _process_died(expert, seconds_ago=30)
     community_services.expired_leases_sweep()
     frames = [f for f in listener.frames() if f["type"] == "expert.presence"]

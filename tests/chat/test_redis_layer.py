@@ -72,7 +72,7 @@ async def test_a_socket_that_cannot_subscribe_closes_cleanly_and_asks_to_come_ba
     from channels.testing import WebsocketCommunicator
 
     from config.asgi import websocket_application
-    from config.sockets import CLOSE_TRY_AGAIN_LATER
+    from realtime.sockets import CLOSE_TRY_AGAIN_LATER
 
     settings.WIDGET_ALLOWED_ORIGINS = ["http://shop.example"]
     origin = b"http://shop.example" if "widget" in path else b"http://testserver"

@@ -11,8 +11,8 @@ from chat import selectors, services
 from chat.models import Conversation
 from community import services as community_services
 from community.models import Expert
-from config import realtime
 from config.errors import ServiceError
+from realtime import broadcast
 
 pytestmark = pytest.mark.django_db
 
@@ -154,8 +154,8 @@ def test_transfer_moves_the_chat_and_the_slot(
     first = make_expert(name="First")
     chat = start(make_visitor())
     second = make_expert(name="Second")
-    inbox_first = listen(realtime.expert_group(first.pk))
-    inbox_second = listen(realtime.expert_group(second.pk))
+    inbox_first = listen(broadcast.expert_group(first.pk))
+    inbox_second = listen(broadcast.expert_group(second.pk))
 
     with django_capture_on_commit_callbacks(execute=True):
         services.conversation_transfer(
@@ -200,7 +200,7 @@ def test_customer_leaving_the_queue_updates_everyones_position(
     make_visitor, listen, django_capture_on_commit_callbacks
 ):
     chats = [start(make_visitor(), f"Q{n}") for n in range(3)]
-    waiting_widgets = listen(realtime.QUEUE)
+    waiting_widgets = listen(broadcast.QUEUE)
     with django_capture_on_commit_callbacks(execute=True):
         services.conversation_leave(conversation_id=chats[0].pk, visitor=chats[0].visitor)
     assert Conversation.objects.get(pk=chats[0].pk).status == "abandoned"

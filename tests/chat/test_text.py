@@ -3,8 +3,10 @@
 import pytest
 from channels.db import database_sync_to_async
 
+from chat import services
 from chat.models import Conversation, FollowUp, Message, OfflineMessage
 from chat.text import normalized, visible_length
+from config.errors import ServiceError
 from tests.chat.test_consumers import assigned_chat, greet, receive_until, widget
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff \t\n\u202e\u2066\x00\x85"
@@ -76,10 +78,11 @@ async def test_messages_are_stored_normalised_and_invisible_ones_refused(make_ex
         {"type": "chat.resolve", "conversation": conversation_id, "summary": "ok"}
     )
     await receive_until(expert_socket, "chat.removed")
-    await expert_socket.send_json_to(
-        {"type": "followup.send", "conversation": conversation_id, "body": INVISIBLE}
-    )
-    assert (await receive_until(expert_socket, "error"))["code"] == "no_visible_text"
+    with pytest.raises(ServiceError) as refused:
+        await database_sync_to_async(services.followup_send)(
+            conversation_id=conversation_id, expert=expert, body=INVISIBLE
+        )
+    assert refused.value.code == "no_visible_text"
     assert not await database_sync_to_async(FollowUp.objects.exists)()
     await customer.disconnect()
     await expert_socket.disconnect()

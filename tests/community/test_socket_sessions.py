@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from community.models import Expert
 from community.permissions import STAFF_GROUP
-from config import realtime
+from realtime import broadcast
 from tests.chat.test_consumers import receive_until
 from tests.conftest import create_staff
 
@@ -211,7 +211,7 @@ async def test_a_socket_that_missed_its_close_is_refused_at_the_next_frame(
     settings, monkeypatch, make_expert, path, change, code
 ):
     settings.SOCKET_AUTH_RECHECK_SECONDS = 0  # every frame checks
-    monkeypatch.setattr(realtime, "ring_user_sockets", lambda *a, **k: None, raising=False)
+    monkeypatch.setattr(broadcast, "ring_user_sockets", lambda *a, **k: None, raising=False)
     expert = await db(make_expert)(on_shift=False)
     browser = await db(log_in)(expert.user.email)
     socket = await open_socket(path, browser)

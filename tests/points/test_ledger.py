@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from chat import services as chat_services
 from chat.models import Conversation
-from config import realtime
 from config.errors import ServiceError
 from points import selectors, services
 from points.models import Account, LedgerEntry, PointsRule
+from realtime import broadcast
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +173,7 @@ def test_award_rings_the_leaderboard_after_commit(
     make_expert, staff, listen, django_capture_on_commit_callbacks
 ):
     expert = make_expert()
-    board, personal = listen(realtime.LEADERBOARD), listen(realtime.expert_group(expert.pk))
+    board, personal = listen(broadcast.LEADERBOARD), listen(broadcast.expert_group(expert.pk))
     with django_capture_on_commit_callbacks(execute=True):
         entry = services.points_adjust(
             expert=expert, amount=3, reason="r", staff_member=staff, idempotency_key="k"

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from config import realtime
 from config.errors import ServiceError
 from points import selectors as points_selectors
 from points.models import LedgerEntry
+from realtime import broadcast
 from rewards import services
 from rewards.models import Product, Redemption
 from tests.conftest import run_jobs
@@ -37,7 +37,7 @@ def test_redeeming_holds_points_and_reserves_a_unit(
 ):
     expert = fund(make_expert(), 250)
     product = make_product(stock=3)
-    shop, inbox = listen(realtime.SHOP), listen(realtime.expert_group(expert.pk))
+    shop, inbox = listen(broadcast.SHOP), listen(broadcast.expert_group(expert.pk))
     with django_capture_on_commit_callbacks(execute=True):
         redemption = redeem(expert, product)
     assert redemption.status == "pending" and redemption.points == 100

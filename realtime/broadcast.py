@@ -56,7 +56,7 @@ def session_digest(session_key: str) -> str:
 
 def ring_user_sockets(user_id: Any, *, ended_session: str | None = None) -> None:
     """After commit, make the user's sockets check their session and right at once
-    (config.sockets.SignedIn); those of `ended_session` close without asking."""
+    (realtime.sockets.SignedIn); those of `ended_session` close without asking."""
     frame: dict[str, Any] = {"type": "session.check"}
     if ended_session:
         frame["ended"] = session_digest(ended_session)

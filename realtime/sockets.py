@@ -22,10 +22,10 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config import realtime
 from config.errors import ServiceError
-from config.frames import FrameSpecs, error_frame, parse_frame
 from config.logs import context_id, new_id
+from realtime import broadcast
+from realtime.frames import FrameSpecs, error_frame, parse_frame
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class FrameSocket(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels hops to the database thread before every event to close stale
-        # connections. Our database calls do that themselves (realtime.database_call),
+        # connections. Our database calls do that themselves (broadcast.database_call),
         # so events that never touch the database, most relays, skip the hop.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -239,14 +239,14 @@ class FrameSocket(AsyncWebsocketConsumer):
     async def keep_signed_in(self, user, *, holds_right: Callable[[Any], bool]) -> None:
         """Live only as long as this session signs `user` in and they hold the right:
         checked before frames (at most every SOCKET_AUTH_RECHECK_SECONDS) and at once
-        when the user's sockets are rung (realtime.ring_user_sockets)."""
+        when the user's sockets are rung (broadcast.ring_user_sockets)."""
         self.signed_in = SignedIn(
             user_id=user.pk,
             session_key=self.scope["session"].session_key,
             holds_right=holds_right,
             checked_at=time.monotonic(),
         )
-        await self.join(realtime.user_group(user.pk))
+        await self.join(broadcast.user_group(user.pk))
 
     async def still_signed_in(self, *, now: bool = False) -> bool:
         """False, with the socket closed, once its session or right has ended."""
@@ -258,7 +258,7 @@ class FrameSocket(AsyncWebsocketConsumer):
             return True
         signed_in.checked_at = -math.inf  # a check that fails is repeated before the next frame
         try:
-            code = await realtime.database_call(signed_in.standing)
+            code = await broadcast.database_call(signed_in.standing)
         except DatabaseError:
             # Unknown while the database is away: the frame's own handler needs it too
             # and answers `unavailable`; the check runs again before the next frame.
@@ -272,13 +272,13 @@ class FrameSocket(AsyncWebsocketConsumer):
     async def session_check(self, frame: dict[str, Any]) -> None:
         if self.signed_in is None:
             return
-        if frame.get("ended") == realtime.session_digest(self.signed_in.session_key):
+        if frame.get("ended") == broadcast.session_digest(self.signed_in.session_key):
             await self.close(code=CLOSE_UNAUTHENTICATED)
         else:
             await self.still_signed_in(now=True)
 
     async def relay(self, event: dict[str, Any]) -> None:
-        """Everything services send with config.realtime arrives here."""
+        """Everything services send with realtime.broadcast arrives here."""
         if self.ended:
             return
         self.activate_language()
