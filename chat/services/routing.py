@@ -1,0 +1,391 @@
+"""Starting chats, the FIFO queue, resolving, transferring, leaving and rating;
+presence of experts and customers."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat import selectors, text
+from chat.models import (
+    Conversation,
+    Message,
+    Visitor,
+)
+from chat.services._shared import (
+    _announce_conversation,
+    _announce_queue,
+    _append_message,
+    _lock_routing,
+    _locked_active,
+    _locked_for_customer,
+    _message_text,
+    _post_system_message,
+    _release_slot,
+    announce_availability,
+    queue_drain,
+)
+from community.models import Expert
+from config.errors import ServiceError
+from config.limits import RateLimited, enforce_limit, wait_text
+from points import services as points_services
+from realtime import async_db, broadcast
+
+
+def visitor_create(*, network: str) -> Visitor:
+    """A new anonymous visitor, at most RATE_LIMITS["widget.visitor"] per network."""
+    if network:
+        enforce_limit("widget.visitor", network)
+    return Visitor.objects.create()
+
+
+def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
+    """One visitor, or one network of fresh visitors, cannot fill the queue."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Conversation.objects.filter(visitor=visitor, created_at__gte=hour_ago)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[: settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR]
+    )
+    if len(recent) >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
+        retry_after = max(1, int((recent[0] - hour_ago).total_seconds()))
+        raise RateLimited(
+            retry_after,
+            _("You started many chats in a short time. Try again in %(wait)s.")
+            % {"wait": wait_text(retry_after)},
+        )
+    if not network:
+        return
+    waiting = Conversation.objects.filter(
+        status=Conversation.Status.WAITING, customer_network=network
+    ).count()
+    if waiting >= settings.CHAT_MAX_WAITING_PER_NETWORK:
+        retry_after = settings.CHAT_ABANDON_AFTER_SECONDS
+        raise RateLimited(
+            retry_after,
+            _(
+                "Several chats from your network are already waiting for an expert. "
+                "Try again in %(wait)s."
+            )
+            % {"wait": wait_text(retry_after)},
+        )
+    enforce_limit("widget.chat", network)
+
+
+@transaction.atomic
+def conversation_start(
+    *, visitor: Visitor, topic: str, name: str = "", email: str = "", network: str = ""
+) -> Conversation:
+    """Open a chat for the visitor, or return the one already open (double clicks).
+
+    `network` is the customer's IPv4 address or IPv6 /64 ("" when unknown): new
+    chats and waiting chats are capped per network as well as per visitor.
+    The routing lock is taken first, so queue order is commit order.
+    """
+    topic = _message_text(topic, empty=_("A message cannot be empty."))
+    _lock_routing()
+    open_chat = Conversation.objects.filter(
+        visitor=visitor, status__in=["waiting", "active"]
+    ).first()
+    if open_chat:
+        return selectors.conversation_get(conversation_id=open_chat.pk)
+    _refuse_crowding(visitor=visitor, network=network)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceError("bad_field", _("Enter a valid email address.")) from None
+    if name or email:
+        visitor.name = name or visitor.name
+        visitor.email = email or visitor.email
+        visitor.save(update_fields=["name", "email"])
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        visitor=visitor,
+        topic=topic,
+        created_at=now,
+        queued_at=now,
+        customer_seen_at=now,
+        customer_network=network,
+    )
+    _append_message(
+        conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER, author=None, body=topic
+    )
+    if not queue_drain():
+        _announce_queue()
+    # Read with what a socket shows of it, so the widget needs no second trip.
+    return selectors.conversation_get(conversation_id=conversation.pk)
+
+
+@transaction.atomic
+def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) -> Conversation:
+    """Close the chat as resolved, free the expert's slot and serve the queue."""
+    _lock_routing()
+    conversation = _locked_active(conversation_id=conversation_id, expert=expert)
+    conversation.status = Conversation.Status.RESOLVED
+    conversation.resolved_at = timezone.now()
+    conversation.resolution_summary = summary
+    conversation.save(update_fields=["status", "resolved_at", "resolution_summary"])
+    _release_slot(expert)
+    _post_system_message(conversation=conversation, event="resolved")
+    conversation.refresh_from_db()
+    points_services.points_award_for_resolved_chat(conversation=conversation)
+    broadcast.send_after_commit(
+        broadcast.expert_group(expert.pk),
+        {"type": "chat.removed", "conversation": conversation.pk, "reason": "resolved"},
+    )
+    _announce_conversation(conversation)
+    queue_drain()
+    return conversation
+
+
+@transaction.atomic
+def conversation_transfer(
+    *, conversation_id: int, expert: Expert, to_expert_id: int, note: str = ""
+) -> Conversation:
+    """Hand a live chat to another expert with a free slot; a note goes with it to
+    the experts only (a whisper: the customer never receives it)."""
+    _lock_routing()
+    conversation = _locked_active(conversation_id=conversation_id, expert=expert)
+    target = selectors.available_experts().exclude(pk=expert.pk).filter(pk=to_expert_id).first()
+    if target is None:
+        raise ServiceError(
+            "expert_unavailable", _("That expert is not on shift or has no free chat slot.")
+        )
+    took_slot = Expert.objects.filter(
+        pk=target.pk, open_chat_count__lt=F("max_concurrent_chats")
+    ).update(open_chat_count=F("open_chat_count") + 1, last_assigned_at=timezone.now())
+    if not took_slot:
+        raise ServiceError(
+            "expert_unavailable", _("That expert is not on shift or has no free chat slot.")
+        )
+    _release_slot(expert)
+    conversation.expert = target
+    conversation.save(update_fields=["expert"])
+    _post_system_message(
+        conversation=conversation,
+        event="transferred",
+        **{"from": expert.display_name, "to": target.display_name},
+    )
+    if note := text.normalized(note).strip():
+        _append_message(
+            conversation_id=conversation.pk,
+            sender=Message.Sender.EXPERT,
+            author=expert.user,
+            body=note[:300],
+            whisper=True,
+        )
+    conversation.refresh_from_db()
+    broadcast.send_after_commit(
+        broadcast.expert_group(expert.pk),
+        {"type": "chat.removed", "conversation": conversation.pk, "reason": "transferred"},
+    )
+    broadcast.send_after_commit(
+        broadcast.expert_group(target.pk),
+        {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
+    )
+    _announce_conversation(conversation)
+    queue_drain()
+    return conversation
+
+
+@transaction.atomic
+def conversation_leave(*, conversation_id: int, visitor: Visitor) -> Conversation:
+    """The customer ends the chat: a waiting chat leaves the queue, an active one
+    stays with the expert until they resolve it."""
+    _lock_routing()
+    conversation = _locked_for_customer(conversation_id=conversation_id, visitor=visitor)
+    if conversation.status == Conversation.Status.WAITING:
+        conversation.status = Conversation.Status.ABANDONED
+        conversation.save(update_fields=["status"])
+        _announce_queue()
+    elif conversation.status == Conversation.Status.ACTIVE and not conversation.customer_left_at:
+        conversation.customer_left_at = timezone.now()
+        conversation.save(update_fields=["customer_left_at"])
+        _post_system_message(conversation=conversation, event="customer_left")
+    else:
+        return conversation
+    conversation.refresh_from_db()
+    _announce_conversation(conversation)
+    return conversation
+
+
+@transaction.atomic
+def conversation_rate(
+    *, conversation_id: int, visitor: Visitor, rating: int, comment: str = ""
+) -> Conversation:
+    conversation = _locked_for_customer(conversation_id=conversation_id, visitor=visitor)
+    if conversation.expert_id is None and conversation.staff_member_id is None:
+        raise ServiceError("invalid_state", _("Only a chat someone answered can be rated."))
+    if conversation.rating is not None:
+        raise ServiceError("already_rated", _("You already rated this chat. Thank you!"))
+    conversation.rating = rating
+    conversation.rating_comment = comment
+    conversation.rated_at = timezone.now()
+    conversation.save(update_fields=["rating", "rating_comment", "rated_at"])
+    points_services.points_award_for_rating(conversation=conversation)
+    _announce_conversation(conversation)
+    return conversation
+
+
+@transaction.atomic
+def expert_chats_requeue(*, expert: Expert, event: str) -> int:
+    """Put the expert's open chats back at the front of the queue."""
+    _lock_routing()
+    conversations = list(
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor")
+        .filter(expert=expert, status=Conversation.Status.ACTIVE)
+    )
+    for conversation in conversations:
+        conversation.status = Conversation.Status.WAITING
+        conversation.expert = None
+        conversation.save(update_fields=["status", "expert"])
+        _post_system_message(conversation=conversation, event=event)
+        broadcast.send_after_commit(
+            broadcast.expert_group(expert.pk),
+            {"type": "chat.removed", "conversation": conversation.pk, "reason": "requeued"},
+        )
+        conversation.refresh_from_db()
+        _announce_conversation(conversation)
+    Expert.objects.filter(pk=expert.pk).update(open_chat_count=0)
+    if not queue_drain():
+        _announce_queue()
+    return len(conversations)
+
+
+def announce_expert_presence(*, expert_id: int, online: bool) -> None:
+    """Tell the customers in the expert's open chats that their console is gone
+    (the chat keeps its place) or back."""
+    for conversation_id in Conversation.objects.filter(
+        expert_id=expert_id, status=Conversation.Status.ACTIVE
+    ).values_list("pk", flat=True):
+        broadcast.send_after_commit(
+            broadcast.conversation_group(conversation_id),
+            {"type": "expert.presence", "conversation": conversation_id, "online": online},
+        )
+
+
+def absent_experts_requeue() -> int:
+    """Requeue the chats of experts with no live console lease past the grace period."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CHAT_DISCONNECT_GRACE_SECONDS)
+    absent = Expert.objects.filter(
+        ~selectors.live_lease_exists(), open_chat_count__gt=0, last_seen_at__lt=cutoff
+    )
+    requeued = 0
+    for expert in absent:
+        with transaction.atomic():
+            Expert.objects.filter(pk=expert.pk).update(
+                on_shift=False, state_version=F("state_version") + 1
+            )
+            requeued += expert_chats_requeue(expert=expert, event="requeued")
+            announce_availability()
+    return requeued
+
+
+def customer_presence_mark(*, visitor: Visitor, conversation_ids: list[int]) -> dict[int, int]:
+    """The customer has these chats open in a widget right now (resume and pings).
+    Returns the state version of each chat still open."""
+    open_chats = Conversation.objects.filter(
+        pk__in=conversation_ids,
+        visitor=visitor,
+        status__in=[Conversation.Status.WAITING, Conversation.Status.ACTIVE],
+    )
+    open_chats.update(customer_seen_at=timezone.now())
+    for conversation_id in open_chats.filter(customer_gone_at__isnull=False).values_list(
+        "pk", flat=True
+    ):
+        _customer_back(conversation_id=conversation_id)
+    return dict(open_chats.values_list("pk", "state_version"))
+
+
+async def customer_presence_mark_live(
+    *, visitor: Visitor, conversation_ids: list[int]
+) -> dict[int, int]:
+    """`customer_presence_mark` for the widget's pings: on PostgreSQL one statement
+    on the socket's event loop; only a customer coming back takes the database thread."""
+    if not async_db.available():
+        return await broadcast.database_call(
+            customer_presence_mark, visitor=visitor, conversation_ids=conversation_ids
+        )
+    rows = await async_db.fetch(
+        f"UPDATE {Conversation._meta.db_table} SET customer_seen_at = %s"
+        " WHERE id = ANY(%s) AND visitor_id = %s AND status IN ('waiting', 'active')"
+        " RETURNING id, customer_gone_at IS NOT NULL, state_version",
+        [timezone.now(), conversation_ids, visitor.pk],
+    )
+    versions = {}
+    for conversation_id, was_gone, version in rows:
+        versions[conversation_id] = version
+        if was_gone:
+            await broadcast.database_call(_customer_back, conversation_id=conversation_id)
+    return versions
+
+
+@transaction.atomic
+def _customer_back(*, conversation_id: int) -> None:
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor", "expert", "staff_member")
+        .filter(pk=conversation_id, customer_gone_at__isnull=False)
+        .first()
+    )
+    if conversation is None:
+        return
+    conversation.customer_gone_at = None
+    conversation.save(update_fields=["customer_gone_at"])
+    _post_system_message(conversation=conversation, event="customer_back")
+    conversation.refresh_from_db()
+    _announce_conversation(conversation)
+
+
+def customers_away_sweep() -> int:
+    """Chats whose customer has had no widget open for CHAT_ABANDON_AFTER_SECONDS:
+    a waiting one leaves the queue as abandoned, an active one is shown to the
+    expert as gone. Safe to run in every process at once. Returns how many changed."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CHAT_ABANDON_AFTER_SECONDS)
+    away = Conversation.objects.filter(customer_seen_at__lt=cutoff)
+    changed = 0
+    if away.filter(status=Conversation.Status.WAITING).exists():
+        with transaction.atomic():
+            _lock_routing()
+            for conversation in (
+                away.select_for_update(of=("self",))
+                .select_related("visitor", "expert", "staff_member")
+                .filter(status=Conversation.Status.WAITING)
+            ):
+                conversation.status = Conversation.Status.ABANDONED
+                conversation.save(update_fields=["status"])
+                _post_system_message(conversation=conversation, event="abandoned")
+                conversation.refresh_from_db()
+                _announce_conversation(conversation)
+                changed += 1
+            if changed:
+                _announce_queue()
+    gone = away.filter(
+        status=Conversation.Status.ACTIVE,
+        customer_gone_at__isnull=True,
+        customer_left_at__isnull=True,
+    )
+    for conversation_id in gone.values_list("pk", flat=True):
+        with transaction.atomic():
+            conversation = (
+                gone.select_for_update(of=("self",), skip_locked=True)
+                .select_related("visitor", "expert", "staff_member")
+                .filter(pk=conversation_id)
+                .first()
+            )
+            if conversation is None:  # resumed, resolved or swept elsewhere meanwhile
+                continue
+            conversation.customer_gone_at = timezone.now()
+            conversation.save(update_fields=["customer_gone_at"])
+            _post_system_message(conversation=conversation, event="customer_gone")
+            conversation.refresh_from_db()
+            _announce_conversation(conversation)
+            changed += 1
+    return changed
