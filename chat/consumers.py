@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
 from chat.models import Visitor
+from chat.ordering import Sequencer
 from chat.strings import widget_strings
 from chat.system_messages import system_text
 from community import services as community_services
@@ -139,14 +140,17 @@ class ChatSocket(FrameSocket):
     REORDER_WAIT_SECONDS = 0.25
 
     async def connect(self) -> None:
-        # conversation id -> highest seq this socket has forwarded
-        self.delivered: dict[int, int] = {}
-        # conversation id -> {seq: frame} that arrived ahead of a missing one
-        self.held: dict[int, dict[int, dict[str, Any]]] = {}
+        self.sequencer = Sequencer()
+        # Waits for a missing frame, per chat, then reads the store (fill_gap_later).
         self.gap_fills: dict[int, asyncio.Task] = {}
         # Frame handlers run one at a time; gap fills run beside them.
         self.delivering = asyncio.Lock()
         await self.accept()
+
+    @property
+    def followed(self) -> dict[int, int]:
+        """Chats this socket follows -> the highest seq it sent."""
+        return self.sequencer.delivered
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         for task in self.gap_fills.values():
@@ -162,33 +166,22 @@ class ChatSocket(FrameSocket):
 
     async def forward_message(self, frame: dict[str, Any]) -> None:
         conversation_id = frame["conversation"]
-        seq = frame["message"]["seq"]
-        last = self.delivered.get(conversation_id)
-        if last is None or seq <= last:
-            return
-        if seq > last + 1:
-            self.held.setdefault(conversation_id, {})[seq] = frame
-            if conversation_id not in self.gap_fills:
-                self.gap_fills[conversation_id] = asyncio.ensure_future(
-                    self.fill_gap_later(conversation_id)
-                )
-            return
-        await self.send_message(frame)
-        held = self.held.get(conversation_id, {})
-        while (next_frame := held.pop(self.delivered[conversation_id] + 1, None)) is not None:
+        ready, gap = self.sequencer.receive(frame)
+        for next_frame in ready:
             await self.send_message(next_frame)
-        if not held:
-            self.stop_holding(conversation_id)
+        if gap and conversation_id not in self.gap_fills:
+            self.gap_fills[conversation_id] = asyncio.ensure_future(
+                self.fill_gap_later(conversation_id)
+            )
+        elif not gap:
+            self.stop_gap_fill(conversation_id)
 
-    def stop_holding(self, conversation_id: int) -> None:
-        """Forget frames held for a conversation and stop waiting for its gap."""
-        self.held.pop(conversation_id, None)
+    def stop_gap_fill(self, conversation_id: int) -> None:
         if task := self.gap_fills.pop(conversation_id, None):
             task.cancel()
 
     async def send_message(self, frame: dict[str, Any]) -> None:
         """Send the next message in sequence (whispers never reach customers)."""
-        self.delivered[frame["conversation"]] = frame["message"]["seq"]
         message = frame["message"]
         if self.for_customer and message.get("whisper"):
             return
@@ -207,11 +200,14 @@ class ChatSocket(FrameSocket):
         await asyncio.sleep(self.REORDER_WAIT_SECONDS if wait is None else wait)
         async with self.delivering:
             del self.gap_fills[conversation_id]  # done waiting: do not cancel this task
-            if conversation_id in self.delivered:
-                try:
-                    await self.send_history(conversation_id, self.delivered[conversation_id])
-                except DatabaseError:
-                    logger.exception("database unavailable while filling a gap")
+            if not self.sequencer.following(conversation_id) or self.ended:
+                return
+            try:
+                await self.send_history(conversation_id, self.followed[conversation_id])
+            except DatabaseError:
+                logger.exception("database unavailable while filling a gap")
+            except Exception:  # noqa: BLE001 - a task nobody awaits must not lose its error
+                logger.exception("could not fill a gap in chat %s", conversation_id)
 
     async def follow(self, conversation_id: int, last_seq: int) -> None:
         """Subscribe first, then read: nothing committed in between is missed."""
@@ -222,7 +218,8 @@ class ChatSocket(FrameSocket):
             except DatabaseError:
                 # Followed all the same: live frames are held as a gap, and the next
                 # ping's catch-up sends what this read could not.
-                self.delivered.setdefault(conversation_id, last_seq)
+                if not self.sequencer.following(conversation_id):
+                    self.sequencer.start(conversation_id, last_seq)
                 raise
 
     async def follow_without_waiting(self, conversation_id: int) -> None:
@@ -231,16 +228,16 @@ class ChatSocket(FrameSocket):
         `chat.assigned` waited for the last one's read. Live frames are held meanwhile."""
         await self.join(broadcast.conversation_group(conversation_id))
         # No await from here on, so no lock: a gap fill may hold it while it reads.
-        self.stop_holding(conversation_id)
-        self.delivered[conversation_id] = 0
+        self.stop_gap_fill(conversation_id)
+        self.sequencer.start(conversation_id, 0)
         self.gap_fills[conversation_id] = asyncio.ensure_future(
             self.fill_gap_later(conversation_id, wait=0)
         )
 
     async def unfollow(self, conversation_id: int) -> None:
         async with self.delivering:  # a gap fill in flight must not follow it again
-            self.delivered.pop(conversation_id, None)
-            self.stop_holding(conversation_id)
+            self.sequencer.stop(conversation_id)
+            self.stop_gap_fill(conversation_id)
         await self.leave(broadcast.conversation_group(conversation_id))
 
     async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
@@ -251,9 +248,9 @@ class ChatSocket(FrameSocket):
             last_seq=last_seq,
             for_customer=self.for_customer,
         )
-        self.delivered[conversation_id] = max([last_seq] + [m["seq"] for m in messages])
         # Held frames were committed before this read began, so it included them.
-        self.stop_holding(conversation_id)
+        self.sequencer.caught_up(conversation_id, [m["seq"] for m in messages], last_seq=last_seq)
+        self.stop_gap_fill(conversation_id)
         if messages or not quiet:
             await self.send_frame(
                 {"type": "history", "conversation": conversation_id, "messages": messages}
@@ -261,16 +258,14 @@ class ChatSocket(FrameSocket):
 
     async def catch_up(self) -> None:
         """Send whatever the layer failed to ring for (it may drop, or be restarting)."""
-        if not self.delivered:
+        if not self.followed:
             return
-        latest = await selectors.last_seqs_live(conversation_ids=list(self.delivered))
+        latest = await selectors.last_seqs_live(conversation_ids=list(self.followed))
         async with self.delivering:  # live frames keep flowing during the read above
-            for conversation_id, last_seq in latest.items():
-                seen = self.delivered.get(conversation_id)
-                if seen is not None and last_seq > seen:
-                    await self.send_history(conversation_id, seen, quiet=True)
-                    # Whispers and hidden messages are not in a customer's history.
-                    self.delivered[conversation_id] = max(self.delivered[conversation_id], last_seq)
+            for conversation_id, seen in self.sequencer.behind(latest).items():
+                await self.send_history(conversation_id, seen, quiet=True)
+                # Whispers and hidden messages are not in a customer's history.
+                self.sequencer.skip_to(conversation_id, latest[conversation_id])
 
     # -- frames both sides send ---------------------------------------------------
 
@@ -314,7 +309,7 @@ class ChatSocket(FrameSocket):
         )
 
     def require_following(self, conversation_id: int) -> None:
-        if conversation_id not in self.delivered:
+        if not self.sequencer.following(conversation_id):
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
@@ -515,9 +510,9 @@ class WidgetConsumer(ChatSocket):
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         versions: dict[int, int] = {}
-        if self.visitor is not None and self.delivered:
+        if self.visitor is not None and self.followed:
             versions = await services.customer_presence_mark_live(
-                visitor=self.visitor, conversation_ids=list(self.delivered)
+                visitor=self.visitor, conversation_ids=list(self.followed)
             )
         await self.send_newer_state(frame, versions)
         await super().on_ping(frame)
@@ -532,7 +527,7 @@ class WidgetConsumer(ChatSocket):
                 {"type": "availability", "experts_on_shift": experts_on_shift, "version": version}
             )
         conversation_id = ping.get("conversation")
-        if conversation_id not in self.delivered:
+        if conversation_id not in self.followed:
             return
         shown = ping.get("conversation_version")
         if shown is not None and versions.get(conversation_id, math.inf) > shown:
@@ -721,7 +716,7 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         if frame["type"] == "chat.assigned":
             conversation_id = frame["conversation"]["id"]
             await self.send_frame(frame)
-            if conversation_id not in self.delivered:  # a repaired frame may come twice
+            if conversation_id not in self.followed:  # a repaired frame may come twice
                 await self.follow_without_waiting(conversation_id)
             return
         if frame["type"] == "chat.removed":
@@ -754,12 +749,12 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
         frame, or the console's `resume` after `welcome`, may simply be on its way.
         """
         held = await selectors.expert_open_conversation_ids_live(expert=self.expert)
-        for conversation_id in sorted(self.delivered.keys() - held):
+        for conversation_id in sorted(self.followed.keys() - held):
             reason = await database_call(selectors.removal_reason, conversation_id=conversation_id)
             await self.forward(
                 {"type": "chat.removed", "conversation": conversation_id, "reason": reason}
             )
-        unfollowed = held - self.delivered.keys()
+        unfollowed = held - self.followed.keys()
         for conversation_id in sorted(unfollowed & self.unfollowed_at_last_ping):
             conversation = await database_call(
                 selectors.conversation_get, conversation_id=conversation_id
