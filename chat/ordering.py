@@ -2,7 +2,7 @@
 
 Two server processes can relay frames out of order, and the channel layer can drop
 one. `Sequencer` is the bookkeeping alone, without sockets or I/O, so it is tested
-on its own (tests/chat/test_ordering.py): the socket (chat/consumers.py) feeds it
+on its own (tests/chat/test_ordering.py): the socket (chat/consumers/base.py) feeds it
 every live message frame, sends what it releases, and when it reports a gap waits
 briefly before reading the missing messages from the database.
 """

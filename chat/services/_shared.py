@@ -54,7 +54,7 @@ def state_counter_bump(name: str) -> None:
 
 def _announce_queue() -> None:
     """One event per change, however long the queue: each process then reads the
-    positions once for all its waiting widgets (chat.consumers.QueuePositions)."""
+    positions once for all its waiting widgets (chat.consumers.base.QueuePositions)."""
 
     def send() -> None:
         state_counter_bump(StateCounter.QUEUE)

@@ -597,7 +597,7 @@ async def test_pings_messages_and_receipts_do_not_wait_for_the_database_thread(m
 
     from asgiref.sync import SyncToAsync
 
-    from chat import consumers
+    from chat.consumers import base as consumers
 
     expert = await database_sync_to_async(make_expert)()
     expert_socket, customer, conversation_id = await assigned_chat(expert)

@@ -30,7 +30,7 @@ def _widget_origin(settings):
 @pytest.fixture(autouse=True)
 def _fresh_versions(monkeypatch):
     # Pings read the global versions at most once a second per process; tests need now.
-    monkeypatch.setattr("chat.consumers.VERSIONS_FRESH_SECONDS", 0)
+    monkeypatch.setattr("chat.consumers.base.VERSIONS_FRESH_SECONDS", 0)
 
 
 async def drop_delivered(socket) -> None:
