@@ -14,19 +14,11 @@
   "use strict";
 
   const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState, fmt, cssId } = window.Live;
-  const { strings: S, numberFormat } = window.Live;
-  const LANG = document.documentElement.lang || "en";
+  const { strings: S, numberFormat, make, lang: LANG } = window.Live;
   const HOLDING = ["pending", "approved", "shipped", "delivered"];
 
   function plural(n, one, other) {
     return fmt(n === 1 ? one : other, { n: numberFormat.format(n) });
-  }
-
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
   }
 
   // ------------------------------------------------------------------ toasts
