@@ -1,6 +1,13 @@
 /* Expert console (templates/console.html) and the follow-up form on a past chat
    (templates/past_conversation.html). Plain JS, no framework, no build step.
 
+   Needs frontend/live.js first (window.Live): the console's /ws/console/ socket
+   is Live.socket (reconnects, pings with the server's heartbeat_seconds from
+   `welcome` and the shift version shown, stops on 4401/4403), and the small
+   helpers (fmt, make, byRole, autogrow, randomId, clockTime, toast) are Live's.
+   resume, message.send, chat.resolve and chat.transfer go out with
+   socket.request, and an `error` is matched to its request by that id.
+
    The WebSocket contract is docs/protocol.md. Every piece of user text is put
    into the page with textContent, never as HTML. UI strings come translated
    from the server: the console reads them from the #console-strings JSON
@@ -121,11 +128,7 @@
     // -------------------------------------------------------------- ui bits
 
     function toast(text, kind) {
-      const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
-      node.dataset.testid = "toast";
-      toasts.appendChild(node);
-      while (toasts.children.length > 4) toasts.firstElementChild.remove();
-      setTimeout(() => node.remove(), 4500);
+      Live.toast(toasts, text, kind);
     }
 
     function windowActive() {

@@ -1,7 +1,8 @@
 /* The expert's own pages: points statement (templates/points/statement.html) and
    reward shop (templates/rewards/shop.html). Plain JS, no build step.
 
-   Connects to /ws/expert/ (docs/protocol.md) and keeps the page live:
+   Needs frontend/live.js first. Connects to /ws/expert/ (docs/protocol.md) with
+   Live.socket and keeps the page live:
      leaderboard  -> #leaderboard via window.Leaderboard.render (frontend/leaderboard.js)
      points       -> every [data-balance]; a new row in the statement; shop affordability
      stock        -> [data-stock-for="<product id>"] and the product card's state

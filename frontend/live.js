@@ -33,7 +33,8 @@
    %(name)s placeholders; Live.cssId(value) for attribute selectors;
    Live.make(tag, className, text) builds an element with textContent (user text
    never goes in as HTML); Live.byRole(scope, name) finds [data-role=name];
-   Live.avatar(text, extra); Live.initials(name, max); Live.autogrow(textarea);
+   Live.avatar(text, extra); Live.initials(name, max); Live.toast(box, text,
+   kind, ms); Live.autogrow(textarea);
    Live.nearBottom(box) / Live.scrollToBottom(box, instant); Live.randomId();
    Live.numberFormat, Live.timeFormat and Live.clockTime(value) in the page's
    language and the brand's time zone (data-time-zone on <html>). */
@@ -235,6 +236,16 @@
     return node;
   }
 
+  /* A short note in the page's toast area (box) for ms (4.5 s); at most four at once. */
+  function toast(box, text, kind, ms) {
+    const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
+    node.dataset.testid = "toast";
+    box.appendChild(node);
+    while (box.children.length > 4) box.firstElementChild.remove();
+    setTimeout(() => node.remove(), ms || 4500);
+    return node;
+  }
+
   /* A textarea grows with its text, up to about seven lines. */
   function autogrow(input) {
     input.style.height = "auto";
@@ -281,6 +292,7 @@
     byRole: byRole,
     initials: initials,
     avatar: avatar,
+    toast: toast,
     autogrow: autogrow,
     nearBottom: nearBottom,
     scrollToBottom: scrollToBottom,

@@ -1,4 +1,8 @@
 /* Staff live monitor (templates/staff/monitor.html). Plain JS, no build step.
+   Needs frontend/live.js first: the socket is Live.socket (reconnects, also at
+   once when the browser is back online; pings; stops on 4401/4403) and the small
+   helpers are Live's. Requests that can be refused go out with socket.request;
+   an `error` is shown against the request and chat its id names.
 
    /ws/staff/ (docs/protocol.md): `monitor.watch` keeps the stats, the live chats
    and the experts on shift current; `chat.open` follows one chat in the chat
@@ -154,9 +158,7 @@
   });
 
   function toast(text, kind) {
-    const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
-    el.toasts.appendChild(node);
-    setTimeout(() => node.remove(), 4200);
+    Live.toast(el.toasts, text, kind, 4200);
   }
 
   // ------------------------------------------------------------------ frames
