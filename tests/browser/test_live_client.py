@@ -110,5 +110,7 @@ def test_the_console_shows_a_refusal_against_the_request_it_answers(
     expect(pane.get_by_test_id("resolve-error")).to_have_text("This chat has already ended.")
     expect(pane.get_by_test_id("resolve-confirm")).to_be_enabled()
     expect(pane.get_by_test_id("resolve-confirm")).to_have_text("Resolve chat")
-    console.screenshot(path=screenshot_dir / "console-refusal-by-request-id.png")
+    console.screenshot(
+        path=screenshot_dir / "console-refusal-by-request-id.png", animations="disabled"
+    )
     assert Conversation.objects.get(pk=first).status == Conversation.Status.RESOLVED
