@@ -1,6 +1,13 @@
 /* Expert console (templates/console.html) and the follow-up form on a past chat
    (templates/past_conversation.html). Plain JS, no framework, no build step.
 
+   Needs frontend/live.js first (window.Live): the console's /ws/console/ socket
+   is Live.socket (reconnects, pings with the server's heartbeat_seconds from
+   `welcome` and the shift version shown, stops on 4401/4403), and the small
+   helpers (fmt, make, byRole, autogrow, randomId, clockTime, toast) are Live's.
+   resume, message.send, chat.resolve and chat.transfer go out with
+   socket.request, and an `error` is matched to its request by that id.
+
    The WebSocket contract is docs/protocol.md. Every piece of user text is put
    into the page with textContent, never as HTML. UI strings come translated
    from the server: the console reads them from the #console-strings JSON
@@ -8,207 +15,18 @@
 (function () {
   "use strict";
 
-  const LANG = document.documentElement.lang || "en";
+  const { fmt, make, byRole, autogrow, randomId, clockTime, numberFormat } = window.Live;
   const HEARTBEAT_MS = 5000; // ping interval until `welcome` gives the server's (it renews the lease)
-  const STALE_MS = 50000; // no frame at all for this long: treat the socket as dead
-  const BACKOFF_START_MS = 1000;
-  const BACKOFF_MAX_MS = 30000;
   const TYPING_IDLE_MS = 3000; // stop "typing" this long after the last keystroke
   const TYPING_REFRESH_MS = 4000; // re-send typing:true at most this often
   const TYPING_SHOW_MS = 7000; // hide the customer's indicator if no update arrives
   const SUMMARY_MAX = 1000;
-  const CLOSE_UNAUTHENTICATED = 4401;
-  const CLOSE_FORBIDDEN = 4403;
 
   // ------------------------------------------------------------------ helpers
-
-  function fmt(template, params) {
-    return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
-      params && key in params ? String(params[key]) : match
-    );
-  }
-
-  const numberFormat = new Intl.NumberFormat(LANG);
-  // Expert pages show times in the brand's zone (TIME_ZONE, on <html>), as staff see them.
-  const ZONE = document.documentElement.dataset.timeZone || undefined;
-  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
-
-  function formatTime(iso) {
-    const date = iso ? new Date(iso) : new Date();
-    return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
-  }
 
   // The server counts characters (code points), not UTF-16 units.
   function charCount(text) {
     return Array.from(text).length;
-  }
-
-  function randomId() {
-    if (window.crypto && typeof crypto.randomUUID === "function") {
-      try {
-        return crypto.randomUUID();
-      } catch (_) {
-        /* not a secure context: fall through */
-      }
-    }
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  function byRole(root, name) {
-    return root.querySelector('[data-role="' + name + '"]');
-  }
-
-  function socketUrl(path) {
-    return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-  }
-
-  // ------------------------------------------------------------------ socket
-
-  /* One console WebSocket with reconnect (1 s doubling to 30 s, with jitter)
-     and a ping every 10 s. Callbacks: onFrame(frame), onState(state, info)
-     where state is "connecting" | "open" | "reconnecting" | "closed". */
-  class ConsoleSocket {
-    constructor(options) {
-      this.onFrame = options.onFrame;
-      this.onState = options.onState || function () {};
-      this.heartbeatMs = HEARTBEAT_MS;
-      // Versions of what the page shows: the server answers an older one with a snapshot.
-      this.pingFields = options.pingFields || (() => ({}));
-      this.attempt = 0;
-      this.ws = null;
-      this.timer = null;
-      this.pingTimer = null;
-      this.lastFrameAt = 0;
-      this.stopped = false;
-      this.nextRetryAt = 0;
-    }
-
-    get isOpen() {
-      return !!this.ws && this.ws.readyState === WebSocket.OPEN;
-    }
-
-    connect() {
-      clearTimeout(this.timer);
-      this.timer = null;
-      if (this.stopped) return;
-      this.onState(this.attempt === 0 ? "connecting" : "reconnecting", { retrying: true });
-      let ws;
-      try {
-        ws = new WebSocket(socketUrl("/ws/console/"));
-      } catch (_) {
-        this.scheduleReconnect();
-        return;
-      }
-      this.ws = ws;
-      ws.onopen = () => {
-        this.lastFrameAt = Date.now();
-        this.startHeartbeat();
-        this.onState("open", {});
-      };
-      ws.onmessage = (event) => {
-        this.lastFrameAt = Date.now();
-        this.attempt = 0; // the server is talking to us: the next drop starts at 1 s again
-        let frame;
-        try {
-          frame = JSON.parse(event.data);
-        } catch (_) {
-          return;
-        }
-        if (frame && typeof frame.type === "string") this.onFrame(frame);
-      };
-      ws.onclose = (event) => this.handleClose(ws, event.code);
-      ws.onerror = () => {
-        /* onclose follows */
-      };
-    }
-
-    handleClose(ws, code) {
-      if (ws !== this.ws) return;
-      this.ws = null;
-      this.stopHeartbeat();
-      if (code === CLOSE_UNAUTHENTICATED || code === CLOSE_FORBIDDEN) {
-        this.stopped = true;
-        this.onState("closed", { code: code });
-        return;
-      }
-      if (this.stopped) {
-        this.onState("closed", { code: code });
-        return;
-      }
-      this.scheduleReconnect();
-    }
-
-    scheduleReconnect() {
-      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * Math.pow(2, this.attempt));
-      const delay = Math.round(base / 2 + Math.random() * (base / 2)); // "equal jitter"
-      this.attempt += 1;
-      this.nextRetryAt = Date.now() + delay;
-      this.onState("reconnecting", { retryAt: this.nextRetryAt });
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.connect(), delay);
-    }
-
-    retryNow() {
-      if (this.stopped || this.ws) return;
-      this.connect();
-    }
-
-    /* A socket that stopped answering: give up on it and reconnect. */
-    drop() {
-      const ws = this.ws;
-      if (!ws) return;
-      ws.onclose = null;
-      ws.onmessage = null;
-      try {
-        ws.close();
-      } catch (_) {
-        /* already closing */
-      }
-      this.handleClose(ws, 1006);
-    }
-
-    startHeartbeat() {
-      this.stopHeartbeat();
-      this.pingTimer = setInterval(() => {
-        if (Date.now() - this.lastFrameAt > STALE_MS) {
-          this.drop();
-          return;
-        }
-        this.send({ type: "ping", ...this.pingFields() });
-      }, this.heartbeatMs);
-    }
-
-    setHeartbeat(ms) {
-      if (!ms || ms === this.heartbeatMs) return;
-      this.heartbeatMs = ms;
-      if (this.pingTimer) this.startHeartbeat();
-    }
-
-    stopHeartbeat() {
-      clearInterval(this.pingTimer);
-      this.pingTimer = null;
-    }
-
-    send(frame) {
-      if (!this.isOpen) return false;
-      this.ws.send(JSON.stringify(frame));
-      return true;
-    }
-
-    close() {
-      this.stopped = true;
-      clearTimeout(this.timer);
-      this.stopHeartbeat();
-      if (this.ws) this.ws.close(1000);
-    }
   }
 
   // ------------------------------------------------------------------ sound
@@ -281,7 +99,7 @@
       active: null, // conversation shown on phone
       resolveFor: null, // conversation whose resolve sheet is open
       transferFor: null, // conversation whose transfer sheet is open
-      inflight: { "message.send": [], "chat.resolve": [], "chat.transfer": [], resume: [] },
+      inflight: new Map(), // request id -> {ref, chat, clientId}: what an `error` with that id refuses
       sound: false,
     };
     try {
@@ -290,20 +108,27 @@
       /* storage blocked */
     }
 
-    const socket = new ConsoleSocket({
-      onFrame: handleFrame,
-      onState: handleSocketState,
-      pingFields: () => ({ shift_version: state.shiftVersion }),
-    });
+    // -------------------------------------------------------------- requests
+
+    /* Sends a frame with an id and notes what it was for, so that an `error`
+       naming that id is shown against it. Returns the id, or null when offline. */
+    function request(frame, extra) {
+      const id = socket.request(frame);
+      if (id) state.inflight.set(id, { ref: frame.type, chat: frame.conversation, ...extra });
+      return id;
+    }
+
+    /* Forget the requests that were answered (ack, history, chat.removed). */
+    function settle(answered) {
+      state.inflight.forEach((sent, id) => {
+        if (answered(sent)) state.inflight.delete(id);
+      });
+    }
 
     // -------------------------------------------------------------- ui bits
 
     function toast(text, kind) {
-      const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
-      node.dataset.testid = "toast";
-      toasts.appendChild(node);
-      while (toasts.children.length > 4) toasts.firstElementChild.remove();
-      setTimeout(() => node.remove(), 4500);
+      Live.toast(toasts, text, kind);
     }
 
     function windowActive() {
@@ -342,7 +167,7 @@
       soundToggle.setAttribute("aria-pressed", state.sound ? "true" : "false");
     }
 
-    function handleSocketState(name, info) {
+    function handleSocketState(name, code, info) {
       conn.dataset.state = name === "open" && !state.connected ? "connecting" : name;
       if (name === "reconnecting" || name === "closed" || name === "connecting") {
         if (state.connected) onDisconnected();
@@ -351,14 +176,14 @@
       if (name === "reconnecting") {
         connText.textContent = S.reconnecting;
         banner.hidden = false;
-        updateRetryCountdown(info && info.retrying ? 0 : info && info.retryAt);
+        updateRetryCountdown(info && info.retryAt);
       }
       if (name === "closed") {
         banner.hidden = true;
         conn.dataset.state = "closed";
         connText.textContent = "—";
         fatal.hidden = false;
-        showClosed(info && info.code === CLOSE_FORBIDDEN ? S.forbidden : S.signed_out);
+        showClosed(code === Live.CLOSE_FORBIDDEN ? S.forbidden : S.signed_out);
         renderShift();
         renderSlots();
       }
@@ -399,7 +224,7 @@
     function onDisconnected() {
       state.connected = false;
       state.shiftBusy = false;
-      Object.keys(state.inflight).forEach((key) => (state.inflight[key] = []));
+      state.inflight.clear();
       state.chats.forEach((chat) => {
         chat.followed = false;
         chat.typingOn = false;
@@ -564,7 +389,7 @@
       chat.r.customer.textContent = name;
       chat.r.topic.textContent = snapshot.topic || "";
       chat.r.topic.title = snapshot.topic || "";
-      chat.r.avatar.textContent = Array.from(name.trim())[0] ? Array.from(name.trim())[0].toUpperCase() : "?";
+      chat.r.avatar.textContent = Live.initials(name, 1);
       chat.el.setAttribute("aria-label", name + ": " + (snapshot.topic || ""));
       chat.r.left.hidden = !snapshot.customer_left;
       chat.r.gone.hidden = snapshot.customer_left || !snapshot.customer_gone;
@@ -671,7 +496,7 @@
           const label = original === "expert" ? S.note_from : message.whisper ? S.whisper_from : S.staff_from;
           meta.appendChild(make("span", "msg__author", fmt(label, { name: message.author || "" })));
         }
-        const time = make("time", "", formatTime(message.at));
+        const time = make("time", "", clockTime(message.at || Date.now()));
         if (message.at) time.dateTime = message.at;
         meta.appendChild(time);
         if (sender === "expert") {
@@ -734,15 +559,11 @@
 
     function nearBottom(chat) {
       if (!paneVisible(chat)) return chat.stickToBottom; // hidden tab: nothing to measure
-      const box = chat.r.scroll;
-      return box.scrollHeight - box.scrollTop - box.clientHeight < 90;
+      return Live.nearBottom(chat.r.scroll);
     }
 
     function scrollToBottom(chat, instant) {
-      const box = chat.r.scroll;
-      if (instant) box.style.scrollBehavior = "auto";
-      box.scrollTop = box.scrollHeight;
-      if (instant) box.style.scrollBehavior = "";
+      Live.scrollToBottom(chat.r.scroll, instant);
       chat.r.jump.hidden = true;
       chat.stickToBottom = true;
     }
@@ -825,11 +646,6 @@
       return over <= 0;
     }
 
-    function autogrow(input) {
-      input.style.height = "auto";
-      input.style.height = Math.min(input.scrollHeight + 2, 168) + "px";
-    }
-
     function typingInput(chat) {
       if (!chat.followed) return;
       if (!chat.r.input.value.trim()) {
@@ -861,13 +677,10 @@
       setStatus(item.el, "pending");
       const retry = item.el.querySelector(".msg__retry");
       if (retry) retry.remove();
-      const sent = socket.send({
-        type: "message.send",
-        conversation: chat.id,
-        body: item.body,
-        client_id: clientId,
-      });
-      if (sent) state.inflight["message.send"].push({ chat: chat.id, clientId: clientId });
+      request(
+        { type: "message.send", conversation: chat.id, body: item.body, client_id: clientId },
+        { clientId: clientId }
+      );
       // Not connected: it stays pending and goes out again after the reconnect.
     }
 
@@ -993,12 +806,11 @@
         resolveError(chat, S.err_too_long);
         return;
       }
-      if (!socket.send({ type: "chat.resolve", conversation: chat.id, summary: summary })) {
+      if (!request({ type: "chat.resolve", conversation: chat.id, summary: summary })) {
         resolveError(chat, S.reconnecting);
         return;
       }
       R["resolve-error"].hidden = true;
-      state.inflight["chat.resolve"].push(chat.id);
       setResolveBusy(chat, true);
     }
 
@@ -1041,21 +853,18 @@
         button.type = "button";
         button.dataset.testid = "transfer-target";
         button.dataset.expertId = String(expert.id);
-        const avatar = make("span", "avatar avatar--sm", expert.initials || "");
-        avatar.setAttribute("aria-hidden", "true");
-        button.appendChild(avatar);
+        button.appendChild(Live.avatar(expert.initials || ""));
         button.appendChild(make("span", "", expert.name));
         button.appendChild(make("span", "target__go", "→"));
         button.addEventListener("click", () => {
           const note = T["transfer-note"].value.trim();
           const frame = { type: "chat.transfer", conversation: chat.id, expert: expert.id };
           if (note) frame.note = note;
-          if (!socket.send(frame)) {
+          if (!request(frame)) {
             transferError(S.reconnecting);
             return;
           }
           chat.transferName = expert.name;
-          state.inflight["chat.transfer"].push(chat.id);
           T["transfer-status"].hidden = false;
           T["transfer-status"].textContent = S.transferring;
           T.targets.querySelectorAll("button").forEach((b) => (b.disabled = true));
@@ -1186,7 +995,7 @@
             const initial = chat.seqs.size === 0;
             const wasNear = nearBottom(chat);
             chat.followed = true;
-            state.inflight.resume = state.inflight.resume.filter((id) => id !== chat.id);
+            settle((sent) => sent.ref === "resume" && sent.chat === chat.id);
             const added = (frame.messages || []).filter((m) => addMessage(chat, m));
             afterIncoming(chat, added, wasNear, initial);
             if (initial) scrollToBottom(chat, true);
@@ -1261,8 +1070,7 @@
       });
       (frame.conversations || []).forEach((snapshot) => {
         const chat = ensureChat(snapshot);
-        state.inflight.resume.push(chat.id);
-        socket.send({ type: "resume", conversation: chat.id, last_seq: chat.lastSeq });
+        request({ type: "resume", conversation: chat.id, last_seq: chat.lastSeq });
         chat.pending.forEach((item, clientId) => {
           if (item.el.dataset.status === "pending") transmit(chat, clientId);
         });
@@ -1274,9 +1082,7 @@
     }
 
     function onAck(chat, frame) {
-      state.inflight["message.send"] = state.inflight["message.send"].filter(
-        (entry) => entry.clientId !== frame.client_id
-      );
+      settle((sent) => sent.clientId === frame.client_id);
       const item = chat.pending.get(frame.client_id);
       if (!item) return;
       chat.pending.delete(frame.client_id);
@@ -1313,8 +1119,7 @@
     }
 
     function onRemoved(chat, reason) {
-      state.inflight["chat.resolve"] = state.inflight["chat.resolve"].filter((id) => id !== chat.id);
-      state.inflight["chat.transfer"] = state.inflight["chat.transfer"].filter((id) => id !== chat.id);
+      settle((sent) => sent.chat === chat.id && (sent.ref === "chat.resolve" || sent.ref === "chat.transfer"));
       if (reason === "resolved") {
         toast(S.resolved);
         addPastChat(chat);
@@ -1330,22 +1135,21 @@
 
     function onError(frame) {
       const text = S["err_" + frame.code] || frame.message || S.err_generic;
-      const queue = state.inflight[frame.ref];
+      // The request it refuses, by the id it carried (not by type and order).
+      const sent = (frame.id && state.inflight.get(frame.id)) || null;
+      if (sent) state.inflight.delete(frame.id);
+      const chat = sent ? state.chats.get(sent.chat) : null;
       switch (frame.ref) {
-        case "message.send": {
-          const entry = queue.shift();
-          const chat = entry && state.chats.get(entry.chat);
+        case "message.send":
           if (chat) {
-            markFailed(chat, entry.clientId, text);
+            markFailed(chat, sent.clientId, text);
             chat.r.error.textContent = frame.message || text;
             chat.r.error.dataset.kind = "server";
           } else {
             toast(text, "error");
           }
           break;
-        }
-        case "chat.resolve": {
-          const chat = state.chats.get(queue.shift());
+        case "chat.resolve":
           if (chat) {
             setResolveBusy(chat, false);
             resolveError(chat, text);
@@ -1353,9 +1157,7 @@
             toast(text, "error");
           }
           break;
-        }
-        case "chat.transfer": {
-          const chat = state.chats.get(queue.shift());
+        case "chat.transfer":
           if (chat && state.transferFor === chat.id) {
             chat.transferName = null;
             requestTargets();
@@ -1364,23 +1166,19 @@
             toast(text, "error");
           }
           break;
-        }
         case "transfer.targets":
           if (state.transferFor !== null) transferError(text);
           break;
-        case "resume": {
-          const chat = state.chats.get(queue.shift());
+        case "resume":
           if (chat && frame.code === "not_found") {
             toast(fmt(S.requeued, { topic: chat.snap.topic || "" }));
             removeChat(chat);
           }
           if (chat && frame.code === "seq_ahead") { // ahead of the store: read it all again
             chat.lastSeq = 0;
-            state.inflight.resume.push(chat.id);
-            socket.send({ type: "resume", conversation: chat.id, last_seq: 0 });
+            request({ type: "resume", conversation: chat.id, last_seq: 0 });
           }
           break;
-        }
         case "shift.start":
         case "shift.end":
           state.shiftBusy = false;
@@ -1458,7 +1256,6 @@
     window.addEventListener("keydown", unlockAudio);
 
     byRole(banner, "retry-now").addEventListener("click", () => socket.retryNow());
-    window.addEventListener("online", () => socket.retryNow());
 
     const readVisible = () => state.chats.forEach((chat) => sendRead(chat));
     window.addEventListener("focus", readVisible);
@@ -1468,7 +1265,14 @@
     renderShift();
     renderSound();
     renderSlots();
-    socket.connect();
+    // Reconnects, pings with the shift version shown (the server answers an older
+    // one with a `shift` frame) and stops on 4401/4403: frontend/live.js.
+    const socket = Live.socket("/ws/console/", {
+      onFrame: handleFrame,
+      onState: handleSocketState,
+      heartbeatMs: HEARTBEAT_MS,
+      pingFields: () => ({ shift_version: state.shiftVersion }),
+    });
 
     // A handle for debugging and end-to-end tests; not an API.
     root.consoleState = state;
@@ -1565,8 +1369,8 @@
      viewer's language, still in the brand's time zone. */
   function localizeTimes() {
     const formats = {
-      time: timeFormat,
-      datetime: new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: ZONE }),
+      time: Live.timeFormat,
+      datetime: new Intl.DateTimeFormat(Live.lang, { dateStyle: "medium", timeStyle: "short", timeZone: Live.zone }),
     };
     document.querySelectorAll("time[data-local]").forEach((node) => {
       const date = new Date(node.dateTime);

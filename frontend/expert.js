@@ -1,7 +1,8 @@
 /* The expert's own pages: points statement (templates/points/statement.html) and
    reward shop (templates/rewards/shop.html). Plain JS, no build step.
 
-   Connects to /ws/expert/ (docs/protocol.md) and keeps the page live:
+   Needs frontend/live.js first. Connects to /ws/expert/ (docs/protocol.md) with
+   Live.socket and keeps the page live:
      leaderboard  -> #leaderboard via window.Leaderboard.render (frontend/leaderboard.js)
      points       -> every [data-balance]; a new row in the statement; shop affordability
      stock        -> [data-stock-for="<product id>"] and the product card's state
@@ -14,19 +15,11 @@
   "use strict";
 
   const { CLOSE_UNAUTHENTICATED, socket: liveSocket, showState, fmt, cssId } = window.Live;
-  const { strings: S, numberFormat } = window.Live;
-  const LANG = document.documentElement.lang || "en";
+  const { strings: S, numberFormat, make, lang: LANG } = window.Live;
   const HOLDING = ["pending", "approved", "shipped", "delivered"];
 
   function plural(n, one, other) {
     return fmt(n === 1 ? one : other, { n: numberFormat.format(n) });
-  }
-
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
   }
 
   // ------------------------------------------------------------------ toasts

@@ -1,102 +1,188 @@
-/* Live sockets and small shared helpers for the expert and staff pages
-   (frontend/expert.js, staff.js).
+/* window.Live: the one WebSocket client and the small helpers of the signed-in
+   pages: the expert console (frontend/console.js), the staff live monitor
+   (monitor.js), the expert's pages (expert.js) and the live staff pages
+   (staff.js). A classic script: every template loads it, deferred, before the
+   page's own script. The shop widget (widget.js) keeps its own socket: it is
+   embedded on other sites as one small file and does not load this one.
 
-   Live.socket(path, {onFrame, onState, onOpen}) opens a WebSocket to the same
-   host, reconnects (1 s doubling to 30 s, with jitter), pings every 20 s and
-   re-opens a connection that has gone silent; it stops on close codes 4401/4403.
-   Live.showState(state) updates every [data-live-status] pill on the page.
-   Live.strings: the page's translated text (data-* of #page-strings);
-   Live.fmt(template, params) fills %(name)s placeholders; Live.cssId(value) makes
-   a value safe inside an attribute selector; Live.numberFormat in the page's language. */
+   Live.socket(path, options) opens a WebSocket to `path` on this host (the
+   contract is docs/protocol.md) and keeps it open:
+     - reconnects 1 s doubling to 30 s with "equal jitter" (half the step fixed,
+       half random); the next drop starts at 1 s again once the server talked;
+     - reconnects at once when the browser comes back `online` or the tab is
+       shown again, or when the page calls retryNow();
+     - stops for good on close codes 4401 (signed out) and 4403 (no access);
+     - pings every heartbeat (20 s unless options.heartbeatMs or setHeartbeat()
+       says otherwise), each ping with options.pingFields() added, and drops and
+       reconnects a socket that stayed silent for 50 s (or 2.5 heartbeats) while
+       pings went out.
+   options: onFrame(frame) for every JSON frame with a `type`;
+            onState(state, code, info) with state "connecting" | "open" |
+              "reconnecting" | "closed"; code is the close code with "closed";
+              info.retryAt (ms since the epoch) is set while a reconnect waits,
+              0 while one is under way;
+            onOpen(reconnected) right after "open"; heartbeatMs; pingFields().
+   It returns {send, request, retryNow, setHeartbeat}:
+     send(frame) -> true if it went out (false while not connected);
+     request(frame) -> sends frame with a unique string `id` and returns that id
+       (null if not connected): the server names it in an `error` about that
+       frame, so a page matches refusals to its requests by id.
+
+   Helpers: Live.showState(state) updates every [data-live-status] pill;
+   Live.strings (data-* of #page-strings); Live.fmt(template, params) fills
+   %(name)s placeholders; Live.cssId(value) for attribute selectors;
+   Live.make(tag, className, text) builds an element with textContent (user text
+   never goes in as HTML); Live.byRole(scope, name) finds [data-role=name];
+   Live.avatar(text, extra); Live.initials(name, max); Live.toast(box, text,
+   kind, ms); Live.autogrow(textarea);
+   Live.nearBottom(box) / Live.scrollToBottom(box, instant); Live.randomId();
+   Live.numberFormat, Live.timeFormat and Live.clockTime(value) in the page's
+   language and the brand's time zone (data-time-zone on <html>). */
 (function () {
   "use strict";
 
   const PING_MS = 20000;
-  const STALE_MS = 50000;
+  const STALE_MS = 50000; // no frame for this long while pings go out: the socket is dead
   const BACKOFF_START_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
   const CLOSE_UNAUTHENTICATED = 4401;
   const CLOSE_FORBIDDEN = 4403;
+  const LANG = document.documentElement.lang || "en";
+  const ZONE = document.documentElement.dataset.timeZone || undefined;
 
-  /* Reconnects 1 s doubling to 30 s with jitter; pings every 20 s; closes a
-     connection that has been silent for too long so it is re-opened. */
-  function liveSocket(path, handlers) {
+  // ------------------------------------------------------------------ socket
+
+  function liveSocket(path, options) {
+    const onFrame = options.onFrame;
+    const onState = options.onState || function () {};
+    const onOpen = options.onOpen || function () {};
+    const pingFields = options.pingFields || (() => ({}));
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+    let heartbeatMs = options.heartbeatMs || PING_MS;
     let ws = null;
     let attempt = 0;
-    let pingTimer = null;
     let retryTimer = null;
-    let staleTimer = null;
+    let pingTimer = null;
+    let lastFrameAt = 0;
     let stopped = false;
-    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+    let requests = 0;
 
-    function touch() {
-      clearTimeout(staleTimer);
-      staleTimer = setTimeout(() => ws && ws.close(), STALE_MS);
-    }
-
-    function open() {
+    function connect() {
       clearTimeout(retryTimer);
-      handlers.onState(attempt ? "reconnecting" : "connecting");
+      retryTimer = null;
+      if (stopped) return;
+      onState(attempt ? "reconnecting" : "connecting", undefined, { retryAt: 0 });
+      let socket;
       try {
-        ws = new WebSocket(url);
+        socket = new WebSocket(url);
       } catch (_) {
         schedule();
         return;
       }
-      ws.addEventListener("open", () => {
-        const reconnected = attempt > 0;
-        attempt = 0;
-        handlers.onState("open");
-        touch();
-        clearInterval(pingTimer);
-        pingTimer = setInterval(() => send({ type: "ping" }), PING_MS);
-        if (handlers.onOpen) handlers.onOpen(reconnected);
-      });
-      ws.addEventListener("message", (event) => {
-        touch();
+      ws = socket;
+      socket.onopen = () => {
+        if (socket !== ws) return;
+        lastFrameAt = Date.now();
+        startHeartbeat();
+        onState("open");
+        onOpen(attempt > 0);
+      };
+      socket.onmessage = (event) => {
+        if (socket !== ws) return;
+        lastFrameAt = Date.now();
+        attempt = 0; // the server is talking to us: the next drop starts at 1 s again
         let frame;
         try {
           frame = JSON.parse(event.data);
         } catch (_) {
           return;
         }
-        if (frame && typeof frame.type === "string") handlers.onFrame(frame);
-      });
-      ws.addEventListener("close", (event) => {
-        clearInterval(pingTimer);
-        clearTimeout(staleTimer);
-        ws = null;
-        if (event.code === CLOSE_UNAUTHENTICATED || event.code === CLOSE_FORBIDDEN) {
-          stopped = true;
-          handlers.onState("closed", event.code);
-          return;
-        }
-        if (!stopped) schedule();
-      });
+        if (frame && typeof frame.type === "string") onFrame(frame);
+      };
+      socket.onclose = (event) => closed(socket, event.code);
+      socket.onerror = () => {
+        /* onclose follows */
+      };
+    }
+
+    function closed(socket, code) {
+      if (socket !== ws) return;
+      ws = null;
+      stopHeartbeat();
+      if (code === CLOSE_UNAUTHENTICATED || code === CLOSE_FORBIDDEN) {
+        stopped = true;
+        onState("closed", code);
+        return;
+      }
+      schedule();
+    }
+
+    /* A socket that stopped answering: give up on it and reconnect. */
+    function drop() {
+      const socket = ws;
+      if (!socket) return;
+      socket.onclose = null;
+      socket.onmessage = null;
+      try {
+        socket.close();
+      } catch (_) {
+        /* already closing */
+      }
+      closed(socket, 1006);
     }
 
     function schedule() {
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt);
-      const delay = Math.min(BACKOFF_MAX_MS, base * (0.75 + Math.random() * 0.5));
+      const delay = Math.round(base / 2 + Math.random() * (base / 2)); // equal jitter
       attempt += 1;
-      handlers.onState("reconnecting");
-      retryTimer = setTimeout(open, delay);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(connect, delay);
+      onState("reconnecting", undefined, { retryAt: Date.now() + delay });
+    }
+
+    function startHeartbeat() {
+      stopHeartbeat();
+      pingTimer = setInterval(() => {
+        if (Date.now() - lastFrameAt > Math.max(STALE_MS, heartbeatMs * 2.5)) drop();
+        else send({ type: "ping", ...pingFields() });
+      }, heartbeatMs);
+    }
+
+    function stopHeartbeat() {
+      clearInterval(pingTimer);
+      pingTimer = null;
+    }
+
+    function setHeartbeat(ms) {
+      if (!ms || ms === heartbeatMs) return;
+      heartbeatMs = ms;
+      if (pingTimer) startHeartbeat();
     }
 
     function send(frame) {
-      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify(frame));
+      return true;
     }
 
-    function retryNow() {
-      if (!stopped && !ws) open();
+    function request(frame) {
+      requests += 1;
+      const id = "r" + requests;
+      return send({ ...frame, id: id }) ? id : null;
     }
+
+    /* Only while a reconnect waits: a socket being opened or open is left alone. */
+    function retryNow() {
+      if (!stopped && !ws) connect();
+    }
+
     window.addEventListener("online", retryNow);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") retryNow();
     });
 
-    open();
-    return { send };
+    connect();
+    return { send: send, request: request, retryNow: retryNow, setHeartbeat: setHeartbeat };
   }
 
   function showState(state) {
@@ -108,6 +194,7 @@
     }
   }
 
+  // ------------------------------------------------------------------ helpers
 
   function fmt(template, params) {
     return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
@@ -119,13 +206,103 @@
     return String(value).replace(/["\\]/g, "");
   }
 
+  function make(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function byRole(scope, name) {
+    return scope.querySelector('[data-role="' + name + '"]');
+  }
+
+  /* "Anna de Vries" -> "AD" (max 2), "A" (max 1); no name -> "?" */
+  function initials(name, max) {
+    const letters = String(name || "")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, max || 2)
+      .map((word) => Array.from(word)[0])
+      .join("")
+      .toUpperCase();
+    return letters || "?";
+  }
+
+  function avatar(text, extra) {
+    const node = make("span", "avatar avatar--sm" + (extra ? " " + extra : ""), text);
+    node.setAttribute("aria-hidden", "true");
+    return node;
+  }
+
+  /* A short note in the page's toast area (box) for ms (4.5 s); at most four at once. */
+  function toast(box, text, kind, ms) {
+    const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
+    node.dataset.testid = "toast";
+    box.appendChild(node);
+    while (box.children.length > 4) box.firstElementChild.remove();
+    setTimeout(() => node.remove(), ms || 4500);
+    return node;
+  }
+
+  /* A textarea grows with its text, up to about seven lines. */
+  function autogrow(input) {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 168) + "px";
+  }
+
+  function nearBottom(box) {
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 90;
+  }
+
+  function scrollToBottom(box, instant) {
+    if (instant) box.style.scrollBehavior = "auto";
+    box.scrollTop = box.scrollHeight;
+    if (instant) box.style.scrollBehavior = "";
+  }
+
+  function randomId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") {
+      try {
+        return crypto.randomUUID();
+      } catch (_) {
+        /* not a secure context: fall through */
+      }
+    }
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // Signed-in pages show times in the brand's zone (TIME_ZONE, on <html>).
+  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
+
+  /* An ISO string, a Date or milliseconds -> "14:05"; "" when it is no time. */
+  function clockTime(value) {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
+  }
+
   window.Live = {
     socket: liveSocket,
     showState: showState,
     fmt: fmt,
     cssId: cssId,
+    make: make,
+    byRole: byRole,
+    initials: initials,
+    avatar: avatar,
+    toast: toast,
+    autogrow: autogrow,
+    nearBottom: nearBottom,
+    scrollToBottom: scrollToBottom,
+    randomId: randomId,
+    clockTime: clockTime,
+    timeFormat: timeFormat,
+    lang: LANG,
+    zone: ZONE,
     strings: (document.getElementById("page-strings") || { dataset: {} }).dataset,
-    numberFormat: new Intl.NumberFormat(document.documentElement.lang || "en"),
+    numberFormat: new Intl.NumberFormat(LANG),
     CLOSE_UNAUTHENTICATED: CLOSE_UNAUTHENTICATED,
     CLOSE_FORBIDDEN: CLOSE_FORBIDDEN,
   };

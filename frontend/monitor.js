@@ -1,4 +1,8 @@
 /* Staff live monitor (templates/staff/monitor.html). Plain JS, no build step.
+   Needs frontend/live.js first: the socket is Live.socket (reconnects, also at
+   once when the browser is back online; pings; stops on 4401/4403) and the small
+   helpers are Live's. Requests that can be refused go out with socket.request;
+   an `error` is shown against the request and chat its id names.
 
    /ws/staff/ (docs/protocol.md): `monitor.watch` keeps the stats, the live chats
    and the experts on shift current; `chat.open` follows one chat in the chat
@@ -16,26 +20,14 @@
   const S = JSON.parse(document.getElementById("monitor-strings").textContent);
   const ME = JSON.parse(document.getElementById("monitor-me").textContent);
   const T = document.getElementById("monitor-text").dataset;
-  const LANG = document.documentElement.lang || "en";
+  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime } = window.Live;
 
-  const PING_MS = 20000;
-  const STALE_MS = 50000;
-  const BACKOFF_START_MS = 1000;
-  const BACKOFF_MAX_MS = 30000;
   const TYPING_SHOW_MS = 7000;
   // Safety net: re-read the snapshot now and then, in case a change rang no bell.
   const RESYNC_MS = 10000;
   const LONG_WAIT_SECONDS = 120;
-  const CLOSE_UNAUTHENTICATED = 4401;
-  const CLOSE_FORBIDDEN = 4403;
 
   // ------------------------------------------------------------------ helpers
-
-  function fmt(template, params) {
-    return String(template || "").replace(/%\((\w+)\)[sd]/g, (match, key) =>
-      params && key in params ? String(params[key]) : match
-    );
-  }
 
   /* Like fmt, but as nodes, with each filled-in value in <strong>. */
   function fmtStrong(template, params) {
@@ -48,37 +40,8 @@
     return fragment;
   }
 
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
   function role(name, scope) {
-    return (scope || root).querySelector('[data-role="' + name + '"]');
-  }
-
-  function randomId() {
-    if (window.crypto && typeof crypto.randomUUID === "function") {
-      try {
-        return crypto.randomUUID();
-      } catch (_) {
-        /* not a secure context */
-      }
-    }
-    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
-      b.toString(16).padStart(2, "0")
-    ).join("");
-  }
-
-  // Staff pages show times in the brand's zone (TIME_ZONE, on <html>).
-  const ZONE = document.documentElement.dataset.timeZone || undefined;
-  const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
-
-  function clockTime(iso) {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
+    return byRole(scope || root, name);
   }
 
   /* 42 -> "0:42", 754 -> "12:34", 3725 -> "1:02:05" */
@@ -97,110 +60,8 @@
     return fmt(T.minutes, { n: minutes < 1 ? "<1" : minutes });
   }
 
-  function initialsOf(name) {
-    return String(name || "?")
-      .split(/\s+/)
-      .filter(Boolean)
-      .slice(0, 2)
-      .map((part) => part[0])
-      .join("")
-      .toUpperCase();
-  }
-
-  function avatar(text, extra) {
-    const node = make("span", "avatar avatar--sm" + (extra ? " " + extra : ""), text);
-    node.setAttribute("aria-hidden", "true");
-    return node;
-  }
-
   const CLOCK_SVG =
     '<svg width="17" height="17" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg>';
-
-  // ------------------------------------------------------------------ socket
-
-  /* One /ws/staff/ socket: reconnects 1 s doubling to 30 s with jitter, pings
-     every 20 s and gives up on a socket that has been silent for 50 s. */
-  function liveSocket(path, onFrame, onState) {
-    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-    let ws = null;
-    let attempt = 0;
-    let retryTimer = null;
-    let pingTimer = null;
-    let lastFrameAt = 0;
-    let stopped = false;
-
-    function connect() {
-      clearTimeout(retryTimer);
-      if (stopped) return;
-      onState(attempt ? "reconnecting" : "connecting");
-      try {
-        ws = new WebSocket(url);
-      } catch (_) {
-        schedule();
-        return;
-      }
-      const socket = ws;
-      socket.onopen = () => {
-        lastFrameAt = Date.now();
-        clearInterval(pingTimer);
-        pingTimer = setInterval(() => {
-          if (Date.now() - lastFrameAt > STALE_MS) drop(socket);
-          else send({ type: "ping" });
-        }, PING_MS);
-        onState("open");
-      };
-      socket.onmessage = (event) => {
-        lastFrameAt = Date.now();
-        attempt = 0;
-        let frame;
-        try {
-          frame = JSON.parse(event.data);
-        } catch (_) {
-          return;
-        }
-        if (frame && typeof frame.type === "string") onFrame(frame);
-      };
-      socket.onclose = (event) => closed(socket, event.code);
-    }
-
-    function closed(socket, code) {
-      if (socket !== ws) return;
-      ws = null;
-      clearInterval(pingTimer);
-      if (code === CLOSE_UNAUTHENTICATED || code === CLOSE_FORBIDDEN) {
-        stopped = true;
-        onState("closed");
-        return;
-      }
-      schedule();
-    }
-
-    function drop(socket) {
-      socket.onclose = null;
-      try {
-        socket.close();
-      } catch (_) {
-        /* already closing */
-      }
-      closed(socket, 1006);
-    }
-
-    function schedule() {
-      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * Math.pow(2, attempt));
-      attempt += 1;
-      onState("reconnecting");
-      retryTimer = setTimeout(connect, Math.round(base / 2 + Math.random() * (base / 2)));
-    }
-
-    function send(frame) {
-      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-      ws.send(JSON.stringify(frame));
-      return true;
-    }
-
-    connect();
-    return { send: send };
-  }
 
   // ------------------------------------------------------------------ state
 
@@ -246,12 +107,23 @@
   };
   let view = null; // {id, snap, seqs: Map(seq -> li), loaded, mine, takingOver, typingTimer}
 
-  const socket = liveSocket("/ws/staff/", handleFrame, handleState);
+  // What each request sent, by its id, so that an `error` naming the id is shown
+  // against that request (and that chat), not against whatever is open now.
+  const requests = new Map();
+  const socket = Live.socket("/ws/staff/", { onFrame: handleFrame, onState: handleState });
+
+  function request(frame) {
+    const id = socket.request(frame);
+    if (id) requests.set(id, frame);
+    if (requests.size > 100) requests.delete(requests.keys().next().value); // answered long ago
+    return id;
+  }
 
   // ------------------------------------------------------------------ connection
 
   function handleState(name) {
     el.conn.dataset.state = name;
+    if (name !== "open") requests.clear(); // their answers went with the socket
     if (name === "open") {
       state.connected = true;
       state.everOpen = true;
@@ -259,7 +131,7 @@
       el.reconnect.hidden = true;
       socket.send({ type: "monitor.watch" });
       if (view) {
-        socket.send({ type: "chat.open", conversation: view.id });
+        request({ type: "chat.open", conversation: view.id });
       } else if (linkedChat()) {
         openView(linkedChat());
       }
@@ -286,9 +158,7 @@
   });
 
   function toast(text, kind) {
-    const node = make("div", "toast" + (kind ? " toast--" + kind : ""), text);
-    el.toasts.appendChild(node);
-    setTimeout(() => node.remove(), 4200);
+    Live.toast(el.toasts, text, kind, 4200);
   }
 
   // ------------------------------------------------------------------ frames
@@ -350,38 +220,42 @@
 
   function onError(frame) {
     const text = frame.message || T.error;
-    switch (frame.ref) {
-      case "ping":
-      case "chat.close_view":
-        return;
+    if (frame.ref === "ping" || frame.ref === "chat.close_view") return;
+    const sent = frame.id ? requests.get(frame.id) : null; // the request it refuses
+    requests.delete(frame.id);
+    if (!sent || !view || sent.conversation !== view.id) {
+      toast(text, "error"); // not about the chat on screen (or about no request)
+      return;
+    }
+    switch (sent.type) {
       case "chat.whisper":
-        if (view && view.whispering) restoreDraft("whisper", view.whispering);
-        if (view) view.whispering = null;
+        restoreDraft("whisper", sent.body);
+        if (view.whispering === sent.body) view.whispering = null;
         V["whisper-error"].textContent = text;
         return;
       case "message.send":
-        if (view && view.sending) restoreDraft("reply", view.sending.body);
-        if (view) view.sending = null;
+        restoreDraft("reply", sent.body);
+        if (view.sending && view.sending.clientId === sent.client_id) view.sending = null;
         V["reply-error"].textContent = text;
         return;
       case "chat.take_over":
+        view.takingOver = false;
+        break;
       case "chat.close":
+        view.closing = false;
+        break;
       case "message.hide":
+        if (view.hiding === sent.seq) view.hiding = null;
+        break;
       case "chat.open":
-        if (view) {
-          view.takingOver = false;
-          view.closing = false;
-          view.hiding = null;
-          V["view-loading"].hidden = true;
-          viewError(text);
-          renderViewControls();
-          return;
-        }
+        V["view-loading"].hidden = true;
         break;
       default:
-        break;
+        toast(text, "error");
+        return;
     }
-    toast(text, "error");
+    viewError(text);
+    renderViewControls();
   }
 
   // ------------------------------------------------------------------ monitor
@@ -501,7 +375,7 @@
       icon = make("span", "mchat__icon");
       icon.innerHTML = CLOCK_SVG; // static markup, no data
     } else if (c.staff) {
-      icon = make("span", "mchat__icon mchat__icon--staff", initialsOf(c.staff));
+      icon = make("span", "mchat__icon mchat__icon--staff", initials(c.staff));
     } else {
       icon = avatar(c.expert ? c.expert.initials : "?");
       icon.className = "avatar";
@@ -555,7 +429,7 @@
 
   function renderExperts() {
     const experts = Array.from(state.experts.values()).sort(
-      (a, b) => Number(b.on_shift) - Number(a.on_shift) || a.name.localeCompare(b.name, LANG)
+      (a, b) => Number(b.on_shift) - Number(a.on_shift) || a.name.localeCompare(b.name, Live.lang)
     );
     el.expertCount.textContent = String(experts.filter((e) => e.on_shift).length);
     el.experts.hidden = experts.length === 0;
@@ -637,7 +511,7 @@
     document.documentElement.classList.add("has-mview-open");
     state.rows.forEach((li, rowId) => li.firstChild.setAttribute("aria-current", rowId === id ? "true" : "false"));
     renderView();
-    socket.send({ type: "chat.open", conversation: id });
+    request({ type: "chat.open", conversation: id });
     // Full screen on a phone: move focus into the view.
     if (window.matchMedia("(max-width: 900px)").matches) V["view-back"].focus({ preventScroll: true });
   }
@@ -687,7 +561,7 @@
     if (!view) return;
     const s = viewState();
     const snap = s.snap;
-    V["view-avatar"].textContent = initialsOf(customerName(snap));
+    V["view-avatar"].textContent = initials(customerName(snap));
     V["view-customer"].textContent = customerName(snap);
     V["view-topic"].textContent = snap.topic || "";
     V.view.dataset.conversationId = String(view.id);
@@ -734,7 +608,7 @@
     const nodes = [];
     if (s.takenOver) {
       const name = s.mine ? ME : s.staffName || T.staff;
-      nodes.push(avatar(initialsOf(name), "mchat__icon--staff"));
+      nodes.push(avatar(initials(name), "mchat__icon--staff"));
       const text = make("span", "");
       text.appendChild(fmtStrong(S.taken_over_by, { name: name }));
       nodes.push(text);
@@ -864,15 +738,11 @@
   }
 
   function nearBottom() {
-    const box = V["view-scroll"];
-    return box.scrollHeight - box.scrollTop - box.clientHeight < 90;
+    return Live.nearBottom(V["view-scroll"]);
   }
 
   function scrollToBottom() {
-    const box = V["view-scroll"];
-    box.style.scrollBehavior = "auto";
-    box.scrollTop = box.scrollHeight;
-    box.style.scrollBehavior = "";
+    Live.scrollToBottom(V["view-scroll"], true);
   }
 
   function showTyping(who) {
@@ -943,7 +813,7 @@
     if (!view || view.hiding === seq) return;
     ask("hide", (reason) => {
       if (view.hiding === seq) return true;
-      if (!socket.send({ type: "message.hide", conversation: view.id, seq: seq, reason: reason })) return false;
+      if (!request({ type: "message.hide", conversation: view.id, seq: seq, reason: reason })) return false;
       viewError("");
       view.hiding = seq;
       return true;
@@ -954,7 +824,7 @@
     if (!view || view.takingOver) return;
     ask("take", () => {
       if (view.takingOver) return true;
-      if (!socket.send({ type: "chat.take_over", conversation: view.id })) return false;
+      if (!request({ type: "chat.take_over", conversation: view.id })) return false;
       viewError("");
       view.takingOver = true;
       renderViewControls();
@@ -966,7 +836,7 @@
     if (!view || view.closing) return;
     ask("close", (summary) => {
       if (view.closing) return true;
-      if (!socket.send({ type: "chat.close", conversation: view.id, summary: summary })) return false;
+      if (!request({ type: "chat.close", conversation: view.id, summary: summary })) return false;
       viewError("");
       view.closing = true;
       renderViewControls();
@@ -987,7 +857,7 @@
     const body = input.value.trim();
     V["whisper-error"].textContent = "";
     if (!view || !body) return;
-    if (!socket.send({ type: "chat.whisper", conversation: view.id, body: body })) {
+    if (!request({ type: "chat.whisper", conversation: view.id, body: body })) {
       V["whisper-error"].textContent = S.reconnecting;
       return;
     }
@@ -1002,18 +872,13 @@
     V["reply-error"].textContent = "";
     if (!view || !body) return;
     const clientId = randomId();
-    if (!socket.send({ type: "message.send", conversation: view.id, body: body, client_id: clientId })) {
+    if (!request({ type: "message.send", conversation: view.id, body: body, client_id: clientId })) {
       V["reply-error"].textContent = S.reconnecting;
       return;
     }
     view.sending = { clientId: clientId, body: body };
     input.value = "";
     autogrow(input);
-  }
-
-  function autogrow(input) {
-    input.style.height = "auto";
-    input.style.height = Math.min(input.scrollHeight + 2, 168) + "px";
   }
 
   function wireComposer(kind, submit) {

@@ -1,7 +1,8 @@
 /* Live staff pages: the leaderboard (templates/points/staff_leaderboard.html) and
    the redemption queue (templates/rewards/staff_queue.html). Plain JS.
 
-   Connects to /ws/staff/ (docs/protocol.md):
+   Needs frontend/live.js first. Connects to /ws/staff/ (docs/protocol.md) with
+   Live.socket:
      leaderboard -> #leaderboard via window.Leaderboard.render (frontend/leaderboard.js)
      redemption  -> the row as the server renders it now (GET .../<id>/row/), put in
                     place of the old one, or added if the page's filters list it.

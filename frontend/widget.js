@@ -1,5 +1,6 @@
 /* Brand expert chat widget: <script src="https://HOST/static/widget.js" async></script>
-   Protocol: docs/protocol.md (widget socket). User text only ever goes in as text nodes. */
+   Protocol: docs/protocol.md (widget socket). User text only ever goes in as text nodes.
+   One self-contained file on other sites: its socket is its own, not frontend/live.js. */
 (() => {
   'use strict';
   if (window.BrandExpertWidget) return; // embedded twice: the first copy wins

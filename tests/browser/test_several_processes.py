@@ -25,6 +25,7 @@ class Balancer:
     def __init__(self, backends: list[int]) -> None:
         self.backends = backends
         self.open_writers: set = set()
+        self.refused = 0  # connections closed at once for want of a backend
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
@@ -48,6 +49,7 @@ class Balancer:
             except OSError:
                 continue
         else:
+            self.refused += 1
             client_writer.close()
             return
         await asyncio.gather(self._pipe(client_reader, writer), self._pipe(reader, client_writer))
