@@ -210,7 +210,8 @@ def _count(action) -> int:
 
 
 def _query_counts() -> dict[str, int]:
-    from chat.consumers import ConsoleConsumer, WidgetConsumer
+    from chat.consumers import WidgetConsumer
+    from community.consumers import ConsoleConsumer
 
     expert = Expert.objects.filter(conversations__status="active").first()
     live = Conversation.objects.filter(expert=expert, status="active").first()

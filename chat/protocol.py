@@ -1,7 +1,7 @@
-"""WebSocket frames of the chat: what the widget and the expert console may send.
+"""WebSocket frames of the chat: what the widget and the expert console may send
+(checked specs), and what the server sends (typed dicts). All in docs/protocol.md."""
 
-Documented, with the frames the server sends, in docs/protocol.md.
-"""
+from typing import Any, Literal, TypedDict
 
 from django.conf import settings
 
@@ -101,3 +101,168 @@ STAFF_FRAMES: FrameSpecs = {
         "reason": Text(max_length=300, min_length=1),
     },
 }
+
+
+# -- what the server sends, and the events between processes (docs/protocol.md) ------
+# Every outbound frame and event is built through one of these; snapshots inside them
+# (conversation, message, follow-up) are the selectors' *_data dicts.
+
+Data = dict[str, Any]
+
+
+class MessageFrame(TypedDict):
+    type: Literal["message"]
+    conversation: int
+    message: Data
+
+
+class MessageAck(TypedDict):
+    type: Literal["message.ack"]
+    conversation: int
+    client_id: str
+    seq: int
+
+
+class History(TypedDict):
+    type: Literal["history"]
+    conversation: int
+    messages: list[Data]
+
+
+class ConversationFrame(TypedDict):
+    type: Literal["conversation"]
+    conversation: Data
+
+
+class Receipt(TypedDict):
+    type: Literal["receipt"]
+    conversation: int
+    reader: Literal["customer", "expert"]
+    status: Literal["read"]
+    seq: int
+
+
+class ChatAssigned(TypedDict):
+    type: Literal["chat.assigned"]
+    conversation: Data
+
+
+class ChatRemoved(TypedDict):
+    type: Literal["chat.removed"]
+    conversation: int
+    reason: Literal["resolved", "transferred", "requeued", "taken_over"]
+
+
+class ExpertPresence(TypedDict):
+    type: Literal["expert.presence"]
+    conversation: int
+    online: bool
+
+
+class MessageHidden(TypedDict):
+    type: Literal["message.hidden"]
+    conversation: int
+    seq: int
+
+
+class MessageReported(TypedDict):
+    type: Literal["message.reported"]
+    conversation: int
+    seq: int
+
+
+class FollowUpFrame(TypedDict):
+    type: Literal["followup"]
+    follow_up: Data
+
+
+class FollowUpDismissed(TypedDict):
+    type: Literal["followup.dismissed"]
+    follow_up: int
+
+
+class Identity(TypedDict):
+    type: Literal["identity"]
+    token: str
+
+
+class WidgetWelcome(TypedDict):
+    type: Literal["welcome"]
+    token: str | None
+    visitor: Data | None
+    conversation: Data | None
+    follow_ups: list[Data]
+    experts_on_shift: int
+    availability_version: int
+    next_expert_at: str | None
+    language: str
+    max_message_length: int
+    strings: dict[str, str]
+
+
+class Availability(TypedDict):
+    type: Literal["availability"]
+    experts_on_shift: int
+    version: int
+
+
+class Queue(TypedDict):
+    type: Literal["queue"]
+    conversation: int
+    position: int
+    estimated_wait_seconds: int
+    version: int
+
+
+class QueueLength(TypedDict):
+    type: Literal["queue.length"]
+    waiting: int
+
+
+class TranscriptSent(TypedDict):
+    type: Literal["transcript.sent"]
+    conversation: int
+    email: str
+    confirmation_needed: bool
+
+
+class OfflineSent(TypedDict):
+    type: Literal["offline.sent"]
+
+
+class ApplyInvite(TypedDict):
+    type: Literal["apply.invite"]
+    conversation: int
+    invite: str
+
+
+class Monitor(TypedDict):
+    type: Literal["monitor"]
+    queue_length: int
+    longest_wait_seconds: int
+    conversations: list[Data]
+    experts: list[Data]
+
+
+class ReportNew(TypedDict):
+    type: Literal["report.new"]
+    conversation: int
+    seq: int
+    id: int
+
+
+class OfflineNew(TypedDict):
+    type: Literal["offline.new"]
+    id: int
+    email: str
+
+
+# Events between processes (never sent to a client as they are).
+
+
+class QueueChanged(TypedDict):
+    type: Literal["queue.changed"]
+
+
+class VisitorRevoked(TypedDict):
+    type: Literal["visitor.revoked"]

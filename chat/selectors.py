@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from chat import protocol
 from chat.models import (
     ERASED_EMAIL,
     Conversation,
@@ -355,9 +356,11 @@ def experts_on_shift_count() -> int:
     return availability()[0]
 
 
-def availability_frame() -> dict[str, Any]:
+def availability_frame() -> protocol.Availability:
     experts_on_shift, version = availability()
-    return {"type": "availability", "experts_on_shift": experts_on_shift, "version": version}
+    return protocol.Availability(
+        type="availability", experts_on_shift=experts_on_shift, version=version
+    )
 
 
 def waiting_queue() -> tuple[int, list[int]]:
@@ -409,7 +412,7 @@ def average_handle_seconds() -> float:
     return sum(durations) / len(durations) if durations else DEFAULT_HANDLE_SECONDS
 
 
-def queue_frames() -> list[dict[str, Any]]:
+def queue_frames() -> list[protocol.Queue]:
     """A `queue` frame for every waiting chat: its place, estimated wait and the
     queue's version (screens keep the newest, whatever order frames arrive in)."""
     version, waiting = waiting_queue()
@@ -426,13 +429,13 @@ def queue_frames() -> list[dict[str, Any]]:
     for index, conversation_id in enumerate(waiting):
         rounds = ceil((index + 1) / capacity) if capacity else None
         frames.append(
-            {
-                "type": "queue",
-                "conversation": conversation_id,
-                "position": index + 1,
-                "estimated_wait_seconds": int(rounds * handle) if rounds else -1,
-                "version": version,
-            }
+            protocol.Queue(
+                type="queue",
+                conversation=conversation_id,
+                position=index + 1,
+                estimated_wait_seconds=int(rounds * handle) if rounds else -1,
+                version=version,
+            )
         )
     return frames
 
@@ -515,7 +518,7 @@ def participant_conversation(
     return None
 
 
-def monitor_snapshot() -> dict[str, Any]:
+def monitor_snapshot() -> protocol.Monitor:
     """What the staff live monitor shows; a fixed number of queries."""
     now = timezone.now()
     live = list(
@@ -527,11 +530,11 @@ def monitor_snapshot() -> dict[str, Any]:
     experts = Expert.objects.filter(
         Q(on_shift=True) | Q(open_chat_count__gt=0), suspended_at__isnull=True
     ).order_by("display_name")
-    return {
-        "type": "monitor",
-        "queue_length": len(waiting),
-        "longest_wait_seconds": int((now - waiting[0].queued_at).total_seconds()) if waiting else 0,
-        "conversations": [
+    return protocol.Monitor(
+        type="monitor",
+        queue_length=len(waiting),
+        longest_wait_seconds=int((now - waiting[0].queued_at).total_seconds()) if waiting else 0,
+        conversations=[
             {
                 **conversation_data(c),
                 "staff": (c.staff_member.get_full_name() or c.staff_member.get_username())
@@ -541,7 +544,7 @@ def monitor_snapshot() -> dict[str, Any]:
             }
             for c in live
         ],
-        "experts": [
+        experts=[
             {
                 **expert_data(e),
                 "on_shift": e.on_shift,
@@ -550,4 +553,4 @@ def monitor_snapshot() -> dict[str, Any]:
             }
             for e in experts
         ],
-    }
+    )

@@ -14,10 +14,13 @@ class ExpertAdmin(admin.ModelAdmin):
     ]
     list_filter = ["on_shift"]
     search_fields = ["display_name", "user__email"]
-    # Routing state is owned by the services; editing it by hand would break the cap.
+    # Owned by the services (routing, suspension with its audit entry, the chat limit
+    # with its audit entry): staff change them on the Experts page, never by hand here.
     readonly_fields = [
         "open_chat_count",
         "on_shift",
         "last_seen_at",
         "last_assigned_at",
+        "suspended_at",
+        "max_concurrent_chats",
     ]

@@ -6,6 +6,9 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from community.selectors import active_expert_for_user
 
 MODERATE_CHATS = "community.moderate_chats"
 MANAGE_EXPERTS = "community.manage_experts"
@@ -44,6 +47,14 @@ def staff_required(permission: str):
         return wrapped
 
     return decorator
+
+
+def active_expert_or_404(request):
+    """The signed-in user's active expert profile, for the expert's own pages."""
+    expert = active_expert_for_user(user=request.user)
+    if expert is None:
+        raise Http404
+    return expert
 
 
 def ensure_groups(**kwargs) -> None:

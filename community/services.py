@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
+from community import protocol
 from community.audit import audit_record
 from community.models import ConsoleLease, Expert, ExpertApplication, ShiftSlot
 from config import jobs
@@ -23,8 +24,8 @@ from config.errors import ServiceError
 from realtime import async_db, broadcast
 
 
-def shift_frame(expert: Expert) -> dict:
-    return {"type": "shift", "on_shift": expert.on_shift, "version": expert.state_version}
+def shift_frame(expert: Expert) -> protocol.Shift:
+    return protocol.Shift(type="shift", on_shift=expert.on_shift, version=expert.state_version)
 
 
 def _announce_shift(expert: Expert) -> None:
@@ -214,7 +215,9 @@ def application_submit(
     except ValidationError as invalid:
         raise ServiceError("bad_field", " ".join(invalid.messages)) from None
     application.save()
-    broadcast.send_after_commit(broadcast.STAFF, {"type": "application.new", "id": application.pk})
+    broadcast.send_after_commit(
+        broadcast.STAFF, protocol.ApplicationNew(type="application.new", id=application.pk)
+    )
     return application
 
 

@@ -10,8 +10,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from chat.consumers import ConsoleConsumer, StaffConsumer, WidgetConsumer  # noqa: E402
-from community.consumers import ExpertPageConsumer  # noqa: E402
+from backoffice.consumers import StaffConsumer  # noqa: E402
+from chat.consumers import WidgetConsumer  # noqa: E402
+from community.consumers import ConsoleConsumer, ExpertPageConsumer  # noqa: E402
 from config.origins import OriginCheck, site_origins, widget_origins  # noqa: E402
 
 

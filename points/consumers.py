@@ -3,6 +3,7 @@
 from typing import Any
 
 from points import selectors
+from points.protocol import Leaderboard
 from realtime import broadcast
 from realtime.broadcast import database_call
 
@@ -33,11 +34,11 @@ class LeaderboardFeed:
     async def send_leaderboard(self, compute) -> None:
         rows = await database_call(compute, period=self.leaderboard_period)
         await self.send_frame(
-            {
-                "type": "leaderboard",
-                "period": self.leaderboard_period,
+            Leaderboard(
+                type="leaderboard",
+                period=self.leaderboard_period,
                 **selectors.leaderboard_view(rows=rows, expert_id=self.viewer_id),
-            }
+            )
         )
 
     async def on_leaderboard_watch(self, frame: dict[str, Any]) -> None:

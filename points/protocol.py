@@ -1,4 +1,7 @@
-"""WebSocket frames of the points app (console and staff sockets); see docs/protocol.md."""
+"""WebSocket frames of the points app on the console, expert and staff sockets: what
+clients may send (checked specs) and what the server sends; see docs/protocol.md."""
+
+from typing import Any, Literal, TypedDict
 
 from points.selectors import PERIODS
 from realtime.frames import Choice, FrameSpecs
@@ -6,3 +9,25 @@ from realtime.frames import Choice, FrameSpecs
 LEADERBOARD_FRAMES: FrameSpecs = {
     "leaderboard.watch": {"period": Choice(PERIODS)},
 }
+
+
+class Leaderboard(TypedDict):
+    type: Literal["leaderboard"]
+    period: str
+    rows: list[dict[str, Any]]
+    me: dict[str, Any] | None
+
+
+class Points(TypedDict):
+    """To the expert: their balance moved by `entry`."""
+
+    type: Literal["points"]
+    balance: int
+    entry: dict[str, Any]
+
+
+class LeaderboardChanged(TypedDict):
+    """Between processes: a ledger entry moved the standings."""
+
+    type: Literal["leaderboard.changed"]
+    entry: int

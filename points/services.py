@@ -10,17 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Conversation, FollowUp, Message
+from chat.services.followups import FOLLOW_UP_MIN_CHARACTERS
 from chat.text import visible_length
 from community.audit import audit_record
 from community.models import Expert
 from config.errors import ServiceError
 from points import selectors
 from points.models import Account, EntryKind, FlaggedAward, LedgerEntry
+from points.protocol import LeaderboardChanged, Points
 from realtime import broadcast
 
 # Anti-gaming thresholds: an award needs a real exchange, not a click.
 MIN_EXPERT_ANSWER_CHARACTERS = 20
-MIN_FOLLOW_UP_CHARACTERS = 20
 GOOD_RATING = 4
 
 
@@ -56,15 +57,13 @@ def _post_entry(
             return None
         Account.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
         broadcast.send_after_commit(
-            broadcast.LEADERBOARD, {"type": "leaderboard.changed", "entry": entry.pk}
+            broadcast.LEADERBOARD, LeaderboardChanged(type="leaderboard.changed", entry=entry.pk)
         )
         broadcast.send_after_commit(
             broadcast.expert_group(expert_id),
-            {
-                "type": "points",
-                "balance": account.balance + amount,
-                "entry": selectors.entry_data(entry),
-            },
+            Points(
+                type="points", balance=account.balance + amount, entry=selectors.entry_data(entry)
+            ),
         )
         return entry
 
@@ -193,7 +192,7 @@ def points_award_for_rating(*, conversation: Conversation) -> LedgerEntry | None
 
 def points_award_for_follow_up(*, follow_up: FollowUp) -> LedgerEntry | None:
     """One award per chat, however many follow-ups: more messages are not more help."""
-    if visible_length(follow_up.body) < MIN_FOLLOW_UP_CHARACTERS:
+    if visible_length(follow_up.body) < FOLLOW_UP_MIN_CHARACTERS:
         return None
     return _award(
         expert_id=follow_up.expert_id,

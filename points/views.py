@@ -2,12 +2,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from community.permissions import ADJUST_POINTS, MODERATE_CHATS, staff_required
-from community.selectors import active_expert_for_user
+from community.permissions import (
+    ADJUST_POINTS,
+    MODERATE_CHATS,
+    active_expert_or_404,
+    staff_required,
+)
 from config.csv_safe import SafeWriter
 from config.errors import ServiceError
 from config.forms import flash_errors, id_field
@@ -20,16 +24,9 @@ class FlaggedAwardDecisionForm(forms.Form):
     reason = forms.CharField(max_length=300, required=False)
 
 
-def _expert_or_404(request: HttpRequest):
-    expert = active_expert_for_user(user=request.user)
-    if expert is None:
-        raise Http404
-    return expert
-
-
 @login_required
 def statement(request: HttpRequest) -> HttpResponse:
-    expert = _expert_or_404(request)
+    expert = active_expert_or_404(request)
     entries = list(selectors.statement(expert=expert))
     entries.reverse()  # newest first on screen; the running balance is computed oldest first
     page = Paginator(entries, STATEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -54,7 +51,7 @@ STATEMENT_PAGE_SIZE = 50
 
 @login_required
 def statement_csv(request: HttpRequest) -> HttpResponse:
-    expert = _expert_or_404(request)
+    expert = active_expert_or_404(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="points-statement.csv"'
     writer = SafeWriter(response)

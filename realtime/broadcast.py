@@ -16,6 +16,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from realtime.frames import MonitorChanged, Relay, SessionCheck
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def session_digest(session_key: str) -> str:
 def ring_user_sockets(user_id: Any, *, ended_session: str | None = None) -> None:
     """After commit, make the user's sockets check their session and right at once
     (realtime.sockets.SignedIn); those of `ended_session` close without asking."""
-    frame: dict[str, Any] = {"type": "session.check"}
+    frame = SessionCheck(type="session.check")
     if ended_session:
         frame["ended"] = session_digest(ended_session)
     send_after_commit(user_group(user_id), frame)
@@ -75,7 +77,7 @@ def send_committed(group: str, frame: dict[str, Any]) -> None:
     if outbox is not None:
         outbox.append((group, frame))
     else:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": "relay", "frame": frame})
+        async_to_sync(get_channel_layer().group_send)(group, Relay(type="relay", frame=frame))
 
 
 async def database_call(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -96,11 +98,11 @@ async def database_call(func: Callable[..., T], /, *args: Any, **kwargs: Any) ->
 async def broadcast(group: str, frame: dict[str, Any]) -> None:
     """Deliver a frame about committed data from the event loop."""
     try:
-        await get_channel_layer().group_send(group, {"type": "relay", "frame": frame})
+        await get_channel_layer().group_send(group, Relay(type="relay", frame=frame))
     except Exception:  # the data is committed; sockets catch up from it
         logger.exception("could not broadcast to %s", group)
 
 
 def ring_staff_monitor() -> None:
     """Tell staff monitors that the queue, chats or experts changed (they re-read)."""
-    send_after_commit(STAFF, {"type": "monitor.changed"})
+    send_after_commit(STAFF, MonitorChanged(type="monitor.changed"))

@@ -7,7 +7,7 @@ declares the fields each type takes. Anything else is refused with a
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -127,14 +127,24 @@ def parse_frame(text: str | None, binary: bytes | None, specs: FrameSpecs) -> di
     return frame
 
 
+class Error(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+    ref: NotRequired[str]
+    id: NotRequired[str]
+    client_id: NotRequired[str]
+    retry_after: NotRequired[int]
+
+
 def error_frame(
     error: ServiceError,
     *,
     ref: str | None = None,
     client_id: str | None = None,
     request_id: str | None = None,
-) -> dict[str, Any]:
-    frame = {"type": "error", "code": error.code, "message": error.message}
+) -> Error:
+    frame = Error(type="error", code=error.code, message=error.message)
     if ref:
         frame["ref"] = ref
     if request_id:
@@ -144,3 +154,31 @@ def error_frame(
     if (retry_after := getattr(error, "retry_after", None)) is not None:
         frame["retry_after"] = retry_after
     return frame
+
+
+# -- what the platform sends (docs/protocol.md) ----------------------------------------
+
+
+class Pong(TypedDict):
+    type: Literal["pong"]
+
+
+class Relay(TypedDict):
+    """A client frame on its way to a group; each socket there sends `frame` to its
+    client, except the sender's socket (`skip_channel`)."""
+
+    type: Literal["relay"]
+    frame: dict[str, Any]
+    skip_channel: NotRequired[str]
+
+
+class SessionCheck(TypedDict):
+    """To a user's sockets: check the session and rights now; the sockets of the
+    session whose digest is `ended` close at once."""
+
+    type: Literal["session.check"]
+    ended: NotRequired[str]
+
+
+class MonitorChanged(TypedDict):
+    type: Literal["monitor.changed"]

@@ -25,7 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from config.errors import ServiceError
 from config.logs import context_id, new_id
 from realtime import broadcast
-from realtime.frames import FrameSpecs, error_frame, parse_frame
+from realtime.frames import FrameSpecs, Pong, error_frame, parse_frame
 
 logger = logging.getLogger(__name__)
 
@@ -297,4 +297,4 @@ class FrameSocket(AsyncWebsocketConsumer):
         await self.send_frame(frame)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
-        await self.send_frame({"type": "pong"})
+        await self.send_frame(Pong(type="pong"))

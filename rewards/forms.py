@@ -1,10 +1,18 @@
-"""Forms for the staff redemption queue: bad filters and ids are field errors."""
+"""Forms for redeeming and for the staff redemption queue: bad input is a field error."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import IdListField, id_field
 from rewards.models import Redemption
+
+
+class RedeemForm(forms.Form):
+    # The service says what is missing (an address); the form bounds what comes in.
+    shipping_address = forms.CharField(
+        label=_("Shipping address"), max_length=500, required=False, strip=True
+    )
+    request_key = forms.CharField(max_length=64, required=False)
 
 
 class QueueFilterForm(forms.Form):

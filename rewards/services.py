@@ -14,6 +14,7 @@ from points import services as points_services
 from realtime import broadcast
 from rewards import selectors
 from rewards.models import Product, Redemption, RedemptionEvent
+from rewards.protocol import RedemptionFrame, Stock
 
 Status = Redemption.Status
 RELEASING = (Status.REJECTED, Status.CANCELLED, Status.EXPIRED)
@@ -23,12 +24,12 @@ FORGET_ADDRESS = (*RELEASING, Status.DELIVERED)
 
 def _announce_stock(product: Product) -> None:
     broadcast.send_after_commit(
-        broadcast.SHOP, {"type": "stock", "product": product.pk, "stock": product.stock}
+        broadcast.SHOP, Stock(type="stock", product=product.pk, stock=product.stock)
     )
 
 
 def _announce_redemption(redemption: Redemption) -> None:
-    frame = {"type": "redemption", "redemption": selectors.redemption_data(redemption)}
+    frame = RedemptionFrame(type="redemption", redemption=selectors.redemption_data(redemption))
     broadcast.send_after_commit(broadcast.expert_group(redemption.expert_id), frame)
     broadcast.send_after_commit(broadcast.STAFF, frame)
 

@@ -9,26 +9,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from community.permissions import DECIDE_REDEMPTIONS, staff_required
-from community.selectors import active_expert_for_user
+from community.permissions import DECIDE_REDEMPTIONS, active_expert_or_404, staff_required
 from config.errors import ServiceError
 from config.forms import error_lines, flash_errors
 from config.redirects import redirect_back
 from rewards import selectors, services
-from rewards.forms import QueueFilterForm, RedemptionActionForm
+from rewards.forms import QueueFilterForm, RedeemForm, RedemptionActionForm
 from rewards.models import Product, Redemption
-
-
-def _expert_or_404(request: HttpRequest):
-    expert = active_expert_for_user(user=request.user)
-    if expert is None:
-        raise Http404
-    return expert
 
 
 @login_required
 def shop(request: HttpRequest) -> HttpResponse:
-    expert = _expert_or_404(request)
+    expert = active_expert_or_404(request)
     return render(
         request,
         "rewards/shop.html",
@@ -44,13 +36,17 @@ def shop(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def redeem(request: HttpRequest, product_id: int) -> HttpResponse:
-    expert = _expert_or_404(request)
+    expert = active_expert_or_404(request)
+    form = RedeemForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect("rewards_shop")
     try:
         redemption = services.redemption_place(
             expert=expert,
             product_id=product_id,
-            shipping_address=request.POST.get("shipping_address", ""),
-            request_key=request.POST.get("request_key", "")[:64] or uuid.uuid4().hex,
+            shipping_address=form.cleaned_data["shipping_address"],
+            request_key=form.cleaned_data["request_key"] or uuid.uuid4().hex,
         )
     except ServiceError as refused:
         messages.error(request, refused.message)
@@ -66,7 +62,7 @@ def redeem(request: HttpRequest, product_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
-    expert = _expert_or_404(request)
+    expert = active_expert_or_404(request)
     try:
         services.redemption_cancel(redemption_id=redemption_id, expert=expert)
     except ServiceError as refused:

@@ -1,7 +1,7 @@
-"""The chat's WebSocket consumers, one module per socket; config/asgi.py routes them."""
+"""The customer's socket (widget.py) and what every chat socket shares (base.py);
+the expert console's socket is community/consumers.py, the staff monitor's
+backoffice/consumers.py."""
 
-from chat.consumers.console import ConsoleConsumer
-from chat.consumers.staff import StaffConsumer
 from chat.consumers.widget import WidgetConsumer
 
-__all__ = ["ConsoleConsumer", "StaffConsumer", "WidgetConsumer"]
+__all__ = ["WidgetConsumer"]

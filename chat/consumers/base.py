@@ -12,7 +12,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
-from chat import selectors, services
+from chat import protocol, selectors, services
 from chat.ordering import Sequencer
 from chat.system_messages import system_text
 from community import services as community_services
@@ -35,11 +35,6 @@ def _sweep_due() -> bool:
         return False
     _last_sweep = now
     return True
-
-
-def availability_fields(availability: tuple[int, int]) -> dict[str, int]:
-    experts_on_shift, version = availability
-    return {"experts_on_shift": experts_on_shift, "availability_version": version}
 
 
 VERSIONS_FRESH_SECONDS = 1.0
@@ -112,7 +107,7 @@ class QueuePositions:
             for frame in frames:
                 for socket in list(self.waiting.get(frame["conversation"], ())):
                     await socket.send_queue_frame(frame)
-            length = {"type": "queue.length", "waiting": len(frames)}
+            length = protocol.QueueLength(type="queue.length", waiting=len(frames))
             for console in list(self.consoles):
                 await console.send_queue_frame(length)
 
@@ -239,7 +234,7 @@ class ChatSocket(FrameSocket):
         self.stop_gap_fill(conversation_id)
         if messages or not quiet:
             await self.send_frame(
-                {"type": "history", "conversation": conversation_id, "messages": messages}
+                protocol.History(type="history", conversation=conversation_id, messages=messages)
             )
 
     async def catch_up(self) -> None:
@@ -274,7 +269,9 @@ class ChatSocket(FrameSocket):
                 % {"seq": frame["last_seq"], "last": conversation.last_seq},
             )
         await self.send_frame(
-            {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+            protocol.ConversationFrame(
+                type="conversation", conversation=selectors.conversation_data(conversation)
+            )
         )
         await self.follow(conversation.pk, frame["last_seq"])
 
@@ -286,12 +283,12 @@ class ChatSocket(FrameSocket):
             **self.participant(),
         )
         await self.send_frame(
-            {
-                "type": "message.ack",
-                "conversation": frame["conversation"],
-                "client_id": frame["client_id"],
-                "seq": message.seq,
-            }
+            protocol.MessageAck(
+                type="message.ack",
+                conversation=frame["conversation"],
+                client_id=frame["client_id"],
+                seq=message.seq,
+            )
         )
 
     def require_following(self, conversation_id: int) -> None:

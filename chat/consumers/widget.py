@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import protocol, selectors, services
-from chat.consumers.base import ChatSocket, QueuePositions, availability_fields, current_versions
+from chat.consumers.base import ChatSocket, QueuePositions, current_versions
 from chat.models import Visitor
 from chat.strings import widget_strings
 from community.selectors import application_invite, next_staffed_shift_start
@@ -98,7 +98,9 @@ class WidgetConsumer(ChatSocket):
         if self.visitor is None:
             visitor = await database_call(services.visitor_create, network=self.network)
             await self.identify(visitor)
-            await self.send_frame({"type": "identity", "token": selectors.visitor_token(visitor)})
+            await self.send_frame(
+                protocol.Identity(type="identity", token=selectors.visitor_token(visitor))
+            )
         return self.visitor
 
     async def on_hello(self, frame: dict[str, Any]) -> None:
@@ -114,29 +116,25 @@ class WidgetConsumer(ChatSocket):
             await self.identify(self.visitor)
         await self.send_frame(welcome)
 
-    def welcome_data(self, token: str | None) -> dict[str, Any]:
-        self.visitor = selectors.visitor_from_token(token)
-        conversation = (
-            selectors.visitor_current_conversation(visitor=self.visitor) if self.visitor else None
-        )
+    def welcome_data(self, token: str | None) -> protocol.WidgetWelcome:
+        self.visitor = visitor = selectors.visitor_from_token(token)
+        conversation = selectors.visitor_current_conversation(visitor=visitor) if visitor else None
         next_expert = next_staffed_shift_start()
-        return {
-            "type": "welcome",
-            "token": selectors.visitor_token(self.visitor) if self.visitor else None,
-            "visitor": {"name": self.visitor.name, "email": self.visitor.email}
-            if self.visitor
-            else None,
-            "conversation": selectors.conversation_data(conversation) if conversation else None,
-            "follow_ups": selectors.visitor_follow_ups(visitor=self.visitor)
-            if self.visitor
-            else [],
-            **availability_fields(selectors.availability()),
+        experts_on_shift, availability_version = selectors.availability()
+        return protocol.WidgetWelcome(
+            type="welcome",
+            token=selectors.visitor_token(visitor) if visitor else None,
+            visitor={"name": visitor.name, "email": visitor.email} if visitor else None,
+            conversation=selectors.conversation_data(conversation) if conversation else None,
+            follow_ups=selectors.visitor_follow_ups(visitor=visitor) if visitor else [],
+            experts_on_shift=experts_on_shift,
+            availability_version=availability_version,
             # The widget words it in the customer's own time zone.
-            "next_expert_at": next_expert.isoformat() if next_expert else None,
-            "language": self.language,
-            "max_message_length": protocol.MESSAGE_BODY.max_length,
-            "strings": widget_strings(),
-        }
+            next_expert_at=next_expert.isoformat() if next_expert else None,
+            language=self.language,
+            max_message_length=protocol.MESSAGE_BODY.max_length,
+            strings=widget_strings(),
+        )
 
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "visitor.revoked":  # erased while this widget was open
@@ -188,7 +186,9 @@ class WidgetConsumer(ChatSocket):
         )
         if expert_id and not await database_call(selectors.expert_is_online, expert_id=expert_id):
             await self.send_frame(
-                {"type": "expert.presence", "conversation": conversation_id, "online": False}
+                protocol.ExpertPresence(
+                    type="expert.presence", conversation=conversation_id, online=False
+                )
             )
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
@@ -207,7 +207,9 @@ class WidgetConsumer(ChatSocket):
         experts_on_shift, version = current["availability"]
         if ping.get("availability_version", version) < version:
             await self.send_frame(
-                {"type": "availability", "experts_on_shift": experts_on_shift, "version": version}
+                protocol.Availability(
+                    type="availability", experts_on_shift=experts_on_shift, version=version
+                )
             )
         conversation_id = ping.get("conversation")
         if conversation_id not in self.followed:
@@ -224,7 +226,9 @@ class WidgetConsumer(ChatSocket):
         )
         if conversation is not None and conversation.state_version > newer_than:
             await self.send_frame(
-                {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+                protocol.ConversationFrame(
+                    type="conversation", conversation=selectors.conversation_data(conversation)
+                )
             )
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
@@ -238,7 +242,9 @@ class WidgetConsumer(ChatSocket):
             network=self.network,
         )
         await self.send_frame(
-            {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+            protocol.ConversationFrame(
+                type="conversation", conversation=selectors.conversation_data(conversation)
+            )
         )
         await self.follow(conversation.pk, 0)
         if conversation.status == conversation.Status.WAITING:
@@ -267,12 +273,12 @@ class WidgetConsumer(ChatSocket):
             site_url=site_url(self.scope),
         )
         await self.send_frame(
-            {
-                "type": "transcript.sent",
-                "conversation": frame["conversation"],
-                "email": delivery.email,
-                "confirmation_needed": delivery.sent_at is None,
-            }
+            protocol.TranscriptSent(
+                type="transcript.sent",
+                conversation=frame["conversation"],
+                email=delivery.email,
+                confirmation_needed=delivery.sent_at is None,
+            )
         )
 
     async def on_offline_send(self, frame: dict[str, Any]) -> None:
@@ -285,7 +291,7 @@ class WidgetConsumer(ChatSocket):
             body=frame["body"],
             network=self.network,
         )
-        await self.send_frame({"type": "offline.sent"})
+        await self.send_frame(protocol.OfflineSent(type="offline.sent"))
 
     async def on_message_report(self, frame: dict[str, Any]) -> None:
         await database_call(
@@ -296,7 +302,9 @@ class WidgetConsumer(ChatSocket):
             reason=frame.get("reason", ""),
         )
         await self.send_frame(
-            {"type": "message.reported", "conversation": frame["conversation"], "seq": frame["seq"]}
+            protocol.MessageReported(
+                type="message.reported", conversation=frame["conversation"], seq=frame["seq"]
+            )
         )
 
     async def on_followup_seen(self, frame: dict[str, Any]) -> None:
@@ -309,18 +317,22 @@ class WidgetConsumer(ChatSocket):
             application_invite, conversation_id=frame["conversation"], visitor=self.visitor
         )
         await self.send_frame(
-            {"type": "apply.invite", "conversation": frame["conversation"], "invite": invite}
+            protocol.ApplyInvite(
+                type="apply.invite", conversation=frame["conversation"], invite=invite
+            )
         )
 
     async def on_followup_dismiss(self, frame: dict[str, Any]) -> None:
         await database_call(
             services.followup_dismiss, follow_up_id=frame["follow_up"], visitor=self.visitor
         )
-        await self.send_frame({"type": "followup.dismissed", "follow_up": frame["follow_up"]})
+        await self.send_frame(
+            protocol.FollowUpDismissed(type="followup.dismissed", follow_up=frame["follow_up"])
+        )
 
     async def on_followup_helpful(self, frame: dict[str, Any]) -> None:
         follow_up = await database_call(
             services.followup_mark_helpful, follow_up_id=frame["follow_up"], visitor=self.visitor
         )
         data = await database_call(selectors.follow_up_data, follow_up)
-        await self.send_frame({"type": "followup", "follow_up": data})
+        await self.send_frame(protocol.FollowUpFrame(type="followup", follow_up=data))

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chat import selectors, text
+from chat import protocol, selectors, text
 from chat.models import (
     Conversation,
     Message,
@@ -35,7 +35,9 @@ def _announce_conversation(conversation: Conversation) -> None:
     # In the changing transaction: the row is ours, so versions follow the changes.
     Conversation.objects.filter(pk=conversation.pk).update(state_version=F("state_version") + 1)
     conversation.refresh_from_db(fields=["state_version"])
-    frame = {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+    frame = protocol.ConversationFrame(
+        type="conversation", conversation=selectors.conversation_data(conversation)
+    )
     broadcast.send_after_commit(broadcast.conversation_group(conversation.pk), frame)
     broadcast.ring_staff_monitor()
 
@@ -58,7 +60,7 @@ def _announce_queue() -> None:
 
     def send() -> None:
         state_counter_bump(StateCounter.QUEUE)
-        broadcast.send_committed(broadcast.QUEUE, {"type": "queue.changed"})
+        broadcast.send_committed(broadcast.QUEUE, protocol.QueueChanged(type="queue.changed"))
 
     transaction.on_commit(send, robust=True)
     broadcast.ring_staff_monitor()
@@ -153,12 +155,12 @@ def _append_message(
     return message
 
 
-def _message_frame(message: Message, author: str | None = None) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "conversation": message.conversation_id,
-        "message": selectors.message_data(message, author=author),
-    }
+def _message_frame(message: Message, author: str | None = None) -> protocol.MessageFrame:
+    return protocol.MessageFrame(
+        type="message",
+        conversation=message.conversation_id,
+        message=selectors.message_data(message, author=author),
+    )
 
 
 def _announce_message(message: Message, *, author: str | None = None) -> None:
@@ -185,7 +187,9 @@ def _assign(*, conversation: Conversation, expert: Expert) -> bool:
     conversation.last_seq = joined.seq
     broadcast.send_after_commit(
         broadcast.expert_group(expert.pk),
-        {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
+        protocol.ChatAssigned(
+            type="chat.assigned", conversation=selectors.conversation_data(conversation)
+        ),
     )
     _announce_conversation(conversation)
     return True
@@ -243,14 +247,14 @@ def _check_participant(
     return conversation
 
 
-def _read_receipt_frame(*, conversation_id: int, by_customer: bool, seq: int) -> dict[str, Any]:
-    return {
-        "type": "receipt",
-        "conversation": conversation_id,
-        "reader": "customer" if by_customer else "expert",
-        "status": "read",
-        "seq": seq,
-    }
+def _read_receipt_frame(*, conversation_id: int, by_customer: bool, seq: int) -> protocol.Receipt:
+    return protocol.Receipt(
+        type="receipt",
+        conversation=conversation_id,
+        reader="customer" if by_customer else "expert",
+        status="read",
+        seq=seq,
+    )
 
 
 def _locked_active(*, conversation_id: int, expert: Expert) -> Conversation:

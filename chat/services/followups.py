@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import selectors, text
+from chat import events, protocol, selectors, text
 from chat.models import (
     Conversation,
     FollowUp,
@@ -20,8 +20,10 @@ from community.models import Expert
 from config import jobs
 from config.errors import ServiceError
 from config.limits import enforce_limit
-from points import services as points_services
 from realtime import broadcast
+
+# A follow-up carries real content: this many visible characters, spaces not counted.
+FOLLOW_UP_MIN_CHARACTERS = 20
 
 
 @transaction.atomic
@@ -44,7 +46,7 @@ def followup_send(
     if conversation.status != Conversation.Status.RESOLVED:
         raise ServiceError("invalid_state", _("Follow-ups are for resolved chats."))
     body = _message_text(body, empty=_("A follow-up cannot be empty."))
-    minimum = points_services.MIN_FOLLOW_UP_CHARACTERS
+    minimum = FOLLOW_UP_MIN_CHARACTERS
     if text.visible_length(body) < minimum:
         raise ServiceError(
             "too_short",
@@ -58,10 +60,10 @@ def followup_send(
             )
     except IntegrityError:  # the same form, posted twice at once
         return FollowUp.objects.get(expert=expert, request_key=request_key)
-    points_services.points_award_for_follow_up(follow_up=follow_up)
+    events.follow_up_sent.send(sender=FollowUp, follow_up=follow_up)
     broadcast.send_after_commit(
         broadcast.visitor_group(conversation.visitor_id),
-        {"type": "followup", "follow_up": selectors.follow_up_data(follow_up)},
+        protocol.FollowUpFrame(type="followup", follow_up=selectors.follow_up_data(follow_up)),
     )
     visitor = conversation.visitor
     if visitor.email:
@@ -89,7 +91,7 @@ def followup_dismiss(*, follow_up_id: int, visitor: Visitor) -> None:
     if dismissed:
         broadcast.send_after_commit(
             broadcast.visitor_group(visitor.pk),
-            {"type": "followup.dismissed", "follow_up": follow_up_id},
+            protocol.FollowUpDismissed(type="followup.dismissed", follow_up=follow_up_id),
         )
 
 
@@ -108,7 +110,7 @@ def followup_mark_helpful(*, follow_up_id: int, visitor: Visitor) -> FollowUp:
         follow_up.marked_helpful_at = timezone.now()
         follow_up.seen_at = follow_up.seen_at or follow_up.marked_helpful_at
         follow_up.save(update_fields=["marked_helpful_at", "seen_at"])
-        points_services.points_award_for_helpful_follow_up(follow_up=follow_up)
+        events.follow_up_found_helpful.send(sender=FollowUp, follow_up=follow_up)
     return follow_up
 
 
@@ -124,7 +126,7 @@ def offline_message_leave(
         enforce_limit("widget.offline", network)
     message = OfflineMessage.objects.create(visitor=visitor, name=name, email=email, body=body)
     broadcast.send_after_commit(
-        broadcast.STAFF, {"type": "offline.new", "id": message.pk, "email": email}
+        broadcast.STAFF, protocol.OfflineNew(type="offline.new", id=message.pk, email=email)
     )
     return message
 

@@ -28,6 +28,7 @@ from chat.services._shared import (
 from community.models import Expert
 from config.errors import ServiceError
 from realtime import async_db, broadcast
+from realtime.frames import Relay
 
 
 def _new_message(
@@ -263,5 +264,5 @@ async def ephemeral_relay(*, conversation_id: int, frame: dict, sender_channel: 
     """
     await get_channel_layer().group_send(
         broadcast.conversation_group(conversation_id),
-        {"type": "relay", "frame": frame, "skip_channel": sender_channel},
+        Relay(type="relay", frame=frame, skip_channel=sender_channel),
     )

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat import protocol
 from chat.models import (
     Conversation,
     Message,
@@ -69,7 +70,9 @@ def conversation_take_over(*, conversation_id: int, staff_member) -> Conversatio
     conversation.refresh_from_db()
     broadcast.send_after_commit(
         broadcast.expert_group(expert.pk),
-        {"type": "chat.removed", "conversation": conversation.pk, "reason": "taken_over"},
+        protocol.ChatRemoved(
+            type="chat.removed", conversation=conversation.pk, reason="taken_over"
+        ),
     )
     _announce_conversation(conversation)
     audit_record(actor=staff_member, action="take_over", subject=conversation)
@@ -96,7 +99,7 @@ def message_hide(*, conversation_id: int, seq: int, staff_member, reason: str) -
     MessageReport.objects.filter(message=message, handled_at__isnull=True).update(
         handled_at=message.hidden_at, handled_by=staff_member
     )
-    frame = {"type": "message.hidden", "conversation": conversation_id, "seq": seq}
+    frame = protocol.MessageHidden(type="message.hidden", conversation=conversation_id, seq=seq)
     broadcast.send_after_commit(broadcast.conversation_group(conversation_id), frame)
     broadcast.send_after_commit(broadcast.STAFF, frame)
     audit_record(actor=staff_member, action="hide_message", subject=message, reason=reason)
@@ -125,7 +128,9 @@ def message_report(
     if created:
         broadcast.send_after_commit(
             broadcast.STAFF,
-            {"type": "report.new", "conversation": conversation_id, "seq": seq, "id": report.pk},
+            protocol.ReportNew(
+                type="report.new", conversation=conversation_id, seq=seq, id=report.pk
+            ),
         )
     return report
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import selectors
+from chat import protocol, selectors
 from chat.models import (
     ERASED_EMAIL,
     Conversation,
@@ -178,7 +178,7 @@ def visitor_erase(*, email: str, staff_member) -> dict[str, int]:
         visitor.token_generation += 1
         visitor.save(update_fields=["name", "email", "confirmed_email", "token_generation"])
         broadcast.send_after_commit(
-            broadcast.visitor_group(visitor.pk), {"type": "visitor.revoked"}
+            broadcast.visitor_group(visitor.pk), protocol.VisitorRevoked(type="visitor.revoked")
         )
         audit_record(actor=staff_member, action="erase_customer", subject=visitor)
     return erased

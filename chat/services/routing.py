@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import selectors, text
+from chat import events, protocol, selectors, text
 from chat.models import (
     Conversation,
     Message,
@@ -33,7 +33,6 @@ from chat.services._shared import (
 from community.models import Expert
 from config.errors import ServiceError
 from config.limits import RateLimited, enforce_limit, wait_text
-from points import services as points_services
 from realtime import async_db, broadcast
 
 
@@ -134,10 +133,10 @@ def conversation_resolve(*, conversation_id: int, expert: Expert, summary: str) 
     _release_slot(expert)
     _post_system_message(conversation=conversation, event="resolved")
     conversation.refresh_from_db()
-    points_services.points_award_for_resolved_chat(conversation=conversation)
+    events.chat_resolved.send(sender=Conversation, conversation=conversation)
     broadcast.send_after_commit(
         broadcast.expert_group(expert.pk),
-        {"type": "chat.removed", "conversation": conversation.pk, "reason": "resolved"},
+        protocol.ChatRemoved(type="chat.removed", conversation=conversation.pk, reason="resolved"),
     )
     _announce_conversation(conversation)
     queue_drain()
@@ -183,11 +182,15 @@ def conversation_transfer(
     conversation.refresh_from_db()
     broadcast.send_after_commit(
         broadcast.expert_group(expert.pk),
-        {"type": "chat.removed", "conversation": conversation.pk, "reason": "transferred"},
+        protocol.ChatRemoved(
+            type="chat.removed", conversation=conversation.pk, reason="transferred"
+        ),
     )
     broadcast.send_after_commit(
         broadcast.expert_group(target.pk),
-        {"type": "chat.assigned", "conversation": selectors.conversation_data(conversation)},
+        protocol.ChatAssigned(
+            type="chat.assigned", conversation=selectors.conversation_data(conversation)
+        ),
     )
     _announce_conversation(conversation)
     queue_drain()
@@ -228,7 +231,7 @@ def conversation_rate(
     conversation.rating_comment = comment
     conversation.rated_at = timezone.now()
     conversation.save(update_fields=["rating", "rating_comment", "rated_at"])
-    points_services.points_award_for_rating(conversation=conversation)
+    events.chat_rated.send(sender=Conversation, conversation=conversation)
     _announce_conversation(conversation)
     return conversation
 
@@ -249,7 +252,9 @@ def expert_chats_requeue(*, expert: Expert, event: str) -> int:
         _post_system_message(conversation=conversation, event=event)
         broadcast.send_after_commit(
             broadcast.expert_group(expert.pk),
-            {"type": "chat.removed", "conversation": conversation.pk, "reason": "requeued"},
+            protocol.ChatRemoved(
+                type="chat.removed", conversation=conversation.pk, reason="requeued"
+            ),
         )
         conversation.refresh_from_db()
         _announce_conversation(conversation)
@@ -267,7 +272,9 @@ def announce_expert_presence(*, expert_id: int, online: bool) -> None:
     ).values_list("pk", flat=True):
         broadcast.send_after_commit(
             broadcast.conversation_group(conversation_id),
-            {"type": "expert.presence", "conversation": conversation_id, "online": online},
+            protocol.ExpertPresence(
+                type="expert.presence", conversation=conversation_id, online=online
+            ),
         )
 
 

@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
+from backoffice.metrics import period_ending_today, service_metrics
 from chat import selectors, services
 from chat.models import Conversation, Message, TranscriptDelivery, Visitor
-from community.metrics import period_ending_today, service_metrics
 from points import selectors as points_selectors
 from tests.conftest import create_staff
 

@@ -8,10 +8,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from backoffice import metrics
 from chat import selectors, services
 from chat.consumers import base as consumers
 from chat.models import Conversation
-from community import metrics
 from tests.chat.test_consumers import app, assigned_chat, greet, receive_until
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backoffice import metrics
 from chat.models import Conversation, FollowUp, Visitor
-from community import metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -105,3 +105,32 @@ def test_shipping_says_which_reward_went_to_whom(client, pending, staff):
     )
     name, expert = pending.product.name, pending.expert.display_name
     assert f"Marked {name} for {expert} as shipped" in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"shipping_address": "Damrak 1 " * 80, "request_key": "form-1"},  # 720 characters
+        {"shipping_address": "Damrak 1", "request_key": "k" * 65},
+    ],
+)
+def test_an_oversized_redemption_form_is_refused_and_holds_nothing(
+    client, make_expert, make_product, fund, form
+):
+    """Before: a 720-character address was stored, and a long key was cut to 64 silently."""
+    expert = fund(make_expert(), 500)
+    product = make_product(stock=5)
+    client.force_login(expert.user)
+    page = client.post(f"/console/shop/{product.pk}/redeem/", form, follow=True)
+    assert "at most" in page.content.decode()
+    assert not Redemption.objects.exists()
+    assert points_selectors.balance(expert=expert) == 500
+
+
+def test_the_admin_cannot_edit_what_the_services_own(admin_client, make_expert):
+    """Suspension and the chat limit go through services that audit them."""
+    expert = make_expert()
+    page = admin_client.get(f"/admin/community/expert/{expert.pk}/change/").content.decode()
+    for field in ("suspended_at", "max_concurrent_chats", "open_chat_count", "on_shift"):
+        assert f'name="{field}"' not in page
+    assert 'name="display_name"' in page

@@ -88,7 +88,9 @@ class StaffConsumer(LeaderboardFeed, ChatSocket):
         if conversation is None:
             raise ServiceError("not_found", _("This chat does not exist."))
         await self.send_frame(
-            {"type": "conversation", "conversation": selectors.conversation_data(conversation)}
+            protocol.ConversationFrame(
+                type="conversation", conversation=selectors.conversation_data(conversation)
+            )
         )
         await self.follow(conversation.pk, 0)
 
