@@ -46,7 +46,8 @@ def websocket_application():
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application()})
 
 # What is loaded by now (Django, the apps, their libraries) lives as long as the
-# process. Frozen, the collector stops re-scanning it: at 200 busy chats a full
-# collection stopped a Daphne for 90-140 ms, and 14-37 ms once frozen (docs/performance.md).
+# process. Frozen, the collector stops re-scanning it, and a full collection no longer
+# stops a busy Daphne long enough to show in the relay's tail (docs/performance.md,
+# "gc.freeze at start-up").
 gc.collect()
 gc.freeze()

@@ -103,11 +103,13 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         # Consumers reach the database from one worker thread per process: opening a
-        # connection per call cost a third of its time (docs/performance.md).
+        # connection per call took much of its time (docs/performance.md, "Persistent
+        # database connections").
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         # Not before every call: for a socket each frame is a "request", and the check
-        # (a SELECT 1) was 13% of the hot path. A connection that died while idle
-        # fails one call with `unavailable` and is replaced; the widget retries it.
+        # (a SELECT 1) showed in the hot path's profile (docs/performance.md, "No health
+        # check per call"). A connection that died while idle fails one call with
+        # `unavailable` and is replaced; the widget retries it.
         conn_health_checks=False,
     )
 }
@@ -121,9 +123,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             # Pub/sub: one PUBLISH per broadcast instead of the list layer's four round
-            # trips and a blocking pop per delivery, for 30-45% less CPU per relayed
-            # message (docs/performance.md). It keeps nothing for a process that is
-            # reconnecting; sockets catch up from the database on gaps and on pings.
+            # trips and a blocking pop per delivery, which could not keep up even with
+            # the bare relay (docs/performance.md, "Pub/sub channel layer"). It keeps
+            # nothing for a process that is reconnecting; sockets catch up from the
+            # database on gaps and on pings.
             "BACKEND": "realtime.channel_layer.ChannelLayer",
             # redis-py 8 defaults to a 5 s socket timeout; idle sockets must survive.
             "CONFIG": {

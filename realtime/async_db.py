@@ -1,13 +1,23 @@
 """PostgreSQL awaited on the socket's own event loop, for the chat's hot statements.
 
-Django runs a socket's database code in one worker thread per process. At 200 busy
-chats a message waited there 10-15 ms (p50) for the thread, and its round trip ran
-three times slower than on an idle process, because every reply had to win the GIL
-back from the event loop (docs/performance.md). What sockets do for every message,
-read receipt and ping is a single statement each (store a message, mark a chat read,
-read the last seqs, note an expert's heartbeat, list an expert's open chats), so they
-await those here, on a few connections per event loop.
-Everything else keeps using the ORM in the worker thread.
+Django runs a socket's database code in one worker thread per process. Under load a
+message queued there for the thread, and its round trip slowed down because every
+reply had to win the GIL back from the event loop (docs/performance.md, "Statements on
+the event loop"). What sockets do for every message, read receipt and ping is a single
+statement each (store a message, mark a chat read, read the last seqs, note an
+expert's heartbeat, list an expert's open chats), so they await those here, on a few
+connections per event loop. Everything else keeps using the ORM in the worker thread.
+
+Why not psycopg_pool's AsyncConnectionPool (docs/performance.md, "Why async_db is not
+psycopg_pool", with the measurements): with many sockets waiting on few connections it
+spends measurably more CPU per statement on the event loop than this module, and its
+life cycle does not fit ours. A pool is opened and closed by awaiting it on its own
+loop, where it runs background tasks, while tests make a loop per test (and per
+`async_to_sync` call) and close these connections after that loop has stopped
+(`close_all`). And after a database restart this module retries once on a new
+connection and drops the other idle ones, where the pool would either check every
+connection it hands out (a round trip per statement) or fail the first statement on
+each stale one.
 """
 
 import asyncio
@@ -58,8 +68,9 @@ _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections
 def sql_connection() -> BaseDatabaseWrapper:
     """The default database's vendor, operations and settings, for code on an event loop.
 
-    There `django.db.connection` is a new wrapper in every task (asgiref's Local), 3.4 KB
-    for each socket that touches it; this one is shared, and never connects itself.
+    There `django.db.connection` is a new wrapper in every task (asgiref's Local), one
+    more for each socket that touches it (docs/performance.md, "Statements on the event
+    loop"); this one is shared, and never connects itself.
     """
     return connections.create_connection(DEFAULT_DB_ALIAS)
 
@@ -75,7 +86,8 @@ async def _connect() -> tuple[float, psycopg.AsyncConnection]:
     params.pop("context", None)
     try:
         # Prepared at first use: the statement texts never change, and parsing and
-        # planning them each time was a third of PostgreSQL's CPU per message.
+        # planning them each time was a large share of PostgreSQL's CPU per message
+        # (docs/performance.md, "Statements on the event loop").
         params.update(autocommit=True, prepare_threshold=0)
         conn = await psycopg.AsyncConnection.connect(**params)
     except psycopg.Error as error:

@@ -1,10 +1,10 @@
 """The channel layer: channels_redis' pub/sub layer, with broadcasts that overlap.
 
 channels_redis publishes under one asyncio lock per Redis shard, so a process sends
-its broadcasts one round trip at a time. At 200 busy chats that queue made a
-broadcast wait 28-34 ms (p50) and up to 750 ms (p99) (docs/performance.md). The
-Redis client takes a pooled connection per command, so publishing needs no lock;
-the shard's lock still guards subscribing and unsubscribing.
+its broadcasts one round trip at a time. Under load that queue made broadcasts wait
+far longer than the bare relay's (docs/performance.md, "Broadcasts without the shard
+lock"). The Redis client takes a pooled connection per command, so publishing needs no
+lock; the shard's lock still guards subscribing and unsubscribing.
 
 Without the lock, two broadcasts that one process starts within the same moment
 may reach Redis in either order. Chat messages carry their seq and sockets put them
