@@ -1,5 +1,5 @@
-/* Expert console (templates/console.html) and the follow-up form on a past chat
-   (templates/past_conversation.html). Plain JS, no framework, no build step.
+/* Expert console (templates/console.html). Plain JS, no framework, no build step.
+   The follow-up form on a past chat is frontend/followup-form.js.
 
    Needs frontend/live.js first (window.Live): the console's /ws/console/ socket
    is Live.socket (reconnects, pings with the server's heartbeat_seconds from
@@ -11,23 +11,16 @@
    The WebSocket contract is docs/protocol.md. Every piece of user text is put
    into the page with textContent, never as HTML. UI strings come translated
    from the server: the console reads them from the #console-strings JSON
-   (built in community/views.py), the follow-up form from data attributes. */
+   (built in community/views.py). */
 (function () {
   "use strict";
 
-  const { fmt, make, byRole, autogrow, randomId, clockTime, numberFormat } = window.Live;
+  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat } = window.Live;
   const HEARTBEAT_MS = 5000; // ping interval until `welcome` gives the server's (it renews the lease)
   const TYPING_IDLE_MS = 3000; // stop "typing" this long after the last keystroke
   const TYPING_REFRESH_MS = 4000; // re-send typing:true at most this often
   const TYPING_SHOW_MS = 7000; // hide the customer's indicator if no update arrives
   const SUMMARY_MAX = 1000;
-
-  // ------------------------------------------------------------------ helpers
-
-  // The server counts characters (code points), not UTF-16 units.
-  function charCount(text) {
-    return Array.from(text).length;
-  }
 
   // ------------------------------------------------------------------ sound
 
@@ -1278,113 +1271,9 @@
     root.consoleState = state;
   }
 
-  // ------------------------------------------------------------------ follow-up form (past chat)
-
-  /* A plain POST (community/views.py follow_up_send). The form's request key makes a
-     retry or double click send it once; the server's answer says what went wrong. */
-  function initFollowUp(form) {
-    const d = form.dataset;
-    const maxLength = Number(d.maxLength) || 4000;
-    const input = form.querySelector('[data-testid="followup-input"]');
-    const button = form.querySelector('[data-testid="followup-send"]');
-    const status = form.querySelector('[data-testid="followup-status"]');
-    const key = form.querySelector('input[name="request_key"]');
-    const list = document.querySelector('[data-testid="followup-list"]');
-    const emptyNote = document.querySelector('[data-role="followup-empty"]');
-    let sending = false;
-
-    function setStatus(text, kind) {
-      status.textContent = text;
-      status.className = "followup-form__status" + (kind ? " is-" + kind : "");
-      status.dataset.testid = kind === "ok" ? "followup-sent" : "followup-status";
-    }
-
-    function addItem(body) {
-      if (emptyNote) emptyNote.remove();
-      const li = make("li", "followup is-fresh");
-      li.dataset.testid = "followup-item";
-      li.appendChild(make("p", "followup__body", body));
-      const meta = make("div", "followup__meta");
-      meta.appendChild(make("span", "", d.justNow));
-      meta.appendChild(make("span", "badge", d.notSeen));
-      li.appendChild(meta);
-      list.appendChild(li);
-      const count = document.querySelector('[data-role="followup-count"]');
-      if (count) count.textContent = String(list.querySelectorAll('[data-testid="followup-item"]').length);
-    }
-
-    input.addEventListener("input", () => {
-      const over = charCount(input.value.trim()) - maxLength;
-      if (over > 0) {
-        setStatus(fmt(d.tooLong, { over: numberFormat.format(over), max: numberFormat.format(maxLength) }), "error");
-        input.setAttribute("aria-invalid", "true");
-      } else if (input.getAttribute("aria-invalid") === "true" || status.classList.contains("is-ok")) {
-        input.removeAttribute("aria-invalid");
-        setStatus("", "");
-      }
-    });
-
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const body = input.value.trim();
-      if (!body) {
-        setStatus(d.empty, "error");
-        input.focus();
-        return;
-      }
-      if (charCount(body) > maxLength || sending) return;
-      sending = true;
-      button.disabled = true;
-      setStatus(d.sending, "");
-      let answer = null;
-      let signedOut = false;
-      try {
-        const response = await fetch(form.action, {
-          method: "POST",
-          body: new FormData(form),
-          headers: { Accept: "application/json" },
-          credentials: "same-origin",
-        });
-        signedOut = response.redirected || response.status === 403;
-        answer = await response.json();
-      } catch (error) {
-        answer = null;
-      }
-      sending = false;
-      button.disabled = false;
-      if (answer && answer.follow_up) {
-        addItem(body);
-        input.value = "";
-        if (key) key.value = answer.next_request_key; // the next follow-up is a new one
-        setStatus(d.sent, "ok");
-      } else {
-        setStatus(signedOut ? d.signedOut : (answer && answer.error && answer.error.message) || d.error, "error");
-      }
-    });
-  }
-
-  // ------------------------------------------------------------------ local times
-
-  /* <time data-local="time|datetime"> rendered by the server are shown in the
-     viewer's language, still in the brand's time zone. */
-  function localizeTimes() {
-    const formats = {
-      time: Live.timeFormat,
-      datetime: new Intl.DateTimeFormat(Live.lang, { dateStyle: "medium", timeStyle: "short", timeZone: Live.zone }),
-    };
-    document.querySelectorAll("time[data-local]").forEach((node) => {
-      const date = new Date(node.dateTime);
-      const format = formats[node.dataset.local];
-      if (format && !Number.isNaN(date.getTime())) node.textContent = format.format(date);
-    });
-  }
-
   function start() {
-    localizeTimes();
     const root = document.getElementById("console");
     if (root) initConsole(root);
-    const followUp = document.querySelector('[data-testid="followup-form"]');
-    if (followUp) initFollowUp(followUp);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
