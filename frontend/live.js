@@ -1,9 +1,10 @@
 /* window.Live: the one WebSocket client and the small helpers of the signed-in
-   pages: the expert console (frontend/console.js), the staff live monitor
-   (monitor.js), the expert's pages (expert.js) and the live staff pages
-   (staff.js). A classic script: every template loads it, deferred, before the
-   page's own script. The shop widget (widget.js) keeps its own socket: it is
-   embedded on other sites as one small file and does not load this one.
+   pages: the expert console (frontend/console.js and its console-*.js parts),
+   the past chat page (followup-form.js), the staff live monitor (monitor.js),
+   the expert's pages (expert.js) and the live staff pages (staff.js). A
+   classic script: every template loads it, deferred, before the page's own
+   script. The shop widget (widget.js) keeps its own socket: it is embedded on
+   other sites as one small file and does not load this one.
 
    Live.socket(path, options) opens a WebSocket to `path` on this host (the
    contract is docs/protocol.md) and keeps it open:
@@ -36,6 +37,7 @@
    Live.avatar(text, extra); Live.initials(name, max); Live.toast(box, text,
    kind, ms); Live.autogrow(textarea);
    Live.nearBottom(box) / Live.scrollToBottom(box, instant); Live.randomId();
+   Live.charCount(text) counts characters as the server does (code points);
    Live.numberFormat, Live.timeFormat and Live.clockTime(value) in the page's
    language and the brand's time zone (data-time-zone on <html>). */
 (function () {
@@ -274,6 +276,11 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // The server counts characters (code points), not UTF-16 units.
+  function charCount(text) {
+    return Array.from(text).length;
+  }
+
   // Signed-in pages show times in the brand's zone (TIME_ZONE, on <html>).
   const timeFormat = new Intl.DateTimeFormat(LANG, { hour: "numeric", minute: "2-digit", timeZone: ZONE });
 
@@ -297,6 +304,7 @@
     nearBottom: nearBottom,
     scrollToBottom: scrollToBottom,
     randomId: randomId,
+    charCount: charCount,
     clockTime: clockTime,
     timeFormat: timeFormat,
     lang: LANG,
