@@ -203,8 +203,6 @@
         }
       }
       list.appendChild(li);
-      const count = document.querySelector('[data-role="followup-count"]');
-      if (count) count.textContent = String(list.querySelectorAll('[data-testid="followup-item"]').length);
     }
 
     function expertStatus(chat, seq) {
