@@ -3,6 +3,9 @@ keeps the newest whatever order two processes deliver them in, and a ping with a
 older version gets a fresh snapshot, so a frame the channel layer lost (Redis
 restarting) is repaired without a reload."""
 
+import math
+import time
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -190,13 +193,17 @@ async def test_a_burst_of_queue_changes_tells_each_waiting_customer_once_or_twic
         for n in range(20):
             start(make_visitor(), f"Burst {n}")
 
+    began = time.monotonic()
     await database_sync_to_async(twenty_more_chats)()  # 20 changes, one after another
+    # The queue is read at most once a second per process: a burst spread over more
+    # seconds on a loaded machine may bring one frame per second it lasted, never 20.
+    allowed = 1 + math.ceil(time.monotonic() - began)
     for place, customer in enumerate(widgets, start=1):
         frames = []
         while not await customer.receive_nothing(timeout=1.5):
             frames.append(await customer.receive_json_from())
         positions = [frame["position"] for frame in frames if frame["type"] == "queue"]
-        assert 1 <= len(positions) <= 2, positions  # was 20
+        assert 1 <= len(positions) <= allowed, positions  # was 20
         assert positions[-1] == place  # people behind do not move anyone forward
         await customer.disconnect()
 
