@@ -357,27 +357,10 @@
   // ------------------------------------------------------------------ forms
 
   function guardForms() {
-    document.addEventListener("submit", (event) => {
-      const form = event.target;
-      if (!form.matches("[data-redeem-form], [data-cancel-form]")) return;
-      const button = form.querySelector('button[type="submit"]');
-      if (!button) return;
-      if (button.dataset.busy) {
-        event.preventDefault();
-        return;
-      }
-      // Disable after the browser has taken the submit, so the form still posts.
-      button.dataset.busy = "1";
-      setTimeout(() => {
-        button.disabled = true;
-        const label = form.matches("[data-redeem-form]") ? S.redeeming : S.cancelling;
-        if (label) button.textContent = label;
-      }, 0);
-    });
-    // Back/forward cache: re-enable what we disabled.
-    window.addEventListener("pageshow", (event) => {
-      if (event.persisted) location.reload();
-    });
+    window.Live.oneSubmitPerForm(
+      (form) => form.matches("[data-redeem-form], [data-cancel-form]"),
+      (form) => (form.matches("[data-redeem-form]") ? S.redeeming : S.cancelling),
+    );
   }
 
   // ------------------------------------------------------------------ start

@@ -290,7 +290,33 @@
     return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
   }
 
+  /* One click per form: the submit button is disabled once the browser has taken the
+     submit (so the form still posts), optionally relabelled; a page restored from the
+     back/forward cache reloads so no button stays disabled. */
+  function oneSubmitPerForm(accepts, busyLabel) {
+    document.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (!accepts(form)) return;
+      const button = event.submitter || form.querySelector('button[type="submit"]');
+      if (!button) return;
+      if (button.dataset.busy) {
+        event.preventDefault();
+        return;
+      }
+      button.dataset.busy = "1";
+      setTimeout(() => {
+        button.disabled = true;
+        const label = busyLabel && busyLabel(form);
+        if (label) button.textContent = label;
+      }, 0);
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) location.reload();
+    });
+  }
+
   window.Live = {
+    oneSubmitPerForm: oneSubmitPerForm,
     socket: liveSocket,
     showState: showState,
     fmt: fmt,

@@ -75,24 +75,7 @@
         target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
       }
     });
-    // One click per action: disable the button once the form is on its way.
-    document.addEventListener("submit", (event) => {
-      const form = event.target;
-      if (form.matches("[data-filters]")) return;
-      const button = event.submitter || form.querySelector('button[type="submit"]');
-      if (!button) return;
-      if (button.dataset.busy) {
-        event.preventDefault();
-        return;
-      }
-      button.dataset.busy = "1";
-      setTimeout(() => {
-        button.disabled = true;
-      }, 0);
-    });
-    window.addEventListener("pageshow", (event) => {
-      if (event.persisted) location.reload();
-    });
+    window.Live.oneSubmitPerForm((form) => !form.matches("[data-filters]"));
     syncSelection();
   }
 
