@@ -1,4 +1,5 @@
 """The scenarios. Each takes `quick` and returns a JSON-able dict of figures.
+One module of about 600 lines: each scenario is self-contained and read on its own.
 
 Latencies are measured in this process (send to receipt on the other socket),
 so they include the client's own event loop; the bare-Channels baseline pays

@@ -1,4 +1,6 @@
 /* Staff live monitor (templates/staff/monitor.html). Plain JS, no build step.
+   About 900 lines and one file: the monitor is one page with one chat view, and
+   its parts (stats, chat list, expert list, chat view, dialog) share one state.
    Needs frontend/live.js first: the socket is Live.socket (reconnects, also at
    once when the browser is back online; pings; stops on 4401/4403) and the small
    helpers are Live's. Requests that can be refused go out with socket.request;
