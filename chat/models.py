@@ -72,6 +72,10 @@ class Conversation(models.Model):
     # Moves with every announced change of the chat (status, expert, customer gone):
     # screens keep the newest `conversation` frame, whatever order they arrive in.
     state_version = models.PositiveIntegerField(default=0)
+    # The shop pages the customer looked at during the chat, oldest first, at most
+    # PAGE_TRAIL_LENGTH of {url, title, product, at}: the URL and title only, and
+    # only while a chat is open (chat/services/context.py).
+    pages = models.JSONField(default=list, blank=True)
     customer_read_seq = models.PositiveIntegerField(default=0)
     expert_read_seq = models.PositiveIntegerField(default=0)
     rating = models.PositiveSmallIntegerField(

@@ -50,6 +50,12 @@ CUSTOMER_FRAMES: FrameSpecs = {
         "email": Text(max_length=254, required=False),
     },
     "chat.leave": {"conversation": CONVERSATION},
+    "page.view": {
+        "conversation": CONVERSATION,
+        "url": Text(max_length=500, min_length=1),
+        "title": Text(max_length=200, required=False),
+        "product": Text(max_length=64, required=False),
+    },
     "chat.rate": {
         "conversation": CONVERSATION,
         "rating": Integer(minimum=1, maximum=5),
@@ -179,6 +185,14 @@ class FollowUpFrame(TypedDict):
 class FollowUpDismissed(TypedDict):
     type: Literal["followup.dismissed"]
     follow_up: int
+
+
+class PageFrame(TypedDict):
+    """To the chat's followers: the customer is looking at this page now."""
+
+    type: Literal["page"]
+    conversation: int
+    page: Data
 
 
 class Identity(TypedDict):

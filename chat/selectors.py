@@ -259,6 +259,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "rating": conversation.rating,
         "summary": conversation.resolution_summary,
         "version": conversation.state_version,
+        "pages": conversation.pages,
     }
 
 

@@ -10,6 +10,12 @@ from django.views.decorators.http import require_http_methods
 from chat import selectors, services
 from config.errors import ServiceError
 
+DEMO_PRODUCTS = {
+    "AUR-ANC2": "Aurora ANC 2",
+    "STR-BUDS": "Stride Buds",
+    "STU-ONE": "Studio One",
+}
+
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
     """A stand-in for a brand's shop page with the one-line widget embed. The shop is
@@ -17,7 +23,13 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     The port comes from the Host header, which a proxy in front keeps."""
     _host, port = split_domain_port(request.get_host())
     chat_origin = f"{request.scheme}://127.0.0.1" + (f":{port}" if port else "")
-    return render(request, "shop.html", {"chat_origin": chat_origin})
+    # A product page of the demo shop names its product to the widget (data-product-sku).
+    product = DEMO_PRODUCTS.get(request.GET.get("product", ""))
+    return render(
+        request,
+        "shop.html",
+        {"chat_origin": chat_origin, "product": product},
+    )
 
 
 def _allow_widget_origin(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -69,7 +69,7 @@
       [
         "avatar", "customer", "topic", "new-badge", "transfer", "resolve", "left", "gone", "scroll",
         "messages", "jump", "typing", "typing-text", "composer", "input", "input-label", "send",
-        "error", "count",
+        "error", "count", "page", "page-title", "page-product", "trail",
       ].forEach((name) => {
         chat.r[name] = byRole(el, name);
       });
@@ -93,6 +93,7 @@
       chat.r.left.hidden = !snapshot.customer_left;
       chat.r.gone.hidden = snapshot.customer_left || !snapshot.customer_gone;
       chat.el.classList.toggle("has-left", !!(snapshot.customer_left || snapshot.customer_gone));
+      renderPages(chat);
       if (snapshot.customer_read_seq > chat.customerRead) {
         chat.customerRead = snapshot.customer_read_seq;
         updateStatuses(chat);
@@ -449,7 +450,48 @@
       r.jump.addEventListener("click", () => scrollToBottom(chat, false));
     }
 
+    // -------------------------------------------------------------- the customer's page
+
+    /* "Looking at" the page the customer is on now, and the trail of pages this chat
+       (the snapshot's `pages`, then `page` frames). Addresses are the server's checked
+       http(s) URLs; everything goes in as text. */
+    function renderPages(chat) {
+      const pages = chat.snap.pages || [];
+      const r = chat.r;
+      r.page.hidden = pages.length === 0;
+      if (!pages.length) return;
+      const now = pages[pages.length - 1];
+      r["page-title"].textContent = now.title || now.url;
+      r["page-title"].title = now.url;
+      r["page-product"].textContent = now.product || "";
+      r["page-product"].hidden = !now.product;
+      r.trail.replaceChildren(
+        ...pages
+          .slice()
+          .reverse()
+          .map((page) => {
+            const item = make("li");
+            const link = make("a", "", page.title || page.url);
+            if (/^https?:\/\//.test(page.url)) link.href = page.url;
+            link.target = "_blank";
+            link.rel = "noopener noreferrer";
+            item.append(link);
+            if (page.product) item.append(" ", make("span", "pane__sku", page.product));
+            item.append(" ", make("time", "pane__trail-at", clockTime(page.at)));
+            return item;
+          }),
+      );
+    }
+
+    function notePage(chat, page) {
+      const pages = chat.snap.pages || [];
+      if (pages.some((seen) => seen.at === page.at && seen.url === page.url)) return;
+      chat.snap.pages = [...pages, page].slice(-20);
+      renderPages(chat);
+    }
+
     Object.assign(app, {
+      notePage: notePage,
       createChat: createChat,
       updateChat: updateChat,
       customerName: customerName,

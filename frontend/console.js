@@ -210,6 +210,9 @@
             renderTabs();
           }
           break;
+        case "page":
+          if (chat && frame.page) app.notePage(chat, frame.page);
+          break;
         case "history":
           if (chat) {
             const initial = chat.seqs.size === 0;

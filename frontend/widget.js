@@ -339,6 +339,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       if (c.id < floorId || (conv && c.id < conv.id) || older(c)) return;
       setConv(c);
       route();
+      notePage();
     },
     history(f) {
       if (!isCur(f.conversation)) return;
@@ -647,7 +648,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     }
     if (ref === 'hello' && token) { saveToken(null); ws.onopen(); return; } // unusable token: greet as new
     if (!ui) return;
-    if (['typing', 'receipt', 'followup.seen', 'followup.dismiss', 'apply.invite'].includes(ref)) return; // nothing the user can act on
+    if (['typing', 'receipt', 'followup.seen', 'followup.dismiss', 'apply.invite', 'page.view'].includes(ref)) return; // nothing the user can act on
     if (ref === 'resume' && f.code === 'not_found') { newChat(); return; } // no longer ours
     if (ref === 'resume' && f.code === 'seq_ahead' && conv) { lastSeq[conv.id] = 0; send({ type: 'resume', conversation: conv.id, last_seq: 0 }); return; }
     if (ref === 'message.send') {
@@ -866,7 +867,24 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     badge();
   }
 
-  window.BrandExpertWidget = { open: () => toggle(true, true), close: () => toggle(false, true) };
+  // The page the shopper is on, for the expert: only while a chat is open, and only
+  // the URL, the title and a product the shop names (docs/protocol.md, page.view).
+  let product = (script && script.dataset.productSku) || '', pageSent = '';
+  function notePage() {
+    if (!conv || !['waiting', 'active'].includes(conv.status)) return;
+    const url = (location.href.length > 500 ? location.origin + location.pathname : location.href).slice(0, 500);
+    const page = { url, title: document.title.slice(0, 200), product };
+    const key = [conv.id, url, page.title, product].join('\n');
+    if (key !== pageSent && send({ type: 'page.view', conversation: conv.id, ...page })) pageSent = key;
+  }
+  addEventListener('popstate', notePage);
+  addEventListener('hashchange', notePage);
+
+  window.BrandExpertWidget = window.BrandChat = {
+    open: () => toggle(true, true),
+    close: () => toggle(false, true),
+    setProduct: (sku) => { product = String(sku || '').slice(0, 64); notePage(); },
+  };
   if (document.body) init();
   else document.addEventListener('DOMContentLoaded', init);
 })();

@@ -255,6 +255,16 @@ class WidgetConsumer(ChatSocket):
             services.conversation_leave, conversation_id=frame["conversation"], visitor=self.visitor
         )
 
+    async def on_page_view(self, frame: dict[str, Any]) -> None:
+        await database_call(
+            services.conversation_page_note,
+            conversation_id=frame["conversation"],
+            visitor=self.visitor,
+            url=frame["url"],
+            title=frame.get("title", ""),
+            product=frame.get("product", ""),
+        )
+
     async def on_chat_rate(self, frame: dict[str, Any]) -> None:
         await database_call(
             services.conversation_rate,

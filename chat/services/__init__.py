@@ -13,6 +13,7 @@ from chat.services._shared import (  # noqa: F401
     queue_drain,
     state_counter_bump,
 )
+from chat.services.context import conversation_page_note  # noqa: F401
 from chat.services.followups import (  # noqa: F401
     followup_dismiss,
     followup_mark_helpful,

@@ -157,7 +157,7 @@ def visitor_erase(*, email: str, staff_member) -> dict[str, int]:
     reports.update(reason="")
     FollowUp.objects.filter(conversation__in=conversations).update(body=ERASED)
     conversations.update(
-        topic=ERASED, rating_comment="", resolution_summary="", customer_network=""
+        topic=ERASED, rating_comment="", resolution_summary="", customer_network="", pages=[]
     )
     TranscriptDelivery.objects.filter(conversation__in=conversations).delete()
     erased = {
