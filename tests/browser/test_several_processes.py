@@ -196,48 +196,57 @@ def test_killing_a_process_mid_chat_loses_and_doubles_nothing(
 
 
 class OwnRedis:
-    """A Redis of this test's own on a free port, so restarting it disturbs no
-    other user of the machine's Redis (nor TEST_REDIS_URL)."""
+    """A Redis of this test's own: a child process on a free port, never the machine's
+    Redis (6379, REDIS_URL, TEST_REDIS_URL), so stopping and restarting it disturbs no
+    one else. `stop` is an outage; `start` brings it back, empty, on the same port."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
         self.start()
 
     def up(self) -> bool:
-        ping = subprocess.run(
-            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
-        )
-        return ping.stdout.strip() == "PONG"
+        import redis
+
+        try:
+            with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=0.5) as client:
+                return client.ping()
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False
 
     def start(self) -> None:
-        subprocess.run(
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
-             "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            check=True,
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--save", "", "--appendonly", "no", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while not self.up():
-            if time.monotonic() > deadline:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"Redis did not start on port {self.port}")
             time.sleep(0.05)
 
     def stop(self) -> None:
-        subprocess.run(
-            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
-        )
-        deadline = time.monotonic() + 10
-        while self.up():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Redis on port {self.port} did not stop")
-            time.sleep(0.05)
+        """Stop it, and wait until it is gone (nothing to do if it is already)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 @pytest.fixture
 def own_redis():
     redis = OwnRedis()
-    yield redis
-    redis.stop()
+    try:
+        yield redis
+    finally:
+        redis.stop()
 
 
 def test_redis_restart_mid_chat_loses_nothing_and_every_screen_catches_up(
