@@ -80,6 +80,16 @@ async def no_more_frames(socket) -> bool:
     return True
 
 
+async def eventually(read, until, timeout: float = 3) -> object:
+    """Read (awaiting `read()`) until `until(value)` holds or `timeout` seconds have
+    passed, and return the last value read, for the assertion that follows to check:
+    a wait on the condition itself, rather than a guess at how long it takes."""
+    deadline = time.monotonic() + timeout
+    while not until(value := await read()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return value
+
+
 async def next_frame(socket) -> dict:
     """The next frame, past the queue counts every console hears as the queue moves."""
     while (frame := await socket.receive_json_from())["type"] == "queue.length":
@@ -382,14 +392,14 @@ async def test_expert_console_disconnect_starts_the_grace_period(make_expert):
     socket = await console(expert.user)
     await receive_until(socket, "welcome")
     await socket.disconnect()
-    await asyncio.sleep(0.1)
-    leases = await database_sync_to_async(
+    leases = database_sync_to_async(
         lambda: list(
             ConsoleLease.objects.filter(expert=expert).values_list("channel_name", flat=True)
         )
-    )()
+    )
     # The fixture's console is still open; the socket's lease went with it.
-    assert leases == [f"test-console-{expert.pk}"]
+    fixtures_only = [f"test-console-{expert.pk}"]
+    assert await eventually(leases, lambda found: found == fixtures_only) == fixtures_only
 
 
 async def test_invalid_email_at_chat_start_is_a_clear_error(make_expert):
@@ -559,7 +569,8 @@ async def test_a_closed_socket_leaves_its_groups_on_redis(make_expert):
 
     expert = await database_sync_to_async(make_expert)()
     expert_socket, customer, conversation_id = await assigned_chat(expert)
-    channel = "asgi__group__" + broadcast.conversation_group(conversation_id)
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]  # CHANNEL_LAYER_PREFIX
+    channel = f"{prefix}__group__{broadcast.conversation_group(conversation_id)}"
     server = redis.Redis.from_url(settings.REDIS_URL)
 
     async def subscribers() -> int:
@@ -568,11 +579,7 @@ async def test_a_closed_socket_leaves_its_groups_on_redis(make_expert):
     assert await subscribers() >= 1
     await customer.disconnect()
     await expert_socket.disconnect()
-    for _ in range(20):
-        if await subscribers() == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert await subscribers() == 0
+    assert await eventually(subscribers, lambda count: count == 0) == 0
     await server.aclose()
 
 
