@@ -10,6 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
@@ -121,12 +122,18 @@ def serve_shop(port: int, widget_base: str, csp: str | None = None) -> Threading
             "button{all:unset}div{color:red!important}</style>"
         )
     )
-    page = (
-        "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'>"
-        f"<title>Other shop</title>{hostile}</head><body>"
-        "<h1>A shop on another origin</h1><p>Hostile CSS above must not reach the widget.</p>"
-        f"<script src='{widget_base}/static/widget.js' async></script></body></html>"
-    ).encode()
+
+    def page(product: str) -> bytes:
+        # A product page names its product to the widget, as a shop may (data-product-sku).
+        title = f"{product} · Other shop" if product else "Other shop"
+        sku = f" data-product-sku='{product}'" if product else ""
+        return (
+            "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'>"
+            f"<title>{title}</title>{hostile}</head><body>"
+            "<h1>A shop on another origin</h1><p>Hostile CSS above must not reach the widget.</p>"
+            "<a href='?product=AUR-ANC2' data-testid='product-link'>Aurora ANC 2</a>"
+            f"<script src='{widget_base}/static/widget.js' async{sku}></script></body></html>"
+        ).encode()
 
     class Shop(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's naming
@@ -135,7 +142,8 @@ def serve_shop(port: int, widget_base: str, csp: str | None = None) -> Threading
             if csp:
                 self.send_header("Content-Security-Policy", csp)
             self.end_headers()
-            self.wfile.write(page)
+            query = parse_qs(urlsplit(self.path).query)
+            self.wfile.write(page("".join(query.get("product", []))[:20].replace("'", "")))
 
         def log_message(self, *args):
             pass
