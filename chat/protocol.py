@@ -84,6 +84,7 @@ EXPERT_FRAMES: FrameSpecs = {
     "shift.start": {},
     "shift.end": {},
     "transfer.targets": {},
+    "customer.history": {"conversation": CONVERSATION},
     "chat.resolve": {"conversation": CONVERSATION, "summary": Text(max_length=1000, min_length=1)},
     "chat.transfer": {
         "conversation": CONVERSATION,
@@ -193,6 +194,14 @@ class PageFrame(TypedDict):
     type: Literal["page"]
     conversation: int
     page: Data
+
+
+class CustomerHistory(TypedDict):
+    """To the expert: the customer's earlier chats (`customer.history`)."""
+
+    type: Literal["customer.history"]
+    conversation: int
+    chats: list[Data]
 
 
 class Identity(TypedDict):

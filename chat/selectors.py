@@ -497,6 +497,35 @@ def expert_past_conversations(*, expert: Expert, limit: int = 30) -> list[Conver
     )
 
 
+def customer_earlier_chats(*, conversation_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """The customer's chats before this one, newest first: what the next expert should
+    not ask again (topic, when, who, the summary, the rating, follow-ups sent)."""
+    this = Conversation.objects.filter(pk=conversation_id).values("visitor_id", "created_at")
+    this = this.first() or {"visitor_id": None, "created_at": None}
+    earlier = (
+        Conversation.objects.filter(
+            visitor_id=this["visitor_id"], created_at__lt=this["created_at"]
+        )
+        .exclude(status=Conversation.Status.WAITING)
+        .select_related("expert")
+        .annotate(follow_ups_sent=Count("follow_ups"))
+        .order_by("-created_at")[:limit]
+    )
+    return [
+        {
+            "id": chat.pk,
+            "topic": chat.topic,
+            "created_at": chat.created_at.isoformat(),
+            "status": chat.status,
+            "expert": chat.expert.display_name if chat.expert else None,
+            "summary": chat.resolution_summary,
+            "rating": chat.rating,
+            "follow_ups": chat.follow_ups_sent,
+        }
+        for chat in earlier
+    ]
+
+
 def transcript_text(*, conversation: Conversation) -> str:
     """Plain-text transcript as the customer saw it."""
     lines = [f"{conversation.topic}", conversation.created_at.strftime("%Y-%m-%d %H:%M UTC"), ""]

@@ -11,7 +11,7 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.consumers.base import ChatSocket, QueuePositions
 from chat.consumers.widget import client_network
-from chat.protocol import ChatAssigned, ChatRemoved
+from chat.protocol import ChatAssigned, ChatRemoved, CustomerHistory
 from community import selectors
 from community import services as community_services
 from community.models import Expert
@@ -205,6 +205,17 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
                 snapshot = chat_selectors.conversation_data(conversation)
                 await self.forward(ChatAssigned(type="chat.assigned", conversation=snapshot))
         self.unfollowed_at_last_ping = unfollowed
+
+    async def on_customer_history(self, frame: dict[str, Any]) -> None:
+        self.require_following(frame["conversation"])
+        chats = await database_call(
+            chat_selectors.customer_earlier_chats, conversation_id=frame["conversation"]
+        )
+        await self.send_frame(
+            CustomerHistory(
+                type="customer.history", conversation=frame["conversation"], chats=chats
+            )
+        )
 
     async def on_transfer_targets(self, frame: dict[str, Any]) -> None:
         experts = await database_call(chat_selectors.transfer_targets, expert=self.expert)

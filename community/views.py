@@ -42,6 +42,7 @@ def _console_strings() -> dict[str, str]:
     Placeholders use the %(name)s form; console.js fills them in.
     """
     return {
+        "earlier_follow_ups": _("%(n)s follow-ups"),
         "connecting": _("Connecting…"),
         "connected": _("Connected"),
         "reconnecting": _("Reconnecting…"),

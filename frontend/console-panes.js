@@ -69,7 +69,8 @@
       [
         "avatar", "customer", "topic", "new-badge", "transfer", "resolve", "left", "gone", "scroll",
         "messages", "jump", "typing", "typing-text", "composer", "input", "input-label", "send",
-        "error", "count", "page", "page-title", "page-product", "trail",
+        "error", "count", "page", "page-title", "page-product", "trail", "earlier",
+        "earlier-count", "earlier-list",
       ].forEach((name) => {
         chat.r[name] = byRole(el, name);
       });
@@ -490,7 +491,29 @@
       renderPages(chat);
     }
 
+    /* The customer's earlier chats (customer.history), so nobody asks again. */
+    function showEarlier(chat, chats) {
+      const r = chat.r;
+      r.earlier.hidden = chats.length === 0;
+      r["earlier-count"].textContent = "(" + numberFormat.format(chats.length) + ")";
+      r["earlier-list"].replaceChildren(
+        ...chats.map((earlier) => {
+          const item = make("li", "pane__earlier");
+          item.dataset.testid = "earlier-chat";
+          const when = new Date(earlier.created_at).toLocaleDateString(Live.lang, { timeZone: Live.zone });
+          item.append(make("strong", "", earlier.topic), " ", make("time", "pane__trail-at", when));
+          const facts = [earlier.expert, earlier.summary];
+          if (earlier.rating) facts.push("★".repeat(earlier.rating));
+          if (earlier.follow_ups) facts.push(fmt(app.S.earlier_follow_ups, { n: earlier.follow_ups }));
+          const detail = facts.filter(Boolean).join(" · ");
+          if (detail) item.append(make("div", "pane__trail-at", detail));
+          return item;
+        }),
+      );
+    }
+
     Object.assign(app, {
+      showEarlier: showEarlier,
       notePage: notePage,
       createChat: createChat,
       updateChat: updateChat,

@@ -210,6 +210,9 @@
             renderTabs();
           }
           break;
+        case "customer.history":
+          if (chat) app.showEarlier(chat, frame.chats || []);
+          break;
         case "page":
           if (chat && frame.page) app.notePage(chat, frame.page);
           break;
@@ -294,6 +297,7 @@
       (frame.conversations || []).forEach((snapshot) => {
         const chat = ensureChat(snapshot);
         request({ type: "resume", conversation: chat.id, last_seq: chat.lastSeq });
+        askEarlierChats(chat); // after the resume: the socket follows the chat by then
         chat.pending.forEach((item, clientId) => {
           if (item.el.dataset.status === "pending") transmit(chat, clientId);
         });
@@ -304,11 +308,17 @@
       if (state.transferFor !== null) requestTargets();
     }
 
+    /* Once per chat: the customer's earlier chats (customer.history). */
+    function askEarlierChats(chat) {
+      if (!chat.earlierAsked) chat.earlierAsked = !!socket.request({ type: "customer.history", conversation: chat.id });
+    }
+
     function onAssigned(snapshot) {
       if (!snapshot || typeof snapshot.id !== "number") return;
       // A chat assigned while the console connected may already be in `welcome`:
       // it is still new to the expert, so announce every chat once.
       const chat = ensureChat(snapshot);
+      askEarlierChats(chat);
       renderSlots();
       if (chat.announced) return;
       chat.announced = true;
@@ -394,6 +404,7 @@
         case "typing":
         case "receipt":
         case "ping":
+        case "customer.history":
           break; // nothing the expert can act on
         default:
           toast(text, "error");

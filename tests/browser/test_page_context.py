@@ -41,3 +41,48 @@ def test_the_console_shows_the_page_and_product_the_customer_looks_at(
     expect(trail.first.locator("a")).to_have_attribute("href", f"{shop_url}?product=AUR-ANC2")
     expect(trail.last).to_contain_text("STR-BUDS")
     console.screenshot(path=screenshot_dir / "console-page-context.png")
+
+
+def test_a_returning_customers_earlier_chats_are_on_the_pane(
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+):
+    """So the next expert does not ask again: topic, when, who, the summary, the rating."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Conversation
+    from community.models import Expert
+
+    user = django_user_model.objects.create_user(
+        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
+    )
+    # On shift but not at the console yet: the chat waits until she opens it.
+    anna = Expert.objects.create(user=user, display_name="Anna de Vries", on_shift=True)
+    shopper = browser.new_context().new_page()
+    start_chat(shopper, shop_url, "The left earbud crackles", "Sam")
+    expect(shopper.get_by_test_id("queue-position")).to_be_visible(timeout=10_000)
+    visitor = Conversation.objects.get(topic="The left earbud crackles").visitor
+    Conversation.objects.create(
+        visitor=visitor,
+        expert=anna,
+        topic="Which ear tips for small ears?",
+        status=Conversation.Status.RESOLVED,
+        resolution_summary="Size S tips, sent a link",
+        rating=5,
+        created_at=timezone.now() - timedelta(days=3),
+    )
+
+    console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
+    log_in(console, live_server_url, "anna@shop.test")
+    console.goto(f"{live_server_url}/console/")
+    pane = console.get_by_test_id("chat-pane").first
+    earlier = pane.get_by_test_id("pane-earlier")
+    expect(earlier).to_be_visible(timeout=10_000)
+    earlier.locator("summary").click()
+    chat = earlier.get_by_test_id("earlier-chat")
+    expect(chat).to_have_count(1)
+    expect(chat).to_contain_text("Which ear tips for small ears?")
+    expect(chat).to_contain_text("Size S tips, sent a link")
+    expect(chat).to_contain_text("★★★★★")
+    console.screenshot(path=screenshot_dir / "console-earlier-chats.png")

@@ -84,3 +84,48 @@ def test_erasing_the_customer_erases_the_pages_they_looked_at(chat, django_user_
     services.visitor_erase(email="sam@example.com", staff_member=staff)
     chat.refresh_from_db()
     assert chat.pages == []
+
+
+def test_earlier_chats_are_the_customers_own_newest_first(chat, make_visitor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat import selectors
+
+    def past(visitor, topic, days, **fields):
+        return Conversation.objects.create(
+            visitor=visitor,
+            topic=topic,
+            created_at=timezone.now() - timedelta(days=days),
+            **{"status": Conversation.Status.RESOLVED, **fields},
+        )
+
+    for days in range(1, 8):
+        past(chat.visitor, f"Earlier {days}", days, rating=4)
+    past(make_visitor(), "Someone else's", 1)
+    earlier = selectors.customer_earlier_chats(conversation_id=chat.pk)
+    assert [c["topic"] for c in earlier] == [f"Earlier {d}" for d in range(1, 6)]
+    assert earlier[0]["rating"] == 4 and earlier[0]["follow_ups"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_expert_reads_the_history_of_their_own_chats_only(make_expert, settings):
+    from channels.db import database_sync_to_async
+
+    settings.WIDGET_ALLOWED_ORIGINS = ["http://shop.example"]
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+    from tests.chat.test_consumers import assigned_chat, receive_until
+
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket, customer, conversation_id = await assigned_chat(expert)
+    await expert_socket.send_json_to({"type": "customer.history", "conversation": conversation_id})
+    answer = await receive_until(expert_socket, "customer.history")
+    assert answer == {"type": "customer.history", "conversation": conversation_id, "chats": []}
+    await expert_socket.send_json_to(
+        {"type": "customer.history", "conversation": conversation_id + 1, "id": "h-1"}
+    )
+    refused = await receive_until(expert_socket, "error")
+    assert (refused["code"], refused["id"]) == ("not_found", "h-1")
+    for socket in (customer, expert_socket):
+        await socket.disconnect()
