@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from community.models import Expert
+from community.models import Expert, SavedReply
 
 
 @admin.register(Expert)
@@ -24,3 +24,13 @@ class ExpertAdmin(admin.ModelAdmin):
         "suspended_at",
         "max_concurrent_chats",
     ]
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    """Shared replies (no expert) are the team's: staff write them here, in English and
+    Dutch. Experts keep their own on /console/replies/."""
+
+    list_display = ["shortcut", "expert", "body"]
+    list_filter = [("expert", admin.EmptyFieldListFilter)]
+    search_fields = ["shortcut", "body", "body_nl"]

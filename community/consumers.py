@@ -22,7 +22,7 @@ from points.consumers import LeaderboardFeed
 from points.protocol import LEADERBOARD_FRAMES
 from realtime import broadcast
 from realtime.broadcast import database_call
-from realtime.sockets import CLOSE_FORBIDDEN, FrameSocket
+from realtime.sockets import CLOSE_FORBIDDEN, FrameSocket, language_from_scope
 
 
 def _is_active_expert(user) -> bool:
@@ -124,6 +124,9 @@ class ConsoleConsumer(ExpertFeed, ChatSocket):
             balance=points_selectors.balance(expert=self.expert),
             # Pings renew the console's lease (CHAT_CONSOLE_LEASE_SECONDS): this often.
             heartbeat_seconds=settings.CHAT_HEARTBEAT_SECONDS,
+            saved_replies=selectors.saved_replies_for(
+                expert=self.expert, language=self.language or language_from_scope(self.scope)
+            ),
         )
 
     async def send_queue_frame(self, frame: dict[str, Any]) -> None:

@@ -11,6 +11,17 @@ from config.forms import id_field
 MAX_ADJUSTMENT = 100_000
 
 
+class SavedReplyForm(forms.Form):
+    shortcut = forms.SlugField(
+        label=_("Shortcut"),
+        max_length=30,
+        help_text=_("Letters, digits and dashes: you type / and this in the console."),
+    )
+    body = forms.CharField(
+        label=_("Reply"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}), strip=True
+    )
+
+
 class FollowUpForm(forms.Form):
     body = forms.CharField(
         label=_("Follow-up"), max_length=settings.CHAT_MAX_MESSAGE_LENGTH, strip=True

@@ -149,3 +149,35 @@ class ShiftSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class SavedReply(models.Model):
+    """A reply an expert types often, picked in the console by typing `/` and its
+    shortcut. An expert's own, or shared (no expert) and kept by staff in the admin,
+    in English and Dutch. `{name}` becomes the customer's first name."""
+
+    expert = models.ForeignKey(
+        Expert, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_replies"
+    )
+    shortcut = models.SlugField(_("shortcut"), max_length=30)
+    body = models.TextField(_("reply"), max_length=2000)
+    body_nl = models.TextField(_("reply in Dutch"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shortcut"]
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["expert", "shortcut"], name="saved_reply_shortcut_once_per_expert"
+            ),
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=Q(expert__isnull=True),
+                name="shared_reply_shortcut_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

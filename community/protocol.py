@@ -14,6 +14,7 @@ class ConsoleWelcome(TypedDict):
     max_message_length: int
     balance: int
     heartbeat_seconds: int
+    saved_replies: list[dict[str, Any]]
 
 
 class Shift(TypedDict):

@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.models import AuditEntry, Expert, ShiftSlot
+from community.models import AuditEntry, Expert, SavedReply, ShiftSlot
 from config.errors import ServiceError
 
 # The widget's "become an expert" link carries a signed chat id, so the application
@@ -98,3 +98,23 @@ def upcoming_shifts(*, limit: int = 50):
     """Shifts that have not ended, soonest first, with who signed up."""
     upcoming = ShiftSlot.objects.filter(ends_at__gt=timezone.now()).order_by("starts_at")
     return upcoming.prefetch_related("experts")[:limit]
+
+
+def saved_replies_for(*, expert: Expert, language: str) -> list[dict]:
+    """The expert's own replies, then the shared ones they have not replaced with their
+    own shortcut; shared ones in Dutch where staff wrote it and the console is Dutch."""
+    own = list(SavedReply.objects.filter(expert=expert))
+    taken = {reply.shortcut for reply in own}
+    shared = SavedReply.objects.filter(expert__isnull=True).exclude(shortcut__in=taken)
+    return [
+        {"id": reply.pk, "shortcut": reply.shortcut, "body": reply.body, "shared": False}
+        for reply in own
+    ] + [
+        {
+            "id": reply.pk,
+            "shortcut": reply.shortcut,
+            "body": (reply.body_nl if language == "nl" and reply.body_nl else reply.body),
+            "shared": True,
+        }
+        for reply in shared
+    ]

@@ -8,7 +8,7 @@ from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from community import protocol
 from community.audit import audit_record
-from community.models import ConsoleLease, Expert, ExpertApplication, ShiftSlot
+from community.models import ConsoleLease, Expert, ExpertApplication, SavedReply, ShiftSlot
 from config import jobs
 from config.errors import ServiceError
 from realtime import async_db, broadcast
@@ -325,3 +325,33 @@ def shift_withdraw(*, slot_id: int, expert: Expert) -> None:
     if slot is None:
         raise ServiceError("not_found", _("This shift is over or does not exist."))
     slot.experts.remove(expert)
+
+
+# -- saved replies ----------------------------------------------------------------
+
+MAX_SAVED_REPLIES = 100
+
+
+def saved_reply_add(*, expert: Expert, shortcut: str, body: str) -> SavedReply:
+    """One of the expert's own replies; a shortcut they already use is refused."""
+    if SavedReply.objects.filter(expert=expert).count() >= MAX_SAVED_REPLIES:
+        raise ServiceError(
+            "too_many",
+            _("You have %(n)d saved replies, the most there can be. Delete one first.")
+            % {"n": MAX_SAVED_REPLIES},
+        )
+    try:
+        with transaction.atomic():
+            return SavedReply.objects.create(expert=expert, shortcut=shortcut, body=body)
+    except IntegrityError:
+        raise ServiceError(
+            "duplicate",
+            _("You already have a reply called /%(shortcut)s.") % {"shortcut": shortcut},
+        ) from None
+
+
+def saved_reply_delete(*, expert: Expert, reply_id: int) -> None:
+    """Only the expert's own: shared replies are kept by staff."""
+    deleted, _rows = SavedReply.objects.filter(pk=reply_id, expert=expert).delete()
+    if not deleted:
+        raise ServiceError("not_found", _("This reply does not exist or is not yours."))

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,11 +17,10 @@ from community.forms import (
     ApplicationForm,
     FollowUpForm,
     OfflineMessageActionForm,
+    SavedReplyForm,
     ShiftActionForm,
 )
-from community.permissions import (
-    MANAGE_EXPERTS,
-)
+from community.permissions import MANAGE_EXPERTS, active_expert_or_404
 from config.client_ip import client_ip_from_request, ip_bucket
 from config.errors import ServiceError
 from config.forms import error_lines, flash_errors
@@ -141,6 +141,50 @@ def offline_message_action(request: HttpRequest, message_id: int) -> HttpRespons
     except ServiceError as refused:
         messages.error(request, refused.message)
     return redirect("console")
+
+
+@login_required
+def saved_replies(request: HttpRequest) -> HttpResponse:
+    """The expert's own replies (add, delete) and the shared ones staff keep."""
+    expert = active_expert_or_404(request)
+    form = SavedReplyForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.saved_reply_add(expert=expert, **form.cleaned_data)
+            except ServiceError as refused:
+                form.add_error("shortcut", refused.message)
+            else:
+                messages.success(
+                    request,
+                    _("Saved. Type /%(shortcut)s in a chat to use it.")
+                    % {"shortcut": form.cleaned_data["shortcut"]},
+                )
+                return redirect("saved_replies")
+    return render(
+        request,
+        "community/saved_replies.html",
+        {
+            "form": form,
+            "replies": selectors.saved_replies_for(
+                expert=expert, language=translation.get_language()
+            ),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def saved_reply_delete(request: HttpRequest, reply_id: int) -> HttpResponse:
+    expert = active_expert_or_404(request)
+    try:
+        services.saved_reply_delete(expert=expert, reply_id=reply_id)
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Reply deleted."))
+    return redirect("saved_replies")
 
 
 @login_required

@@ -24,6 +24,12 @@ urlpatterns = [
     path("apply/thanks/", community_views.apply_thanks, name="apply_thanks"),
     path("console/", community_views.console, name="console"),
     path("console/shifts/", community_views.shifts, name="shifts"),
+    path("console/replies/", community_views.saved_replies, name="saved_replies"),
+    path(
+        "console/replies/<int:reply_id>/delete/",
+        community_views.saved_reply_delete,
+        name="saved_reply_delete",
+    ),
     path(
         "console/offline/<int:message_id>/",
         community_views.offline_message_action,

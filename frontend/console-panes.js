@@ -70,7 +70,7 @@
         "avatar", "customer", "topic", "new-badge", "transfer", "resolve", "left", "gone", "scroll",
         "messages", "jump", "typing", "typing-text", "composer", "input", "input-label", "send",
         "error", "count", "page", "page-title", "page-product", "trail", "earlier",
-        "earlier-count", "earlier-list",
+        "earlier-count", "earlier-list", "picks",
       ].forEach((name) => {
         chat.r[name] = byRole(el, name);
       });
@@ -414,6 +414,69 @@
       }
     }
 
+    // -------------------------------------------------------------- saved replies
+
+    /* Typing "/" and a shortcut offers the saved replies (welcome.saved_replies);
+       Enter, Tab or a click puts one in the composer with {name} filled in. */
+    function updatePicker(chat) {
+      const typed = /^\/([\w-]*)$/.exec(chat.r.input.value);
+      const wanted = typed ? typed[1].toLowerCase() : null;
+      chat.picks =
+        wanted === null
+          ? []
+          : (state.savedReplies || []).filter((reply) => reply.shortcut.startsWith(wanted)).slice(0, 6);
+      chat.pick = 0;
+      renderPicker(chat);
+    }
+
+    function renderPicker(chat) {
+      const list = chat.r.picks;
+      list.hidden = chat.picks.length === 0;
+      list.replaceChildren(
+        ...chat.picks.map((reply, index) => {
+          const item = make("li", "picks__item");
+          item.setAttribute("role", "option");
+          item.setAttribute("aria-selected", String(index === chat.pick));
+          item.dataset.testid = "reply-pick";
+          item.append(make("strong", "", "/" + reply.shortcut), " ", make("span", "picks__body", reply.body));
+          item.addEventListener("mousedown", (event) => {
+            event.preventDefault(); // keep the focus in the composer
+            usePick(chat, reply);
+          });
+          return item;
+        }),
+      );
+    }
+
+    function usePick(chat, reply) {
+      const name = ((chat.snap.customer && chat.snap.customer.name) || "").trim().split(/\s+/)[0];
+      chat.r.input.value = name ? reply.body.split("{name}").join(name) : reply.body.replace(/\s*\{name\}/g, "");
+      chat.picks = [];
+      renderPicker(chat);
+      autogrow(chat.r.input);
+      validateComposer(chat);
+      chat.r.input.focus();
+    }
+
+    function pickerKey(chat, event) {
+      if (!chat.picks || !chat.picks.length) return false;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        const step = event.key === "ArrowDown" ? 1 : chat.picks.length - 1;
+        chat.pick = (chat.pick + step) % chat.picks.length;
+        renderPicker(chat);
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        usePick(chat, chat.picks[chat.pick]);
+      } else if (event.key === "Escape") {
+        chat.picks = [];
+        renderPicker(chat);
+      } else {
+        return false;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      return true;
+    }
+
     // -------------------------------------------------------------- wiring
 
     function wireChat(chat) {
@@ -423,12 +486,14 @@
         sendMessage(chat);
       });
       r.input.addEventListener("keydown", (event) => {
+        if (pickerKey(chat, event)) return;
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
           event.preventDefault();
           sendMessage(chat);
         }
       });
       r.input.addEventListener("input", () => {
+        updatePicker(chat);
         autogrow(r.input);
         validateComposer(chat);
         typingInput(chat);

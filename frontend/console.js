@@ -274,6 +274,7 @@
       state.me = frame.expert || null;
       state.onShift = !!frame.on_shift;
       state.shiftVersion = frame.shift_version;
+      state.savedReplies = frame.saved_replies || [];
       renderWaiting(frame.waiting);
       state.maxChats = frame.max_concurrent_chats || state.maxChats;
       state.maxLength = frame.max_message_length || state.maxLength;

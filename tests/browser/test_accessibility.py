@@ -10,7 +10,13 @@ from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-EXPERT_PAGES = ["/console/", "/console/points/", "/console/shop/", "/console/shifts/"]
+EXPERT_PAGES = [
+    "/console/",
+    "/console/points/",
+    "/console/shop/",
+    "/console/shifts/",
+    "/console/replies/",
+]
 STAFF_PAGES = [
     "/staff/",
     "/staff/monitor/",

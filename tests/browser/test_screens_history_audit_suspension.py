@@ -75,6 +75,8 @@ def test_expert_and_staff_pages(browser, live_server_url, demo, size, language, 
         })"""
     )
     assert tabs_fit
+    expert.goto(f"{live_server_url}/console/replies/")
+    shoot(expert, screenshot_dir, "saved-replies", size, language)
 
     staff = page_for(browser, live_server_url, size, language, login=STAFF)
     staff.goto(f"{live_server_url}/staff/audit/")
