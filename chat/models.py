@@ -137,6 +137,9 @@ class Message(models.Model):
     body = models.TextField()
     # Staff notes to the expert only: never sent to the customer.
     whisper = models.BooleanField(default=False)
+    # A product card an expert dropped in (catalog.selectors.product_card); `body`
+    # then holds its name and address, for transcripts and anything that shows text.
+    card = models.JSONField(null=True, blank=True)
     # Moderation: hidden from the customer and the transcript, kept for audit.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_by = models.ForeignKey(

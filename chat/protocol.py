@@ -23,6 +23,8 @@ SHARED_FRAMES: FrameSpecs = {
         "conversation": CONVERSATION,
         "body": MESSAGE_BODY,
         "client_id": Text(max_length=64, min_length=1),
+        # A catalog SKU: the message is that product's card (experts and staff only).
+        "product": Text(max_length=64, required=False),
     },
     "typing": {"conversation": CONVERSATION, "active": Boolean()},
     "receipt": {

@@ -181,10 +181,13 @@ def message_data(
     }
     if message.whisper:
         data["whisper"] = True
+    if message.card:
+        data["card"] = message.card
     if message.hidden_at:
         data["hidden"] = True
         if reader == "customer":  # a placeholder shows where it was; the words are gone
             data["body"] = ""
+            data.pop("card", None)
     if message.system_event:
         data["event"] = message.system_event
         data["params"] = message.system_params

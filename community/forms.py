@@ -11,6 +11,10 @@ from config.forms import id_field
 MAX_ADJUSTMENT = 100_000
 
 
+class CatalogSearchForm(forms.Form):
+    q = forms.CharField(max_length=100, strip=True)
+
+
 class SavedReplyForm(forms.Form):
     shortcut = forms.SlugField(
         label=_("Shortcut"),

@@ -10,11 +10,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from catalog import selectors as catalog_selectors
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from community import selectors, services
 from community.forms import (
     ApplicationForm,
+    CatalogSearchForm,
     FollowUpForm,
     OfflineMessageActionForm,
     SavedReplyForm,
@@ -71,6 +73,7 @@ def _console_strings() -> dict[str, str]:
         "read": _("Read"),
         "not_sent": _("Not sent."),
         "retry": _("Retry"),
+        "out_of_stock": _("Out of stock"),
         "too_long": _("%(over)s characters too long (the maximum is %(max)s)."),
         "summary_required": _("Write a short summary first."),
         "resolving": _("Resolving…"),
@@ -141,6 +144,23 @@ def offline_message_action(request: HttpRequest, message_id: int) -> HttpRespons
     except ServiceError as refused:
         messages.error(request, refused.message)
     return redirect("console")
+
+
+@login_required
+def catalog_search(request: HttpRequest) -> HttpResponse:
+    """The console's product type-ahead: at most 8 cards, limited per expert."""
+    expert = active_expert_or_404(request)
+    form = CatalogSearchForm(request.GET)
+    try:
+        enforce_limit("expert.catalog", str(expert.pk))
+    except RateLimited as refused:
+        return JsonResponse(
+            {"error": {"code": refused.code, "message": refused.message}}, status=429
+        )
+    if not form.is_valid():
+        return JsonResponse({"results": []})
+    products = catalog_selectors.catalog_search(query=form.cleaned_data["q"])
+    return JsonResponse({"results": [catalog_selectors.product_card(p) for p in products]})
 
 
 @login_required

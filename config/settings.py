@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "chat",
     "points",
     "rewards",
+    "catalog",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,7 @@ RATE_LIMITS = {
         "page.apply": "5/3600",
         # per expert
         "expert.followup": "30/3600",
+        "expert.catalog": "120/60",
     }.items()
 }
 

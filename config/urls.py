@@ -25,6 +25,7 @@ urlpatterns = [
     path("console/", community_views.console, name="console"),
     path("console/shifts/", community_views.shifts, name="shifts"),
     path("console/replies/", community_views.saved_replies, name="saved_replies"),
+    path("console/catalog/search/", community_views.catalog_search, name="catalog_search"),
     path(
         "console/replies/<int:reply_id>/delete/",
         community_views.saved_reply_delete,

@@ -70,7 +70,8 @@
         "avatar", "customer", "topic", "new-badge", "transfer", "resolve", "left", "gone", "scroll",
         "messages", "jump", "typing", "typing-text", "composer", "input", "input-label", "send",
         "error", "count", "page", "page-title", "page-product", "trail", "earlier",
-        "earlier-count", "earlier-list", "picks",
+        "earlier-count", "earlier-list", "picks", "product-open", "product-search", "product-query",
+        "product-results",
       ].forEach((name) => {
         chat.r[name] = byRole(el, name);
       });
@@ -159,7 +160,7 @@
       li.dataset.testid = "message";
       li.dataset.sender = sender;
       if (message.seq) li.dataset.seq = String(message.seq);
-      const bubble = make("div", "msg__bubble", message.body);
+      const bubble = message.card ? productCard(message.card) : make("div", "msg__bubble", message.body);
       bubble.dataset.testid = "message-body";
       li.appendChild(bubble);
       if (message.hidden) markRemoved(li);
@@ -370,7 +371,7 @@
       const retry = item.el.querySelector(".msg__retry");
       if (retry) retry.remove();
       app.request(
-        { type: "message.send", conversation: chat.id, body: item.body, client_id: clientId },
+        { type: "message.send", conversation: chat.id, body: item.body, client_id: clientId, product: item.product },
         { clientId: clientId }
       );
       // Not connected: it stays pending and goes out again after the reconnect.
@@ -412,6 +413,95 @@
         retry.addEventListener("click", () => transmit(chat, clientId));
         meta.appendChild(retry);
       }
+    }
+
+    // -------------------------------------------------------------- product cards
+
+    /* A product card (the message's `card`, built by the server from the catalog):
+       picture, name, price and a link to the product page; all of it as text. */
+    function productCard(card) {
+      const box = make("div", "msg__bubble msg__card");
+      if (/^https?:\/\//.test(card.image || "")) {
+        const image = make("img", "msg__card-image");
+        image.src = card.image;
+        image.alt = "";
+        image.loading = "lazy";
+        box.append(image);
+      }
+      const link = make("a", "msg__card-name", card.name);
+      link.dataset.testid = "product-card-link";
+      if (/^https?:\/\//.test(card.url)) link.href = card.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      const price = new Intl.NumberFormat(Live.lang, { style: "currency", currency: card.currency || "EUR" });
+      box.append(link, make("div", "msg__card-price", price.format(Number(card.price))));
+      if (card.in_stock === false) box.append(make("div", "msg__card-stock", S.out_of_stock));
+      return box;
+    }
+
+    function sendCard(chat, card) {
+      const clientId = randomId();
+      const li = renderMessage({ sender: "expert", body: card.name, card: card, at: new Date().toISOString() }, true);
+      chat.pending.set(clientId, { body: card.name, product: card.sku, el: li });
+      chat.r.messages.appendChild(li);
+      scrollToBottom(chat, false);
+      acknowledge(chat);
+      transmit(chat, clientId);
+    }
+
+    /* The catalog type-ahead: what the expert types, at most every 150 ms. */
+    function wireProductSearch(chat) {
+      const r = chat.r;
+      let timer = null;
+      let asked = 0;
+      const close = () => {
+        r["product-search"].hidden = true;
+        r.input.focus();
+      };
+      r["product-open"].addEventListener("click", () => {
+        r["product-search"].hidden = !r["product-search"].hidden;
+        if (!r["product-search"].hidden) r["product-query"].focus();
+      });
+      r["product-query"].addEventListener("keydown", (event) => {
+        if (event.key === "Escape") {
+          event.stopPropagation();
+          close();
+        }
+      });
+      r["product-query"].addEventListener("input", () => {
+        clearTimeout(timer);
+        timer = setTimeout(async () => {
+          const ticket = ++asked;
+          const query = r["product-query"].value.trim();
+          let results = [];
+          if (query) {
+            try {
+              const answer = await fetch("/console/catalog/search/?q=" + encodeURIComponent(query), { credentials: "same-origin" });
+              results = (await answer.json()).results || [];
+            } catch (error) {
+              results = [];
+            }
+          }
+          if (ticket !== asked) return; // a newer search is on its way
+          r["product-results"].replaceChildren(
+            ...results.map((card) => {
+              const item = make("li");
+              const button = make("button", "products__item");
+              button.type = "button";
+              button.dataset.testid = "product-result";
+              button.append(make("strong", "", card.name), " ", make("span", "picks__body", card.sku));
+              button.addEventListener("click", () => {
+                sendCard(chat, card);
+                r["product-query"].value = "";
+                r["product-results"].replaceChildren();
+                close();
+              });
+              item.append(button);
+              return item;
+            }),
+          );
+        }, 150);
+      });
     }
 
     // -------------------------------------------------------------- saved replies
@@ -499,6 +589,7 @@
         typingInput(chat);
       });
       r.input.addEventListener("blur", () => stopTyping(chat));
+      wireProductSearch(chat);
       r.resolve.addEventListener("click", () => app.openResolve(chat));
       r.transfer.addEventListener("click", () => app.openTransfer(chat));
       chat.el.addEventListener("keydown", (event) => {

@@ -165,6 +165,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 .b{padding:9px 13px;border-radius:16px 16px 16px 4px;background:#fff;border:1px solid var(--ln);white-space:pre-wrap;overflow-wrap:anywhere}
 .customer .b{background:var(--a);border-color:var(--a);color:#fff;border-radius:16px 16px 4px 16px}
 .failed .b{opacity:.55}
+.pc{display:grid;gap:3px;width:210px;padding:8px;border:1px solid var(--ln);border-radius:14px;background:#fff;color:var(--tx);text-decoration:none}
+.pc img{width:100%;aspect-ratio:4/3;object-fit:cover;border-radius:9px;background:var(--sf)}.pc b{color:var(--a)}.pc:hover b{text-decoration:underline}
 .rm .b{background:none;border:1px dashed var(--ln);color:var(--mu);font-style:italic}
 .meta{font-size:11px;color:var(--mu);margin:3px 4px 0}
 .tk{margin-left:4px;font-weight:700}
@@ -421,6 +423,16 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     return el;
   }
 
+  // A product card an expert shared; its link names the chat for the shop (bx_chat).
+  const web = (u) => (/^https?:\/\//.test(u || '') ? u : null);
+  function card(c) {
+    let price = c.price;
+    try { price = new Intl.NumberFormat(navigator.language || 'en', { style: 'currency', currency: c.currency || 'EUR' }).format(+c.price); } catch (e) { /* shown as sent */ }
+    return h('a', { class: 'pc', tid: 'product-card', href: web(c.url), target: '_blank', rel: 'noopener' },
+      web(c.image) ? h('img', { src: web(c.image), alt: '', loading: 'lazy' }) : null,
+      h('b', { text: c.name }), h('span', { text: price }));
+  }
+
   function bubble(m) {
     if (m.hidden) return removed(m.seq, m.sender);
     // A team member who took the chat over is shown like an expert.
@@ -434,7 +446,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     if (expert) el.append(h('span', { class: 'av', 'aria-hidden': 'true', text: initials(m.author) }));
     el.append(h('div', { class: 'col' },
       expert ? h('span', { class: 'who', text: m.author || S.expert_role }) : null,
-      h('p', { class: 'b', tid: 'message-body', text: m.body }),
+      m.card ? card(m.card) : h('p', { class: 'b', tid: 'message-body', text: m.body }),
       h('span', { class: 'meta' }, clock(m.at), expert
         ? btn('rp', 'report-message', S.report, (e) => {
           e.target.disabled = true;

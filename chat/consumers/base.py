@@ -280,6 +280,7 @@ class ChatSocket(FrameSocket):
             conversation_id=frame["conversation"],
             body=frame["body"],
             client_id=frame["client_id"],
+            product=frame.get("product", ""),
             **self.participant(),
         )
         await self.send_frame(

@@ -2,6 +2,7 @@
 
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
+from catalog.models import CatalogProduct
+from catalog.selectors import product_card
 from chat import selectors
 from chat.models import (
     Conversation,
@@ -39,8 +42,15 @@ def _new_message(
     staff_member,
     body: str,
     client_id: str,
+    product: str = "",
 ) -> tuple[Message, tuple[str, Any], str | None]:
-    """A checked, unsaved message, who the chat must be open to, and the author's name."""
+    """A checked, unsaved message, who the chat must be open to, and the author's name.
+    With `product` (a SKU) it is a product card; only experts and staff send them."""
+    card = _product_card(product, conversation_id=conversation_id) if product else None
+    if card and visitor:
+        raise ServiceError("forbidden", _("Only experts share product cards."))
+    if card:
+        body = f"{card['name']} {card['url']}"
     body = _message_text(body, empty=_("A message cannot be empty."))
     if len(body) > settings.CHAT_MAX_MESSAGE_LENGTH:
         raise ServiceError(
@@ -61,8 +71,21 @@ def _new_message(
         author_id=expert.user_id if expert else (staff_member.pk if staff_member else None),
         body=body,
         client_id=client_id,
+        card=card,
     )
     return message, open_to, author
+
+
+def _product_card(sku: str, *, conversation_id: int) -> dict[str, Any]:
+    """The catalog product as a card whose link tells the shop which chat sent the
+    shopper (the `bx_chat` parameter, for chat-assisted sales)."""
+    product = CatalogProduct.objects.filter(sku=sku).first()
+    if product is None:
+        raise ServiceError("not_found", _("This product is not in the catalog."))
+    card = product_card(product)
+    parts = urlsplit(card["url"])
+    query = urlencode([*parse_qsl(parts.query), ("bx_chat", str(conversation_id))])
+    return {**card, "url": urlunsplit(parts._replace(query=query))}
 
 
 def message_post(
@@ -73,6 +96,7 @@ def message_post(
     staff_member=None,
     body: str,
     client_id: str,
+    product: str = "",
 ) -> tuple[Message, bool]:
     """Store a message from the customer or the expert; returns (message, created).
 
@@ -80,7 +104,11 @@ def message_post(
     """
     participant = {"visitor": visitor, "expert": expert, "staff_member": staff_member}
     message, open_to, author = _new_message(
-        conversation_id=conversation_id, body=body, client_id=client_id, **participant
+        conversation_id=conversation_id,
+        body=body,
+        client_id=client_id,
+        product=product,
+        **participant,
     )
     try:
         stored = _store_with_next_seq(message, open_to=open_to)
@@ -112,15 +140,17 @@ async def message_post_live(
     staff_member=None,
     body: str,
     client_id: str,
+    product: str = "",
 ) -> Message:
     """`message_post` for sockets, on their event loop.
 
     On PostgreSQL a new message is one statement awaited on the loop (realtime/async_db.py)
     and broadcast from it. Refusals, retries and SQLite take `message_post` in the
-    database thread, which explains the refusal or returns the stored message.
+    database thread, which explains the refusal or returns the stored message, and so
+    do product cards, which read the catalog.
     """
     participant = {"visitor": visitor, "expert": expert, "staff_member": staff_member}
-    if async_db.available():
+    if async_db.available() and not product:
         message, open_to, author = _new_message(
             conversation_id=conversation_id, body=body, client_id=client_id, **participant
         )
@@ -135,7 +165,12 @@ async def message_post_live(
             )
             return message
     message, _created = await broadcast.database_call(
-        message_post, conversation_id=conversation_id, body=body, client_id=client_id, **participant
+        message_post,
+        conversation_id=conversation_id,
+        body=body,
+        client_id=client_id,
+        product=product,
+        **participant,
     )
     return message
 

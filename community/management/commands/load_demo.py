@@ -3,6 +3,7 @@
 Safe to run again: it only adds what is missing.
 """
 
+import os
 import random
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import services as catalog_services
+from catalog.models import CatalogProduct
 from chat.models import Conversation, FollowUp, Message, Visitor
 from community import services as community_services
 from community.models import AuditEntry, Expert
@@ -43,10 +46,33 @@ TOPICS = [
 ]
 
 
+DEMO_CATALOG = [
+    ("AUR-ANC2", "Aurora ANC 2", "279.00"),
+    ("STR-BUDS", "Stride Buds", "149.00"),
+    ("STU-ONE", "Studio One", "349.00"),
+    ("STR-TIPS-S", "Stride ear tips, size S (3 pairs)", "12.95"),
+    ("STR-TIPS-L", "Stride ear tips, size L (3 pairs)", "12.95"),
+    ("AUR-CASE", "Aurora travel case", "34.00"),
+    ("USB-C-CBL", "USB-C charging cable, 1 m", "14.50"),
+    ("VOY-ANC", "Voyager ANC", "229.00"),
+]
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo logins."
 
     @transaction.atomic
+    def _catalog(self) -> None:
+        """The demo shop's products (and more, for the experts' search), as a feed would
+        bring them; their pages are the demo shop's product pages."""
+        shop = f"http://localhost:{os.environ.get('PORT', '8000')}/shop/"
+        catalog_services.catalog_load(
+            rows=[
+                {"sku": sku, "name": name, "price": price, "url": f"{shop}?product={sku}"}
+                for sku, name, price in DEMO_CATALOG
+            ]
+        )
+
     def handle(self, *args, **options) -> None:
         users = get_user_model()
         rng = random.Random(2026)
@@ -67,6 +93,8 @@ class Command(BaseCommand):
             self._points(experts)
         if not Product.objects.exists():
             self._products(experts)
+        if not CatalogProduct.objects.exists():
+            self._catalog()
         if not AuditEntry.objects.exists():
             self._staff_work(experts, lead=users.objects.get(username=STAFF[1][0]))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,49 @@
+"""An expert finds a product in the catalog and drops its card into the chat; the
+customer's widget shows it as a card whose link names the chat."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import PASSWORD, log_in, start_chat
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_a_product_card_reaches_the_customer(
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+):
+    from catalog.models import CatalogProduct
+    from chat.models import Conversation
+    from community.models import Expert
+
+    for sku, name in (("STR-BUDS", "Stride Buds"), ("STR-TIPS-S", "Stride ear tips, size S")):
+        CatalogProduct.objects.create(
+            sku=sku, name=name, price="149.00", url=f"https://shop.example/p/{sku}"
+        )
+    user = django_user_model.objects.create_user(
+        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
+    )
+    Expert.objects.create(user=user, display_name="Anna de Vries")
+    console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
+    log_in(console, live_server_url, "anna@shop.test")
+    console.goto(f"{live_server_url}/console/")
+    console.get_by_test_id("shift-toggle").click()
+    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+
+    shopper = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    start_chat(shopper, shop_url, "Earbuds that stay in while running?", "Sam")
+    pane = console.get_by_test_id("chat-pane").first
+    pane.get_by_test_id("product-button").click()
+    pane.get_by_test_id("product-query").fill("stride")
+    results = pane.get_by_test_id("product-result")
+    expect(results).to_have_count(2)
+    console.screenshot(path=screenshot_dir / "console-product-search.png")
+    results.first.click()
+    sent = pane.get_by_test_id("product-card-link")
+    expect(sent).to_have_count(1)
+    card = shopper.get_by_test_id("product-card")
+    expect(card).to_contain_text("Stride", timeout=5_000)
+    expect(card).to_contain_text("149")
+    chat_id = Conversation.objects.get(topic="Earbuds that stay in while running?").pk
+    expect(card).to_have_attribute("href", f"https://shop.example/p/STR-BUDS?bx_chat={chat_id}")
+    shopper.screenshot(path=screenshot_dir / "widget-product-card.png")
