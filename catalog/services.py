@@ -1,5 +1,9 @@
 """Writes of the catalog: loading the brand's product feed."""
 
+import csv
+import json
+from pathlib import Path
+
 from django import forms
 from django.db import transaction
 from django.utils import timezone
@@ -48,3 +52,20 @@ def catalog_load(*, rows: list[dict]) -> dict[str, int]:
     for row in cleaned:
         CatalogProduct.objects.update_or_create(sku=row["sku"], defaults={**row, "updated_at": now})
     return {"created": len(cleaned) - len(existing), "updated": len(existing)}
+
+
+def catalog_load_file(*, feed: Path) -> dict[str, int]:
+    """A CSV feed (a header row: sku,name,price,currency,url,image_url,in_stock) or a
+    JSON list of such objects; refused as a whole, with the reason, if unreadable."""
+    try:
+        text = feed.read_text(encoding="utf-8-sig")
+        rows = (
+            json.loads(text) if feed.suffix == ".json" else list(csv.DictReader(text.splitlines()))
+        )
+    except (OSError, ValueError, csv.Error) as error:
+        raise ServiceError(
+            "bad_feed", _("%(feed)s cannot be read: %(error)s") % {"feed": feed, "error": error}
+        ) from None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ServiceError("bad_feed", _("%(feed)s is not a list of products.") % {"feed": feed})
+    return catalog_load(rows=rows)

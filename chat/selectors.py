@@ -1,6 +1,6 @@
 """Reads for the chat: snapshots and history sent to clients, the queue, visitors.
 
-Longer than most modules (about 550 lines, 40-odd small reads): each read is a few
+Longer than most modules (about 600 lines, 40-odd small reads): each read is a few
 lines that its writer in chat/services/ and its socket in chat/consumers/ share, and
 splitting them by caller would put the same snapshot (conversation_data,
 message_data) in several places."""

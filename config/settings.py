@@ -308,11 +308,14 @@ REDEMPTION_PENDING_DAYS = int(os.environ.get("REDEMPTION_PENDING_DAYS", "14"))
 # Background jobs (config/jobs.py): rows in our own database, run by
 # `manage.py db_worker`; `manage.py scheduler` enqueues these every so many seconds.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The brand's product feed (a CSV or JSON file, see catalog/services.py), loaded hourly.
+CATALOG_FEED = os.environ.get("CATALOG_FEED", "")
 JOB_SCHEDULE = [
     ("chat.jobs.presence_heal", 2),
     ("rewards.jobs.pending_redemptions_expire", 3600),
     ("chat.jobs.unconfirmed_transcripts_prune", 3600),
     ("config.jobs.finished_jobs_prune", 3600),
+    *([("catalog.jobs.catalog_feed_load", 3600)] if CATALOG_FEED else []),
 ]
 JOB_RESULTS_KEEP_SECONDS = 24 * 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))

@@ -30,7 +30,9 @@ def test_a_product_card_reaches_the_customer(
     console.get_by_test_id("shift-toggle").click()
     expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
 
-    shopper = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    shopper = browser.new_context(
+        viewport={"width": 390, "height": 844}, reduced_motion="reduce"
+    ).new_page()  # a still screenshot, not one mid fade-in
     start_chat(shopper, shop_url, "Earbuds that stay in while running?", "Sam")
     pane = console.get_by_test_id("chat-pane").first
     pane.get_by_test_id("product-button").click()

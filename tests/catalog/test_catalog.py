@@ -108,3 +108,19 @@ def test_customers_send_no_cards_and_unknown_products_are_refused(chat):
         )
     assert refused.value.code == "not_found"
     assert not Message.objects.filter(client_id__in=["c1", "c2"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hourly_job_loads_the_feed_and_a_broken_feed_changes_nothing(tmp_path, settings):
+    from catalog import jobs
+    from tests.conftest import run_jobs
+
+    settings.CATALOG_FEED = str(tmp_path / "feed.json")
+    (tmp_path / "feed.json").write_text(json.dumps([ROW]))
+    jobs.catalog_feed_load.enqueue()
+    run_jobs()
+    assert CatalogProduct.objects.get().price == 149
+    (tmp_path / "feed.json").write_text("[{broken")
+    jobs.catalog_feed_load.enqueue()
+    run_jobs()
+    assert CatalogProduct.objects.get().price == 149

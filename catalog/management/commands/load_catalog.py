@@ -1,8 +1,7 @@
 """python manage.py load_catalog FEED: the brand's products from a CSV file (a header
-row: sku,name,price,currency,url,image_url,in_stock) or a JSON list of such objects."""
+row: sku,name,price,currency,url,image_url,in_stock) or a JSON list of such objects.
+With CATALOG_FEED set, the scheduler loads that file every hour (catalog/jobs.py)."""
 
-import csv
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,21 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, feed: Path, **options) -> None:
         try:
-            text = feed.read_text(encoding="utf-8-sig")
-        except OSError as error:
-            raise CommandError(f"cannot read {feed}: {error}") from None
-        try:
-            rows = (
-                json.loads(text)
-                if feed.suffix == ".json"
-                else list(csv.DictReader(text.splitlines()))
-            )
-        except (ValueError, csv.Error) as error:
-            raise CommandError(f"{feed} is not a valid feed: {error}") from None
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise CommandError(f"{feed}: expected a list of products")
-        try:
-            counts = services.catalog_load(rows=rows)
+            counts = services.catalog_load_file(feed=feed)
         except ServiceError as refused:
             raise CommandError(
                 f"{feed} was not loaded, nothing changed:\n{refused.message}"
