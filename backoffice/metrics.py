@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from chat.models import Conversation, FollowUp
 from community.models import Expert
 from points.models import EARNING_KINDS, EntryKind, LedgerEntry
+from sales.models import Order
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,23 @@ def service_metrics(period: Period) -> dict[str, Any]:
         held=Sum("amount", filter=Q(kind=EntryKind.REDEMPTION_HOLD)),
         released=Sum("amount", filter=Q(kind=EntryKind.REDEMPTION_RELEASE)),
     )
+    # Chat-assisted sales: orders the shop attributed to a chat of this period.
+    orders = Order.objects.filter(
+        conversation__created_at__gte=start, conversation__created_at__lt=end
+    ).aggregate(
+        count=Count("pk"),
+        revenue=Sum("amount", filter=Q(currency=settings.SHOP_CURRENCY)),
+    )
+    revenue_by_expert = dict(
+        Order.objects.filter(
+            conversation__created_at__gte=start,
+            conversation__created_at__lt=end,
+            currency=settings.SHOP_CURRENCY,
+        )
+        .values_list("expert_id")
+        .annotate(total=Sum("amount"))
+    )
+    rated = sum(ratings.values())
     experts = Expert.objects.annotate(
         chats=Count(
             "conversations",
@@ -115,6 +133,12 @@ def service_metrics(period: Period) -> dict[str, Any]:
         "duration_median": median(durations) if durations else None,
         "ratings": list(ratings.items()),
         "resolution_rate": len(resolved) / len(served) if served else None,
+        # CSAT: the share of rated chats with 4 or 5 stars.
+        "csat": (ratings[4] + ratings[5]) / rated if rated else None,
+        "orders_attributed": orders["count"],
+        "assisted_revenue": orders["revenue"] or 0,
+        "currency": settings.SHOP_CURRENCY,
+        "window": settings.ORDER_ATTRIBUTION_DAYS,
         "follow_ups_sent": follow_ups["sent"],
         "follow_ups_helpful": follow_ups["helpful"],
         "points_awarded": points["awarded"] or 0,
@@ -125,6 +149,7 @@ def service_metrics(period: Period) -> dict[str, Any]:
                 "chats": e.chats,
                 "resolved": e.resolved,
                 "avg_rating": round(e.rating_sum / e.rated, 1) if e.rated else None,
+                "revenue": revenue_by_expert.get(e.pk) or 0,
             }
             for e in experts
         ],

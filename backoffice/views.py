@@ -242,6 +242,7 @@ def _metrics_csv(figures: dict) -> HttpResponse:
     writer.writerow([_("Figure"), _("Value"), _("Unit")])
     seconds, share, points = _("seconds"), _("share (0-1)"), _("points")
     for label, key, unit in (
+        (_("Customer satisfaction"), "csat", share),
         (_("Chats"), "chats_total", ""),
         (_("Chats that left the queue"), "chats_abandoned", ""),
         (_("Median wait"), "wait_median", seconds),
@@ -252,6 +253,8 @@ def _metrics_csv(figures: dict) -> HttpResponse:
         (_("Follow-ups found helpful"), "follow_ups_helpful", ""),
         (_("Points awarded"), "points_awarded", points),
         (_("Points redeemed"), "points_redeemed", points),
+        (_("Orders within the attribution window"), "orders_attributed", ""),
+        (_("Chat-assisted sales"), "assisted_revenue", figures["currency"]),
     ):
         value = figures[key]
         if value is not None and unit == seconds:
@@ -266,9 +269,13 @@ def _metrics_csv(figures: dict) -> HttpResponse:
 
 def _metrics_experts_csv(figures: dict) -> HttpResponse:
     response, writer = _csv_response("service-metrics-experts.csv")
-    writer.writerow([_("Expert"), _("Chats"), _("Resolved"), _("Average rating")])
+    writer.writerow(
+        [_("Expert"), _("Chats"), _("Resolved"), _("Average rating"), _("Chat-assisted sales")]
+    )
     for row in figures["experts"]:
-        writer.writerow([row["name"], row["chats"], row["resolved"], row["avg_rating"] or ""])
+        writer.writerow(
+            [row["name"], row["chats"], row["resolved"], row["avg_rating"] or "", row["revenue"]]
+        )
     return response
 
 

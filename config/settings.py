@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "points",
     "rewards",
     "catalog",
+    "sales",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,8 @@ RATE_LIMITS = {
         # per expert
         "expert.followup": "30/3600",
         "expert.catalog": "120/60",
+        # the shop's order reports, per client IP
+        "api.orders": "600/60",
     }.items()
 }
 
@@ -308,6 +311,11 @@ REDEMPTION_PENDING_DAYS = int(os.environ.get("REDEMPTION_PENDING_DAYS", "14"))
 # Background jobs (config/jobs.py): rows in our own database, run by
 # `manage.py db_worker`; `manage.py scheduler` enqueues these every so many seconds.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Chat-assisted sales: the shop signs its order reports with this secret (HMAC-SHA256);
+# an order within ORDER_ATTRIBUTION_DAYS after a chat counts for that chat.
+ORDER_WEBHOOK_SECRET = os.environ.get("ORDER_WEBHOOK_SECRET", "")
+ORDER_ATTRIBUTION_DAYS = int(os.environ.get("ORDER_ATTRIBUTION_DAYS", "7"))
+SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 # The brand's product feed (a CSV or JSON file, see catalog/services.py), loaded hourly.
 CATALOG_FEED = os.environ.get("CATALOG_FEED", "")
 JOB_SCHEDULE = [

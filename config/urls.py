@@ -8,9 +8,11 @@ from community import views as community_views
 from config import health
 from points import views as points_views
 from rewards import views as rewards_views
+from sales import views as sales_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("api/orders/", sales_views.order_report, name="order_report"),
     path("readyz", health.readyz, name="readyz"),
     path("", community_views.home, name="home"),
     path("shop/", chat_views.demo_shop, name="demo_shop"),

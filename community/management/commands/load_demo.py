@@ -6,6 +6,7 @@ Safe to run again: it only adds what is missing.
 import os
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -24,6 +25,8 @@ from points import selectors as points_selectors
 from points import services as points_services
 from rewards import services as rewards_services
 from rewards.models import Product, Redemption
+from sales import services as sales_services
+from sales.models import Order
 
 EXPERT_PASSWORD = "expert-demo-2026"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -62,6 +65,19 @@ class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo logins."
 
     @transaction.atomic
+    def _orders(self, rng: random.Random) -> None:
+        """Some shoppers bought after their chat, as the shop would report it."""
+        resolved = list(Conversation.objects.filter(status=Conversation.Status.RESOLVED))
+        for number, chat in enumerate(rng.sample(resolved, min(14, len(resolved))), start=1):
+            _sku, _name, price = rng.choice(DEMO_CATALOG)
+            sales_services.order_record(
+                order_id=f"NW-{1000 + number}",
+                amount=Decimal(price),
+                currency="EUR",
+                ordered_at=chat.created_at + timedelta(hours=rng.randint(1, 100)),
+                chat_id=chat.pk,
+            )
+
     def _catalog(self) -> None:
         """The demo shop's products (and more, for the experts' search), as a feed would
         bring them; their pages are the demo shop's product pages."""
@@ -95,6 +111,8 @@ class Command(BaseCommand):
             self._products(experts)
         if not CatalogProduct.objects.exists():
             self._catalog()
+        if not Order.objects.exists():
+            self._orders(rng)
         if not AuditEntry.objects.exists():
             self._staff_work(experts, lead=users.objects.get(username=STAFF[1][0]))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
