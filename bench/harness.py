@@ -53,6 +53,9 @@ def database_url(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
+SHOP_ORIGIN = "http://shop.bench"
+
+
 def product_env(db_name: str) -> dict[str, str]:
     """Production-like settings: DEBUG off, Redis layer, our own database."""
     return {
@@ -62,9 +65,17 @@ def product_env(db_name: str) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "WIDGET_ALLOWED_ORIGINS": "",
+        # The widget socket takes only the shops' origins (config/origins.py).
+        "WIDGET_ALLOWED_ORIGINS": SHOP_ORIGIN,
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
+        # Every simulated customer and expert is on loopback: the per-network abuse
+        # limits and the same-network routing check would stop the load itself.
+        "SAME_NETWORK_CHECKS": "0",
+        "CHAT_MAX_WAITING_PER_NETWORK": "100000",
+        "RATE_LIMIT_WIDGET_SOCKET": "1000000/60",
+        "RATE_LIMIT_WIDGET_VISITOR": "1000000/3600",
+        "RATE_LIMIT_WIDGET_CHAT": "1000000/3600",
         "BENCH_ROUTES": "1",
     }
 

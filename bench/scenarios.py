@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import ROOT, Stack, cpu_seconds, cpu_used, log
+from bench.harness import ROOT, SHOP_ORIGIN, Stack, cpu_seconds, cpu_used, log
 from bench.wsclient import ConnectionClosed, WebSocket
 
 Frame = dict[str, Any]
@@ -68,9 +68,9 @@ async def bounded(coroutines: Iterable[Awaitable[Any]], limit: int) -> list[Any]
 
 
 async def connect(stack: Stack, port: int, path: str, cookie: str = "") -> WebSocket:
-    return await WebSocket.connect(
-        "127.0.0.1", port, path, origin=stack.origin(port), cookie=cookie
-    )
+    # Widgets come from the shop's pages, the other sockets from the site's own.
+    origin = SHOP_ORIGIN if path == "/ws/widget/" else stack.origin(port)
+    return await WebSocket.connect("127.0.0.1", port, path, origin=origin, cookie=cookie)
 
 
 async def open_widget(stack: Stack, port: int) -> WebSocket:
