@@ -679,8 +679,16 @@
     if (whisper) li.appendChild(make("span", "msg__label", S.whispered));
     else if (sender === "staff") li.appendChild(make("span", "msg__label", T.staff));
 
-    const bubble = make("div", "msg__bubble", m.body);
+    const bubble = make("div", "msg__bubble", m.card ? "" : m.body);
     bubble.dataset.testid = "message-body";
+    if (m.card) { // a product card: its name links to the page the customer got
+      const link = make("a", "msg__card-name", m.card.name);
+      if (/^https?:\/\//.test(m.card.url)) link.href = m.card.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      bubble.classList.add("msg__card");
+      bubble.append(link, make("div", "msg__card-price", m.card.price + " " + m.card.currency));
+    }
     li.appendChild(bubble);
 
     if (sender !== "system") {

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -49,3 +50,13 @@ def test_a_product_card_reaches_the_customer(
     chat_id = Conversation.objects.get(topic="Earbuds that stay in while running?").pk
     expect(card).to_have_attribute("href", f"https://shop.example/p/STR-BUDS?bx_chat={chat_id}")
     shopper.screenshot(path=screenshot_dir / "widget-product-card.png")
+
+    # Staff watching the chat see the card too, not its text.
+    create_staff(username="lead@shop.test", email="lead@shop.test", password=PASSWORD)
+    monitor = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(monitor, live_server_url, "lead@shop.test")
+    monitor.goto(f"{live_server_url}/staff/monitor/")
+    monitor.get_by_test_id("monitor-chat").first.click()
+    shown = monitor.get_by_test_id("chat-view-messages").locator(".msg__card a")
+    expect(shown).to_have_text("Stride Buds")
+    expect(shown).to_have_attribute("href", f"https://shop.example/p/STR-BUDS?bx_chat={chat_id}")
