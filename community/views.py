@@ -24,7 +24,7 @@ from community.forms import (
 )
 from community.permissions import MANAGE_EXPERTS, active_expert_or_404
 from config.client_ip import client_ip_from_request, ip_bucket
-from config.errors import ServiceError
+from config.errors import ServiceError, error_response
 from config.forms import error_lines, flash_errors
 from config.limits import RateLimited, enforce_limit
 
@@ -154,9 +154,7 @@ def catalog_search(request: HttpRequest) -> HttpResponse:
     try:
         enforce_limit("expert.catalog", str(expert.pk))
     except RateLimited as refused:
-        return JsonResponse(
-            {"error": {"code": refused.code, "message": refused.message}}, status=429
-        )
+        return error_response(refused, status=429)
     if not form.is_valid():
         return JsonResponse({"results": []})
     products = catalog_selectors.catalog_search(query=form.cleaned_data["q"])
@@ -250,8 +248,7 @@ def follow_up_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     except ServiceError as refused:
         if wants_json:
             status = {"not_found": 404, "rate_limited": 429}.get(refused.code, 400)
-            error = {"code": refused.code, "message": refused.message}
-            return JsonResponse({"error": error}, status=status)
+            return error_response(refused, status=status)
         messages.error(request, refused.message)
     else:
         if wants_json:

@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from django.utils.functional import Promise
 
 
@@ -8,3 +9,8 @@ class ServiceError(Exception):
         super().__init__(str(message))
         self.code = code
         self.message = str(message)
+
+
+def error_response(error: ServiceError, *, status: int) -> JsonResponse:
+    """A refusal for scripts and fetch(): `{"error": {"code", "message"}}`."""
+    return JsonResponse({"error": {"code": error.code, "message": error.message}}, status=status)

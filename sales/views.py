@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.client_ip import client_ip_from_request, ip_bucket
-from config.errors import ServiceError
+from config.errors import ServiceError, error_response
 from config.limits import RateLimited, enforce_limit
 from sales import services
 from sales.forms import OrderForm
@@ -18,13 +18,11 @@ def order_report(request: HttpRequest) -> HttpResponse:
     try:
         enforce_limit("api.orders", ip_bucket(client_ip_from_request(request)))
     except RateLimited as refused:
-        return _error(refused, 429)
+        return error_response(refused, status=429)
     signature = request.headers.get("X-Signature", "")
     if not services.signature_valid(body=request.body, signature=signature):
-        return JsonResponse(
-            {"error": {"code": "bad_signature", "message": "Bad or missing X-Signature."}},
-            status=401,
-        )
+        refused = ServiceError("bad_signature", "Bad or missing X-Signature.")
+        return error_response(refused, status=401)
     try:
         payload = json.loads(request.body)
     except ValueError:
@@ -32,18 +30,12 @@ def order_report(request: HttpRequest) -> HttpResponse:
     form = OrderForm(payload if isinstance(payload, dict) else {})
     if not form.is_valid():
         message = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
-        return JsonResponse({"error": {"code": "bad_field", "message": message}}, status=400)
+        return error_response(ServiceError("bad_field", message), status=400)
     try:
         order, created = services.order_record(**form.cleaned_data)
     except ServiceError as refused:
-        return _error(refused, 409)
+        return error_response(refused, status=409)
     return JsonResponse(
         {"order_id": order.order_id, "attributed": order.conversation_id is not None},
         status=201 if created else 200,
-    )
-
-
-def _error(refused: ServiceError, status: int) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": refused.code, "message": refused.message}}, status=status
     )
