@@ -21,7 +21,7 @@
   "use strict";
 
   const Console = (window.Console = window.Console || {});
-  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat } = window.Live;
+  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat, productCard } = window.Live;
   const TYPING_IDLE_MS = 3000; // stop "typing" this long after the last keystroke
   const TYPING_REFRESH_MS = 4000; // re-send typing:true at most this often
   const TYPING_SHOW_MS = 7000; // hide the customer's indicator if no update arrives
@@ -160,7 +160,7 @@
       li.dataset.testid = "message";
       li.dataset.sender = sender;
       if (message.seq) li.dataset.seq = String(message.seq);
-      const bubble = message.card ? productCard(message.card) : make("div", "msg__bubble", message.body);
+      const bubble = message.card ? productCard(message.card, S.out_of_stock) : make("div", "msg__bubble", message.body);
       bubble.dataset.testid = "message-body";
       li.appendChild(bubble);
       if (message.hidden) markRemoved(li);
@@ -416,28 +416,6 @@
     }
 
     // -------------------------------------------------------------- product cards
-
-    /* A product card (the message's `card`, built by the server from the catalog):
-       picture, name, price and a link to the product page; all of it as text. */
-    function productCard(card) {
-      const box = make("div", "msg__bubble msg__card");
-      if (/^https?:\/\//.test(card.image || "")) {
-        const image = make("img", "msg__card-image");
-        image.src = card.image;
-        image.alt = "";
-        image.loading = "lazy";
-        box.append(image);
-      }
-      const link = make("a", "msg__card-name", card.name);
-      link.dataset.testid = "product-card-link";
-      if (/^https?:\/\//.test(card.url)) link.href = card.url;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      const price = new Intl.NumberFormat(Live.lang, { style: "currency", currency: card.currency || "EUR" });
-      box.append(link, make("div", "msg__card-price", price.format(Number(card.price))));
-      if (card.in_stock === false) box.append(make("div", "msg__card-stock", S.out_of_stock));
-      return box;
-    }
 
     function sendCard(chat, card) {
       const clientId = randomId();

@@ -290,6 +290,29 @@
     return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
   }
 
+  /* A product card message (its `card`, built by the server from the catalog):
+     picture, name linking to the product page, price; only http(s) addresses, and
+     all of it as text. Console and monitor show cards alike. */
+  function productCard(card, outOfStock) {
+    const box = make("div", "msg__bubble msg__card");
+    if (/^https?:\/\//.test(card.image || "")) {
+      const image = make("img", "msg__card-image");
+      image.src = card.image;
+      image.alt = "";
+      image.loading = "lazy";
+      box.append(image);
+    }
+    const link = make("a", "msg__card-name", card.name);
+    link.dataset.testid = "product-card-link";
+    if (/^https?:\/\//.test(card.url)) link.href = card.url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    const price = new Intl.NumberFormat(LANG, { style: "currency", currency: card.currency || "EUR" });
+    box.append(link, make("div", "msg__card-price", price.format(Number(card.price))));
+    if (card.in_stock === false && outOfStock) box.append(make("div", "msg__card-stock", outOfStock));
+    return box;
+  }
+
   /* One click per form: the submit button is disabled once the browser has taken the
      submit (so the form still posts), optionally relabelled; a page restored from the
      back/forward cache reloads so no button stays disabled. */
@@ -317,6 +340,7 @@
 
   window.Live = {
     oneSubmitPerForm: oneSubmitPerForm,
+    productCard: productCard,
     socket: liveSocket,
     showState: showState,
     fmt: fmt,

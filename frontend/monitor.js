@@ -22,7 +22,7 @@
   const S = JSON.parse(document.getElementById("monitor-strings").textContent);
   const ME = JSON.parse(document.getElementById("monitor-me").textContent);
   const T = document.getElementById("monitor-text").dataset;
-  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime } = window.Live;
+  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime, productCard } = window.Live;
 
   const TYPING_SHOW_MS = 7000;
   // Safety net: re-read the snapshot now and then, in case a change rang no bell.
@@ -679,16 +679,8 @@
     if (whisper) li.appendChild(make("span", "msg__label", S.whispered));
     else if (sender === "staff") li.appendChild(make("span", "msg__label", T.staff));
 
-    const bubble = make("div", "msg__bubble", m.card ? "" : m.body);
+    const bubble = m.card ? productCard(m.card) : make("div", "msg__bubble", m.body);
     bubble.dataset.testid = "message-body";
-    if (m.card) { // a product card: its name links to the page the customer got
-      const link = make("a", "msg__card-name", m.card.name);
-      if (/^https?:\/\//.test(m.card.url)) link.href = m.card.url;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      bubble.classList.add("msg__card");
-      bubble.append(link, make("div", "msg__card-price", m.card.price + " " + m.card.currency));
-    }
     li.appendChild(bubble);
 
     if (sender !== "system") {
