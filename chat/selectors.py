@@ -241,9 +241,11 @@ def staff_data(conversation: Conversation) -> dict[str, Any] | None:
     return {"name": name, "initials": initials}
 
 
-def conversation_data(conversation: Conversation) -> dict[str, Any]:
+def conversation_data(conversation: Conversation, *, with_pages: bool = True) -> dict[str, Any]:
+    """The chat's snapshot. `with_pages=False` leaves out the page trail (up to 20
+    pages), for lists of many chats that do not show it (the staff monitor)."""
     visitor = conversation.visitor
-    return {
+    data = {
         "id": conversation.pk,
         "topic": conversation.topic,
         "status": conversation.status,
@@ -262,8 +264,10 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "rating": conversation.rating,
         "summary": conversation.resolution_summary,
         "version": conversation.state_version,
-        "pages": conversation.pages,
     }
+    if with_pages:
+        data["pages"] = conversation.pages
+    return data
 
 
 def conversation_get(*, conversation_id: int) -> Conversation | None:
@@ -574,7 +578,7 @@ def monitor_snapshot() -> protocol.Monitor:
         longest_wait_seconds=int((now - waiting[0].queued_at).total_seconds()) if waiting else 0,
         conversations=[
             {
-                **conversation_data(c),
+                **conversation_data(c, with_pages=False),
                 "staff": (c.staff_member.get_full_name() or c.staff_member.get_username())
                 if c.staff_member_id
                 else None,
