@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import rjsmin
+
 from bench.harness import ROOT, SHOP_ORIGIN, Stack, cpu_seconds, cpu_used, log
 from bench.wsclient import ConnectionClosed, WebSocket
 
@@ -577,11 +579,14 @@ PUBLISHED = {
 
 async def widget(quick: bool) -> dict[str, Any]:
     # widget.js inlines its CSS and strings and opens only a WebSocket: it is everything.
-    source = (ROOT / "frontend" / "widget.js").read_bytes()
-    gzipped = len(gzip.compress(source, compresslevel=9, mtime=0))
+    # Shops get it as collectstatic leaves it: minified (config/static_storage.py).
+    source = (ROOT / "frontend" / "widget.js").read_text()
+    served = rjsmin.jsmin(source).encode()
+    gzipped = len(gzip.compress(served, compresslevel=9, mtime=0))
     return {
         "files": ["frontend/widget.js"],
-        "raw_bytes": len(source),
+        "raw_bytes": len(source.encode()),
+        "minified_bytes": len(served),
         "gzip9_bytes": gzipped,
         "gzip9_kib": round(gzipped / 1024, 1),
         "target_bytes": 15_000,

@@ -229,9 +229,9 @@ STORAGES = {
     # Hashed names in production, so browsers never keep a stale script after a
     # deploy (needs `collectstatic`); plain names while developing.
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "config.static_storage.MinifiedStaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "config.static_storage.MinifiedManifestStaticFilesStorage"
     },
 }
 MEDIA_URL = "media/"

@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks; pages carry a CSP."""
 
+import gzip
 import os
 import re
 import secrets
@@ -70,21 +71,38 @@ def test_debug_is_off_unless_set():
     assert shown.stdout.strip() == "False", shown.stderr
 
 
-def test_production_static_files_have_hashed_names(tmp_path):
-    """Before: /static/console.js kept its name across deploys and browsers kept the
-    old script."""
+@pytest.fixture(scope="module")
+def collected_static(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    static_root = tmp_path_factory.mktemp("static")
     env = production_env(
         ALLOWED_HOSTS="chat.example.com",
         DATABASE_URL="sqlite:///:memory:",
-        STATIC_ROOT=str(tmp_path),
+        STATIC_ROOT=str(static_root),
     )
     collected = manage("collectstatic", "--noinput", env=env)
     assert collected.returncode == 0, collected.stderr
+    return static_root, env
+
+
+def test_production_static_files_have_hashed_names(collected_static):
+    """Before: /static/console.js kept its name across deploys and browsers kept the
+    old script."""
+    _, env = collected_static
     shown = manage(
         "shell", "-c", "from django.templatetags.static import static; print(static('console.js'))",
         env=env,
     )  # fmt: skip
     assert re.fullmatch(r"/static/console\.[0-9a-f]{12}\.js", shown.stdout.strip()), shown
+
+
+def test_the_widget_shops_download_is_minified_and_within_its_budget(collected_static):
+    """The widget loads on every shop page: 15,000 bytes gzipped at most (issue 6)."""
+    static_root, _ = collected_static
+    source = (ROOT / "frontend" / "widget.js").read_text()
+    served = (static_root / "widget.js").read_text()
+    assert "// " not in served and len(served) < 0.9 * len(source)
+    assert "BrandChat" in served and ".pn{" in served  # the API and the CSS survived
+    assert len(gzip.compress(served.encode(), compresslevel=9, mtime=0)) <= 15_000
 
 
 @pytest.mark.django_db
