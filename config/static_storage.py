@@ -12,6 +12,7 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage, CompressedS
 class _MinifiedScripts:
     def _save(self, name, content):
         if name.endswith(".js"):
+            content.seek(0)  # the manifest step hands over a file it has just hashed
             content = ContentFile(rjsmin.jsmin(content.read().decode()).encode())
         return super()._save(name, content)
 

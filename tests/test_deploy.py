@@ -87,12 +87,15 @@ def collected_static(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 def test_production_static_files_have_hashed_names(collected_static):
     """Before: /static/console.js kept its name across deploys and browsers kept the
     old script."""
-    _, env = collected_static
+    static_root, env = collected_static
     shown = manage(
         "shell", "-c", "from django.templatetags.static import static; print(static('console.js'))",
         env=env,
     )  # fmt: skip
-    assert re.fullmatch(r"/static/console\.[0-9a-f]{12}\.js", shown.stdout.strip()), shown
+    url = shown.stdout.strip()
+    assert re.fullmatch(r"/static/console\.[0-9a-f]{12}\.js", url), shown
+    hashed = (static_root / url.removeprefix("/static/")).read_text()
+    assert "Live" in hashed and hashed == (static_root / "console.js").read_text()
 
 
 def test_the_widget_shops_download_is_minified_and_within_its_budget(collected_static):
