@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,6 @@ def product_env(db_name: str) -> dict[str, str]:
         "RATE_LIMIT_WIDGET_SOCKET": "1000000/60",
         "RATE_LIMIT_WIDGET_VISITOR": "1000000/3600",
         "RATE_LIMIT_WIDGET_CHAT": "1000000/3600",
-        "BENCH_ROUTES": "1",
     }
 
 
@@ -155,6 +155,10 @@ def migrated_template() -> str:
     return TEMPLATE_DB
 
 
+def daphne(app: str) -> Callable[[int], list[str]]:
+    return lambda port: ["-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), app]
+
+
 @dataclass
 class Stack:
     """One scenario's database, Redis index and Daphne processes."""
@@ -172,22 +176,49 @@ class Stack:
     def env(self) -> dict[str, str]:
         return product_env(self.db_name)
 
+    baseline_ports: list[int] = field(default_factory=list)
+    baseline: list[subprocess.Popen] = field(default_factory=list)
+    raw_port: int = 0
+    raw: list[subprocess.Popen] = field(default_factory=list)
+
+    def _spawn(
+        self, argv: Callable[[int], list[str]], env: dict[str, str]
+    ) -> tuple[int, subprocess.Popen]:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, *argv(port)],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches the runner, which cleans up in order
+        )
+        _processes.append(process)
+        _wait_for_port(port, process)
+        return port, process
+
     def start_daphnes(self, count: int) -> list[int]:
+        """The product's Daphnes."""
         for _ in range(count):
-            port = free_port()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
-                + ["config.asgi:application"],
-                cwd=ROOT,
-                env=self.env,
-                start_new_session=True,  # Ctrl-C reaches the runner, which cleans up in order
-            )
-            _processes.append(process)
+            port, process = self._spawn(daphne("config.asgi:application"), self.env)
             self.ports.append(port)
             self.daphnes.append(process)
-        for port, process in zip(self.ports, self.daphnes, strict=True):
-            _wait_for_port(port, process)
         return self.ports
+
+    def start_baseline(self, count: int) -> list[int]:
+        """Bare Channels Daphnes (bench/baseline/): the product's Redis, nothing else of it."""
+        env = {**os.environ, "REDIS_URL": redis_url()}
+        env["DJANGO_SETTINGS_MODULE"] = "bench.baseline.settings"
+        for _ in range(count):
+            port, process = self._spawn(daphne("bench.baseline.asgi:application"), env)
+            self.baseline_ports.append(port)
+            self.baseline.append(process)
+        return self.baseline_ports
+
+    def start_raw_relay(self) -> int:
+        """The floor (bench/raw_relay.py): one `websockets` process, no channel layer."""
+        argv = lambda port: ["-m", "bench.raw_relay", str(port)]  # noqa: E731
+        self.raw_port, process = self._spawn(argv, dict(os.environ))
+        self.raw.append(process)
+        return self.raw_port
 
     def origin(self, port: int) -> str:
         return f"http://127.0.0.1:{port}"
@@ -233,7 +264,7 @@ class Stack:
         return await _finish(process.wait(), process)
 
     def close(self) -> None:
-        for process in self.daphnes:
+        for process in self.daphnes + self.baseline + self.raw:
             _stop(process)
         _drop(self.db_name)
         redis.Redis.from_url(redis_url()).flushdb()

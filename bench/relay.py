@@ -2,7 +2,8 @@
 
 `/ws/bench/relay/?group=NAME` joins the group NAME and relays each text frame
 to everyone in it (the sender included), exactly like the product's doorbell
-path minus everything the product does around it. Routed only with BENCH_ROUTES=1.
+path minus everything the product does around it. It is served by its own app,
+bench/baseline/, never by the product's.
 """
 
 from urllib.parse import parse_qs

@@ -158,6 +158,8 @@ class Recorder:
             "lost": len(self.sent) - len(self.got),
             "p50_ms": percentile(latencies, 50),
             "p99_ms": percentile(latencies, 99),
+            "later_than_1s": sum(1 for latency in latencies if latency > 1),
+            "later_than_5s": sum(1 for latency in latencies if latency > 5),
             "send_errors": dict(self.send_errors),
         }
 
@@ -214,7 +216,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
         return on_frame
 
     async def expert_up(i: int, expert: Frame) -> None:
-        ws = await open_console(stack, ports[i % 2], expert["cookie"])
+        ws = await open_console(stack, ports[i % len(ports)], expert["cookie"])
         sockets.read(ws, console_reader(ws))
         sockets.heartbeat(ws)
         await ws.send({"type": "shift.start"})
@@ -232,7 +234,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     customers: dict[int, WebSocket] = {}
 
     async def customer_up(j: int) -> None:
-        ws = await open_widget(stack, ports[(j + 1) % 2])
+        ws = await open_widget(stack, ports[(j + 1) % len(ports)])
         await ws.send({"type": "chat.start", "topic": f"bench chat {j}"})
         conversation = (await ws.recv_until("conversation"))["conversation"]["id"]
         customers[conversation] = ws
@@ -257,28 +259,38 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
             expert = assigned[conversation]
             product.append((expert, product_frame(conversation), f"e{conversation}"))
 
-    # Baseline: n pairs of bare relay sockets, one group per pair, same Daphnes, same Redis.
+    # Baselines: n pairs of relay sockets, one group per pair, on bare Channels (its own
+    # Daphnes, the same Redis) and on the raw relay (the floor).
     baseline: list[Sender] = []
+    raw: list[Sender] = []
 
-    async def pair_up(j: int) -> None:
-        for side, port in (("c", ports[(j + 1) % 2]), ("e", ports[j % 2])):
+    async def pair_up(j: int, senders: list[Sender], ports: list[int]) -> None:
+        for side, port in (("c", ports[(j + 1) % len(ports)]), ("e", ports[j % len(ports)])):
             ws = await connect(stack, port, f"/ws/bench/relay/?group=pair{j}")
             sockets.read(ws, lambda f, side=side: current.note(f.get("body", ""), side))
-            baseline.append((ws, lambda i: {"type": "message", "body": i}, f"{side}{j}"))
+            senders.append((ws, lambda i: {"type": "message", "body": i}, f"{side}{j}"))
 
-    setup_failures += failures(await bounded((pair_up(j) for j in range(n)), 20))
+    for senders, relay_ports in ((baseline, stack.baseline_ports), (raw, [stack.raw_port])):
+        setup_failures += failures(
+            await bounded((pair_up(j, senders, relay_ports) for j in range(n)), 20)
+        )
     await asyncio.sleep(1)
 
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "product": []}
-    # Rounds alternate, so both paths meet the same background noise of this shared
+    systems = {
+        "raw": (raw, stack.raw),
+        "baseline": (baseline, stack.baseline),
+        "product": (product, stack.daphnes),
+    }
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in systems}
+    # Rounds alternate, so all three meet the same background noise of this shared
     # machine. A round ends only when every message has arrived (or is given up for
     # lost), so no backlog carries into the next round.
     for r in range(rounds):
-        for name, senders in (("baseline", baseline), ("product", product)):
+        for name, (senders, processes) in systems.items():
             current = Recorder()
-            cpu_before = cpu_seconds(stack.daphnes)
+            cpu_before = cpu_seconds(processes)
             await drive([(ws, make, f"{p}r{r}") for ws, make, p in senders], current, seconds, 1)
-            used = cpu_used(cpu_before, cpu_seconds(stack.daphnes))
+            used = cpu_used(cpu_before, cpu_seconds(processes))
             runs[name].append(current.figures())
             # Everything the round cost on this machine (idle sockets included), per message.
             runs[name][-1]["cpu_ms_per_message"] = {
@@ -292,42 +304,70 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     await sockets.close()
 
     def summary(name: str) -> dict[str, Any]:
+        cpu = [run["cpu_ms_per_message"] for run in runs[name]]
         return {
             "p50_ms": median(run["p50_ms"] for run in runs[name]),
             "p99_ms": median(run["p99_ms"] for run in runs[name]),
             "lost": sum(run["lost"] for run in runs[name]),
-            "cpu_ms_per_message": median(run["cpu_ms_per_message"]["total"] for run in runs[name]),
+            "later_than_1s": sum(run["later_than_1s"] for run in runs[name]),
+            "later_than_5s": sum(run["later_than_5s"] for run in runs[name]),
+            "cpu_ms_per_message": median(c["total"] for c in cpu),
+            "cpu_ms_per_message_by_process": {
+                part: median(c[part] for c in cpu) for part in ("daphne", "postgres", "redis")
+            },
             "sent": sum(run["sent"] for run in runs[name]),
             "rounds": runs[name],
         }
 
+    def per_round(key: str) -> list[float | None]:
+        return [
+            ratio(p[key], b[key]) for p, b in zip(runs["product"], runs["baseline"], strict=True)
+        ]
+
+    cpu_ratios = [
+        ratio(p["cpu_ms_per_message"]["total"], b["cpu_ms_per_message"]["total"])
+        for p, b in zip(runs["product"], runs["baseline"], strict=True)
+    ]
     base, prod = summary("baseline"), summary("product")
     return {
         "conversations": n,
+        "product_daphnes": len(stack.daphnes),
         "assigned": len(assigned),
+        "raw": summary("raw"),
         "baseline": base,
         "product": prod,
-        "ratio_p50": ratio(prod["p50_ms"], base["p50_ms"]),
-        "ratio_p99": ratio(prod["p99_ms"], base["p99_ms"]),
-        "ratio_cpu_per_message": ratio(prod["cpu_ms_per_message"], base["cpu_ms_per_message"]),
-        "target_2x_met": (ratio(prod["p99_ms"], base["p99_ms"]) or 99) <= 2
-        and prod["lost"] == 0
-        and len(assigned) == n,
+        "ratio_p99_per_round": per_round("p99_ms"),
+        "ratio_p50": median(per_round("p50_ms")),
+        "ratio_p99": median(per_round("p99_ms")),
+        "ratio_cpu_per_message_per_round": cpu_ratios,
+        "ratio_cpu_per_message": median(cpu_ratios),
+        "goal_p99_1_5x_met": (median(per_round("p99_ms")) or 99) <= 1.5,
+        "goal_cpu_1_2x_met": (median(cpu_ratios) or 99) <= 1.2,
+        "goal_none_later_than_1s_met": prod["later_than_1s"] == 0 and prod["lost"] == 0,
         "errors": dict(sockets.errors + setup_failures),
     }
 
 
+# Issue 19: one Daphne each at 50 and 200 chats, and two each at 200.
+RELAY_LOADS = [(50, 1), (200, 1), (200, 2)]
+
+
 async def relay(quick: bool) -> dict[str, Any]:
-    sizes, rounds, seconds = ([50], 2, 5) if quick else ([50, 200], 3, 15)
+    loads, rounds, seconds = ([(50, 1)], 2, 5) if quick else (RELAY_LOADS, 3, 15)
     rounds = int(os.environ.get("BENCH_ROUNDS", rounds))
-    if os.environ.get("BENCH_RELAY_SIZES"):  # e.g. "200" to tune one size quickly
-        sizes = [int(size) for size in os.environ["BENCH_RELAY_SIZES"].split(",")]
+    if os.environ.get("BENCH_RELAY_LOADS"):  # e.g. "200x1" to tune one load quickly
+        loads = [
+            (int(n), int(d))
+            for n, d in (load.split("x") for load in os.environ["BENCH_RELAY_LOADS"].split(","))
+        ]
     results: dict[str, Any] = {"rate_per_side_per_s": 1, "seconds_per_round": seconds}
-    for n in sizes:
+    for n, daphnes in loads:
         stack = Stack()
         try:
-            stack.start_daphnes(2)
-            results[str(n)] = await _relay_size(stack, n, rounds, seconds)
+            stack.start_daphnes(daphnes)
+            stack.start_baseline(daphnes)
+            stack.start_raw_relay()
+            results[f"{n}x{daphnes}"] = await _relay_size(stack, n, rounds, seconds)
         finally:
             stack.close()
     return results

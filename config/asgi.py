@@ -35,11 +35,6 @@ def websocket_application():
             OriginCheck(AuthMiddlewareStack(StaffConsumer.as_asgi()), site_origins),
         ),
     ]
-    # Benchmark-only bare relay baseline (bench/relay.py); never routed unless BENCH_ROUTES=1.
-    if os.environ.get("BENCH_ROUTES") == "1":
-        from bench.relay import RelayConsumer
-
-        routes.append(path("ws/bench/relay/", RelayConsumer.as_asgi()))
     return URLRouter(routes)
 
 
