@@ -41,7 +41,9 @@ class ExpertFeed(LeaderboardFeed):
             self.expert = await database_call(selectors.active_expert_for_user, user=user)
         if await self.refuse_unless(user, allowed=self.expert is not None):
             return False
-        await self.keep_signed_in(user, holds_right=_is_active_expert)
+        await self.keep_signed_in(
+            user, holds_right=_is_active_expert, right_sql=selectors.ACTIVE_EXPERT_SQL
+        )
         self.viewer_id = self.expert.pk
         for group in (broadcast.expert_group(self.expert.pk), broadcast.SHOP):
             await self.join(group)

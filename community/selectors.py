@@ -20,6 +20,14 @@ def active_expert_for_user(*, user) -> Expert | None:
     return Expert.objects.filter(user=user, suspended_at__isnull=True).first()
 
 
+# The same question about the user row `u`, for the sockets' session checks
+# (realtime.sockets.SignedIn.right_sql).
+ACTIVE_EXPERT_SQL = (
+    f"EXISTS (SELECT 1 FROM {Expert._meta.db_table} e"
+    " WHERE e.user_id = u.id AND e.suspended_at IS NULL)"
+)
+
+
 def suspension_for_user(*, user_id) -> dict | None:
     """Since when the user's expert profile is suspended, and whom they can write to
     about it (STAFF_CONTACT_EMAIL, else the staff member who suspended them)."""

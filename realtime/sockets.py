@@ -14,6 +14,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import DatabaseError
 from django.utils import translation
 from django.utils.crypto import constant_time_compare
@@ -24,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.errors import ServiceError
 from config.logs import context_id, new_id
-from realtime import broadcast
+from realtime import async_db, broadcast
 from realtime.frames import FrameSpecs, Pong, error_frame, parse_frame
 
 logger = logging.getLogger(__name__)
@@ -84,6 +86,11 @@ class SignedIn:
     session_key: str
     holds_right: Callable[[Any], bool]  # runs in the database thread with a fresh user
     checked_at: float
+    # The same right as an SQL condition on the user row `u`, if it can be one: then
+    # the whole check is one statement on the event loop. As three reads in the one
+    # database thread, the checks of busy consoles queued every other database call
+    # of the process behind them (docs/performance.md, "Session checks").
+    right_sql: str | None = None
 
     def standing(self) -> int | None:
         """None while session and right hold, else the close code that says which ended."""
@@ -91,6 +98,31 @@ class SignedIn:
         if user is None or user.pk != self.user_id:
             return CLOSE_UNAUTHENTICATED
         return None if self.holds_right(user) else CLOSE_FORBIDDEN
+
+    async def standing_live(self) -> int | None:
+        """`standing`, in one statement on the event loop where the database allows."""
+        db_sessions = settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+        if self.right_sql is None or not db_sessions or not async_db.available():
+            return await broadcast.database_call(self.standing)
+        users = get_user_model()
+        rows = await async_db.fetch(
+            f"SELECT s.session_data, u.password, {self.right_sql}"
+            f" FROM {Session._meta.db_table} s JOIN {users._meta.db_table} u"
+            " ON u.id = %s AND u.is_active"
+            " WHERE s.session_key = %s AND s.expire_date > now()",
+            [self.user_id, self.session_key],
+        )
+        if not rows:  # session ended or expired, user deactivated or deleted
+            return CLOSE_UNAUTHENTICATED
+        session_data, password, holds_right = rows[0]
+        data = SessionStore().decode(session_data)
+        user = users(pk=self.user_id, password=password)
+        if data.get(SESSION_KEY) != user._meta.pk.value_to_string(user) or not any(
+            constant_time_compare(data.get(HASH_SESSION_KEY) or "", known)
+            for known in (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+        ):
+            return CLOSE_UNAUTHENTICATED
+        return None if holds_right else CLOSE_FORBIDDEN
 
 
 def supported_language(*candidates: str | None) -> str:
@@ -236,7 +268,9 @@ class FrameSocket(AsyncWebsocketConsumer):
             return True
         return False
 
-    async def keep_signed_in(self, user, *, holds_right: Callable[[Any], bool]) -> None:
+    async def keep_signed_in(
+        self, user, *, holds_right: Callable[[Any], bool], right_sql: str | None = None
+    ) -> None:
         """Live only as long as this session signs `user` in and they hold the right:
         checked before frames (at most every SOCKET_AUTH_RECHECK_SECONDS) and at once
         when the user's sockets are rung (broadcast.ring_user_sockets)."""
@@ -245,6 +279,7 @@ class FrameSocket(AsyncWebsocketConsumer):
             session_key=self.scope["session"].session_key,
             holds_right=holds_right,
             checked_at=time.monotonic(),
+            right_sql=right_sql,
         )
         await self.join(broadcast.user_group(user.pk))
 
@@ -258,7 +293,7 @@ class FrameSocket(AsyncWebsocketConsumer):
             return True
         signed_in.checked_at = -math.inf  # a check that fails is repeated before the next frame
         try:
-            code = await broadcast.database_call(signed_in.standing)
+            code = await signed_in.standing_live()
         except DatabaseError:
             # Unknown while the database is away: the frame's own handler needs it too
             # and answers `unavailable`; the check runs again before the next frame.

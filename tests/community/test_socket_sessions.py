@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
@@ -205,6 +206,8 @@ async def test_losing_a_staff_right_closes_the_staff_socket(change, code):
         ("logout", 4401),
         ("password changed in another session", 4401),
         ("suspended without a signal", 4403),
+        ("session expired", 4401),
+        ("deactivated without a signal", 4401),
     ],
 )
 async def test_a_socket_that_missed_its_close_is_refused_at_the_next_frame(
@@ -223,6 +226,11 @@ async def test_a_socket_that_missed_its_close_is_refused_at_the_next_frame(
             "/accounts/password/change/",
             {"oldpassword": PASSWORD, "password1": "new-pw-98765", "password2": "new-pw-98765"},
         )
+    elif change == "session expired":
+        key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+        await db(Session.objects.filter(session_key=key).update)(expire_date=timezone.now())
+    elif change == "deactivated without a signal":
+        await db(get_user_model().objects.filter(pk=expert.user_id).update)(is_active=False)
     else:
         await db(Expert.objects.filter(pk=expert.pk).update)(suspended_at=timezone.now())
     assert await still_open(socket)  # the close was lost
