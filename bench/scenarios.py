@@ -193,12 +193,19 @@ async def drive(senders: list[Sender], recorder: Recorder, seconds: float, rate:
             seen, progress = len(recorder.got), loop.time()
 
 
-async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict[str, Any]:
-    ports = stack.ports
-    sockets = Sockets()
-    current = Recorder()
+@dataclass
+class Chats:
+    """The product's side of a relay load: n chats, each with a widget and a console."""
 
-    # Product: ceil(n/3) experts on shift (three chats each), n customers starting chats.
+    senders: list[Sender]
+    assigned: int
+    setup_failures: Counter[str]
+
+
+async def product_chats(stack: Stack, n: int, sockets: Sockets, rounds: Rounds) -> Chats:
+    """ceil(n/3) experts on shift (three chats each) and n customers who started chats;
+    receipts go to `rounds.current`."""
+    ports = stack.ports
     experts = await stack.task("experts", count=math.ceil(n / 3))
     assigned: dict[int, WebSocket] = {}
 
@@ -208,10 +215,10 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
             if kind == "chat.assigned":
                 assigned[frame["conversation"]["id"]] = ws
             elif kind == "message":
-                current.note(frame["message"]["body"], "expert")
+                rounds.current.note(frame["message"]["body"], "expert")
             elif kind == "history":
                 for message in frame["messages"]:
-                    current.note(message["body"], "expert")
+                    rounds.current.note(message["body"], "expert")
 
         return on_frame
 
@@ -226,10 +233,10 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
 
     def widget_reader(frame: Frame) -> None:
         if frame["type"] == "message":
-            current.note(frame["message"]["body"], "customer")
+            rounds.current.note(frame["message"]["body"], "customer")
         elif frame["type"] == "history":
             for message in frame["messages"]:
-                current.note(message["body"], "customer")
+                rounds.current.note(message["body"], "customer")
 
     customers: dict[int, WebSocket] = {}
 
@@ -252,12 +259,42 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
             "type": "message.send", "conversation": conversation, "body": i, "client_id": i
         }  # fmt: skip
 
-    product: list[Sender] = []
+    senders: list[Sender] = []
     for conversation, customer in customers.items():
-        product.append((customer, product_frame(conversation), f"c{conversation}"))
+        senders.append((customer, product_frame(conversation), f"c{conversation}"))
         if conversation in assigned:
             expert = assigned[conversation]
-            product.append((expert, product_frame(conversation), f"e{conversation}"))
+            senders.append((expert, product_frame(conversation), f"e{conversation}"))
+    return Chats(senders, len(assigned), setup_failures)
+
+
+@dataclass
+class Rounds:
+    """The recorder of the round being driven; readers note receipts into it."""
+
+    current: Recorder = field(default_factory=Recorder)
+
+    async def drive(
+        self, senders: list[Sender], processes: list[Any], tag: str, seconds: float
+    ) -> dict[str, Any]:
+        """One round: its figures, with the CPU it cost per message sent."""
+        self.current = Recorder()
+        cpu_before = cpu_seconds(processes)
+        await drive([(ws, make, f"{p}{tag}") for ws, make, p in senders], self.current, seconds, 1)
+        used = cpu_used(cpu_before, cpu_seconds(processes))
+        figures = self.current.figures()
+        # Everything the round cost on this machine (idle sockets included), per message.
+        sent = max(1, len(self.current.sent))
+        figures["cpu_ms_per_message"] = {k: round(1000 * v / sent, 2) for k, v in used.items()}
+        figures["cpu_ms_per_message"]["total"] = round(1000 * sum(used.values()) / sent, 2)
+        return figures
+
+
+async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict[str, Any]:
+    sockets = Sockets()
+    recording = Rounds()
+    chats = await product_chats(stack, n, sockets, recording)
+    product, setup_failures = chats.senders, chats.setup_failures
 
     # Baselines: n pairs of relay sockets, one group per pair, on bare Channels (its own
     # Daphnes, the same Redis) and on the raw relay (the floor).
@@ -267,7 +304,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     async def pair_up(j: int, senders: list[Sender], ports: list[int]) -> None:
         for side, port in (("c", ports[(j + 1) % len(ports)]), ("e", ports[j % len(ports)])):
             ws = await connect(stack, port, f"/ws/bench/relay/?group=pair{j}")
-            sockets.read(ws, lambda f, side=side: current.note(f.get("body", ""), side))
+            sockets.read(ws, lambda f, side=side: recording.current.note(f.get("body", ""), side))
             senders.append((ws, lambda i: {"type": "message", "body": i}, f"{side}{j}"))
 
     for senders, relay_ports in ((baseline, stack.baseline_ports), (raw, [stack.raw_port])):
@@ -287,18 +324,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     # lost), so no backlog carries into the next round.
     for r in range(rounds):
         for name, (senders, processes) in systems.items():
-            current = Recorder()
-            cpu_before = cpu_seconds(processes)
-            await drive([(ws, make, f"{p}r{r}") for ws, make, p in senders], current, seconds, 1)
-            used = cpu_used(cpu_before, cpu_seconds(processes))
-            runs[name].append(current.figures())
-            # Everything the round cost on this machine (idle sockets included), per message.
-            runs[name][-1]["cpu_ms_per_message"] = {
-                k: round(1000 * v / max(1, len(current.sent)), 2) for k, v in used.items()
-            }
-            runs[name][-1]["cpu_ms_per_message"]["total"] = round(
-                1000 * sum(used.values()) / max(1, len(current.sent)), 2
-            )
+            runs[name].append(await recording.drive(senders, processes, f"r{r}", seconds))
             log(f"relay {n} round {r + 1} {name}: {runs[name][-1]}")
             await asyncio.sleep(1)
     await sockets.close()
@@ -332,7 +358,7 @@ async def _relay_size(stack: Stack, n: int, rounds: int, seconds: float) -> dict
     return {
         "conversations": n,
         "product_daphnes": len(stack.daphnes),
-        "assigned": len(assigned),
+        "assigned": chats.assigned,
         "raw": summary("raw"),
         "baseline": base,
         "product": prod,
@@ -371,6 +397,45 @@ async def relay(quick: bool) -> dict[str, Any]:
         finally:
             stack.close()
     return results
+
+
+async def soak(quick: bool) -> dict[str, Any]:
+    """Steady relay load, minute after minute: latency, memory and CPU must not grow
+    (issue 19 found latency tripling from round to round). Product only."""
+    minutes = int(os.environ.get("BENCH_SOAK_MINUTES", 2 if quick else 10))
+    n, daphnes = 200, int(os.environ.get("BENCH_SOAK_DAPHNES", 2))
+    stack, sockets, recording = Stack(), Sockets(), Rounds()
+    try:
+        stack.start_daphnes(daphnes)
+        chats = await product_chats(stack, n, sockets, recording)
+        per_minute = []
+        for minute in range(minutes):
+            figures = await recording.drive(chats.senders, stack.daphnes, f"m{minute}", 60)
+            figures["daphne_rss_mb"] = round(stack.rss_bytes() / 2**20, 1)
+            per_minute.append(figures)
+            log(f"soak minute {minute + 1}: {figures}")
+        await sockets.close()
+    finally:
+        stack.close()
+
+    def growth(key: str) -> float | None:
+        """The last minute against the first, for a figure that must stay flat."""
+        return ratio(per_minute[-1][key], per_minute[0][key])
+
+    return {
+        "conversations": n,
+        "product_daphnes": daphnes,
+        "minutes": minutes,
+        "assigned": chats.assigned,
+        "per_minute": [
+            {key: m[key] for key in ("p50_ms", "p99_ms", "lost", "later_than_1s", "daphne_rss_mb")}
+            | {"cpu_ms_per_message": m["cpu_ms_per_message"]["total"]}
+            for m in per_minute
+        ],
+        "growth_last_vs_first": {key: growth(key) for key in ("p50_ms", "p99_ms", "daphne_rss_mb")},
+        "lost": sum(m["lost"] for m in per_minute),
+        "errors": dict(sockets.errors + chats.setup_failures),
+    }
 
 
 # -- 2. connections --------------------------------------------------------------------
@@ -654,6 +719,7 @@ async def queries(quick: bool) -> dict[str, Any]:
 
 SCENARIOS: dict[str, Callable[[bool], Awaitable[dict[str, Any]]]] = {
     "relay": relay,
+    "soak": soak,
     "connections": connections,
     "assignment": assignment,
     "leaderboard": leaderboard,
