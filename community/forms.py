@@ -26,6 +26,18 @@ class SavedReplyForm(forms.Form):
     )
 
 
+class NotificationSettingsForm(forms.Form):
+    waiting_alerts = forms.BooleanField(
+        label=_("Email me when shoppers are waiting"),
+        required=False,
+        help_text=_(
+            "When shoppers have waited a few minutes and fewer experts are online than the "
+            "shifts need. At most one email an hour, never while your console is open."
+        ),
+    )
+    language = forms.ChoiceField(label=_("Language of these emails"), choices=settings.LANGUAGES)
+
+
 class FollowUpForm(forms.Form):
     body = forms.CharField(
         label=_("Follow-up"), max_length=settings.CHAT_MAX_MESSAGE_LENGTH, strip=True
