@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from community.models import Expert
 from config.forms import id_field
 
 # One adjustment moves at most this many points; larger corrections are deliberate steps.
@@ -26,16 +27,10 @@ class SavedReplyForm(forms.Form):
     )
 
 
-class NotificationSettingsForm(forms.Form):
-    waiting_alerts = forms.BooleanField(
-        label=_("Email me when shoppers are waiting"),
-        required=False,
-        help_text=_(
-            "When shoppers have waited a few minutes and fewer experts are online than the "
-            "shifts need. At most one email an hour, never while your console is open."
-        ),
-    )
-    language = forms.ChoiceField(label=_("Language of these emails"), choices=settings.LANGUAGES)
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Expert
+        fields = ["waiting_alerts", "language"]
 
 
 class FollowUpForm(forms.Form):

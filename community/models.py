@@ -52,12 +52,12 @@ class Expert(models.Model):
         _("email me when shoppers are waiting"),
         default=False,
         help_text=_(
-            "When shoppers have waited a while and fewer experts are on shift than "
-            "planned. At most one email an hour, never while your console is open."
+            "When shoppers have waited a few minutes and fewer experts are online than the "
+            "shifts need. At most one email an hour, never while your console is open."
         ),
     )
     language = models.CharField(
-        _("language of emails"),
+        _("language of these emails"),
         max_length=8,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,

@@ -214,8 +214,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     # Until they first turn the mail on, offer the language they are reading in.
     language = expert.language if expert.waiting_alerts else translation.get_language()
     form = NotificationSettingsForm(
-        request.POST or None,
-        initial={"waiting_alerts": expert.waiting_alerts, "language": language},
+        request.POST or None, instance=expert, initial={"language": language}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -223,7 +222,12 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         except ServiceError as refused:
             form.add_error("language", refused.message)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(
+                request,
+                _("Saved. We email you when shoppers wait and the team is short.")
+                if form.cleaned_data["waiting_alerts"]
+                else _("Saved. We do not email you about waiting shoppers."),
+            )
             return redirect("notification_settings")
     return render(
         request,
