@@ -14,7 +14,8 @@
    app.notifyNewChat(chat): while the tab is hidden, one notification per chat,
    tagged with its id so a reconnect or a second console tab replaces it rather
    than adding another. It names only what the pane shows: topic and first
-   name. A click brings the tab forward with that chat open. */
+   name. A click brings the tab forward with that chat open; coming back to the
+   tab closes the ones still on screen. */
 (function () {
   "use strict";
 
@@ -74,13 +75,21 @@
 
   Console.notify = function (app) {
     const { S, state } = app;
+    const { fmt } = window.Live;
+    const shown = new Set(); // closed when the expert comes back to the tab
+
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden) return;
+      shown.forEach((notification) => notification.close());
+      shown.clear();
+    });
 
     function notifyNewChat(chat) {
       if (!document.hidden || permission() !== "granted") return;
       const name = ((chat.snap.customer && chat.snap.customer.name) || "").trim().split(/\s+/)[0];
-      let shown;
+      let notification;
       try {
-        shown = new Notification(Live.fmt(S.new_chat, { topic: chat.snap.topic || "" }), {
+        notification = new Notification(fmt(S.new_chat, { topic: chat.snap.topic || "" }), {
           body: name || S.customer,
           tag: "chat-" + chat.id,
           lang: document.documentElement.lang,
@@ -88,9 +97,11 @@
       } catch (_) {
         return; // Chrome on Android only notifies through a service worker; the chime and title still do
       }
-      shown.addEventListener("click", () => {
+      shown.add(notification);
+      notification.addEventListener("close", () => shown.delete(notification));
+      notification.addEventListener("click", () => {
         window.focus();
-        shown.close();
+        notification.close();
         if (!state.chats.has(chat.id)) return; // handed over or resolved meanwhile
         state.active = chat.id;
         app.renderSlots();

@@ -21,11 +21,16 @@ Object.defineProperty(document, "visibilityState", {
 # granted to the context, so they are real).
 RECORDED = """
 window.__notifications = [];
+window.__closed = [];
 window.Notification = class extends window.Notification {
   constructor(title, options) {
     super(title, options);
     window.__notifications.push({ title: title, tag: options.tag, body: options.body });
     window.__last = this;
+  }
+  close() {
+    window.__closed.push(this.tag);
+    super.close();
   }
 };
 """
@@ -95,6 +100,15 @@ def test_a_new_chat_in_a_background_tab_raises_one_notification_that_opens_it(
     pane = console.locator(f'[role="tabpanel"][aria-labelledby="pane-tab-{second.pk}"]')
     expect(pane.get_by_test_id("composer-input")).to_be_focused()
     expect(pane.get_by_test_id("pane-new")).to_be_hidden()  # seen
+
+    # One left on screen goes away when the expert comes back to the tab.
+    console.evaluate("window.__hidden = true")
+    start_chat(browser.new_context().new_page(), shop_url, "Spare ear tips", "Kim")
+    expect(console.get_by_test_id("chat-pane")).to_have_count(3)
+    third = Conversation.objects.get(topic="Spare ear tips")
+    console.evaluate("window.__hidden = false")
+    console.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    assert console.evaluate("window.__closed") == [f"chat-{second.pk}", f"chat-{third.pk}"]
 
 
 def test_the_browser_is_asked_only_after_the_expert_says_yes(
