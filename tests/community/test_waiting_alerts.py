@@ -165,3 +165,12 @@ def test_a_language_not_offered_is_refused_and_changes_nothing(client, make_expe
     assert refused.status_code == 400
     expert.refresh_from_db()
     assert (expert.waiting_alerts, expert.language) == (False, "en")
+
+
+def test_the_mail_is_written_in_the_language_the_expert_chose(make_expert, short_handed):
+    """The Dutch catalog is merged separately; the time shows the language is applied."""
+    opted_in(make_expert(on_shift=False, connected=False), language="nl")
+    services.waiting_alerts_send()
+    run_jobs()
+    body = mail.outbox[0].body
+    assert re.search(r"\b\d{2}:\d{2}\b", body) and "a.m." not in body and "p.m." not in body
