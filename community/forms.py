@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from community.models import Expert
 from config.forms import id_field
 
 # One adjustment moves at most this many points; larger corrections are deliberate steps.
@@ -24,6 +25,12 @@ class SavedReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Reply"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}), strip=True
     )
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Expert
+        fields = ["waiting_alerts", "language"]
 
 
 class FollowUpForm(forms.Form):

@@ -45,6 +45,24 @@ class Expert(models.Model):
     # Moves with every change of on_shift or suspended_at, in the same transaction:
     # the version of the `shift` frame, and (summed) of the widgets' `availability`.
     state_version = models.PositiveIntegerField(default=0)
+    # "Shoppers are waiting" mails (community.services.waiting_alerts_send): the
+    # expert's choice, the language they read them in, and when the last one went out,
+    # moved by a conditional UPDATE so two jobs at once send one mail.
+    waiting_alerts = models.BooleanField(
+        _("email me when shoppers are waiting"),
+        default=False,
+        help_text=_(
+            "When shoppers have waited a few minutes and fewer experts are online than the "
+            "shifts need. At most one email an hour, never while your console is open."
+        ),
+    )
+    language = models.CharField(
+        _("language of these emails"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    waiting_alert_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("expert")

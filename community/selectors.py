@@ -1,8 +1,9 @@
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -126,3 +127,63 @@ def saved_replies_for(*, expert: Expert, language: str) -> list[dict]:
         }
         for reply in shared
     ]
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """The queue against the team, for the "shoppers are waiting" mails."""
+
+    waiting: int  # chats waiting for an expert
+    oldest_queued_at: datetime | None
+    longest_wait_seconds: int
+    serving: int  # on shift with a console open: experts who can take a chat now
+    wanted: int  # "experts needed" of the shifts running now, as staff published them
+
+    @property
+    def short_handed(self) -> bool:
+        return (
+            self.waiting > 0
+            and self.longest_wait_seconds > settings.CHAT_WAITING_ALERT_SECONDS
+            and self.serving < self.wanted
+        )
+
+
+def staffing_now() -> Staffing:
+    from chat.models import Conversation
+    from chat.selectors import live_lease_exists
+
+    now = timezone.now()
+    queue = Conversation.objects.filter(status=Conversation.Status.WAITING).aggregate(
+        waiting=Count("pk"), oldest=Min("queued_at")
+    )
+    wanted = ShiftSlot.objects.filter(starts_at__lte=now, ends_at__gt=now).aggregate(
+        wanted=Sum("capacity")
+    )["wanted"]
+    serving = Expert.objects.filter(live_lease_exists(), on_shift=True, suspended_at__isnull=True)
+    return Staffing(
+        waiting=queue["waiting"],
+        oldest_queued_at=queue["oldest"],
+        longest_wait_seconds=int((now - queue["oldest"]).total_seconds()) if queue["oldest"] else 0,
+        serving=serving.count(),
+        wanted=wanted or 0,
+    )
+
+
+def waiting_alert_recipients(*, last_mailed_before: datetime):
+    """Experts who asked for the mail and could help: active, not suspended, with an
+    address, no console open (those hear of new chats there), not mailed since."""
+    from chat.selectors import live_lease_exists
+
+    return (
+        Expert.objects.filter(
+            waiting_alerts=True,
+            suspended_at__isnull=True,
+            user__is_active=True,
+        )
+        .exclude(user__email="")
+        .exclude(live_lease_exists())
+        .filter(
+            Q(waiting_alert_sent_at__isnull=True) | Q(waiting_alert_sent_at__lt=last_mailed_before)
+        )
+        .select_related("user")
+    )

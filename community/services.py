@@ -1,5 +1,6 @@
 """Writes for experts: shifts and console presence."""
 
+import logging
 from datetime import timedelta
 
 from allauth.account.forms import default_token_generator
@@ -9,19 +10,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
-from community import protocol
+from community import protocol, selectors
 from community.audit import audit_record
 from community.models import ConsoleLease, Expert, ExpertApplication, SavedReply, ShiftSlot
 from config import jobs
 from config.errors import ServiceError
 from realtime import async_db, broadcast
+
+logger = logging.getLogger(__name__)
 
 
 def shift_frame(expert: Expert) -> protocol.Shift:
@@ -355,3 +360,70 @@ def saved_reply_delete(*, expert: Expert, reply_id: int) -> None:
     deleted, _rows = SavedReply.objects.filter(pk=reply_id, expert=expert).delete()
     if not deleted:
         raise ServiceError("not_found", _("This reply does not exist or is not yours."))
+
+
+# -- "shoppers are waiting" mails -------------------------------------------------
+
+
+def expert_alerts_set(*, expert: Expert, waiting_alerts: bool, language: str) -> Expert:
+    """The expert's own choice: mails when shoppers wait, and their language."""
+    if language not in dict(settings.LANGUAGES):
+        raise ServiceError("bad_field", _("Choose one of the languages offered."))
+    Expert.objects.filter(pk=expert.pk).update(waiting_alerts=waiting_alerts, language=language)
+    expert.refresh_from_db(fields=["waiting_alerts", "language"])
+    return expert
+
+
+def waiting_alerts_send() -> int:
+    """When shoppers have waited too long and fewer experts are on shift than the
+    running shifts need, mail every expert who asked for it and could come online.
+    Each expert at most once per CHAT_WAITING_ALERT_EVERY_SECONDS, however many
+    jobs run at once: the mail is enqueued in the transaction of a conditional
+    UPDATE of their last-mailed time, which only one transaction can win."""
+    staffing = selectors.staffing_now()
+    if not staffing.short_handed:
+        return 0
+    if not settings.SITE_URL:
+        logger.warning("waiting alerts need SITE_URL for the console link; none sent")
+        return 0
+    now = timezone.now()
+    not_since = now - timedelta(seconds=settings.CHAT_WAITING_ALERT_EVERY_SECONDS)
+    sent = 0
+    for expert in selectors.waiting_alert_recipients(last_mailed_before=not_since):
+        with transaction.atomic():
+            claimed = (
+                Expert.objects.filter(pk=expert.pk)
+                .filter(
+                    Q(waiting_alert_sent_at__isnull=True) | Q(waiting_alert_sent_at__lt=not_since)
+                )
+                .update(waiting_alert_sent_at=now)
+            )
+            if claimed:
+                _waiting_alert_mail(expert=expert, staffing=staffing)
+                sent += 1
+    return sent
+
+
+def _waiting_alert_mail(*, expert: Expert, staffing: selectors.Staffing) -> None:
+    site = settings.SITE_URL.rstrip("/")
+    with translation.override(expert.language):
+        subject = ngettext(
+            "%(count)d shopper is waiting", "%(count)d shoppers are waiting", staffing.waiting
+        ) % {"count": staffing.waiting}
+        message = _(
+            "Hi %(name)s,\n\n"
+            "%(waiting)s: the first since %(since)s, and %(serving)d of the %(wanted)d "
+            "experts the shifts need now are online.\n\n"
+            "If you can help, open the console and go on shift:\n%(console)s\n\n"
+            "You get this email because you asked for it, at most once an hour. "
+            "To stop it, untick “Email me when shoppers are waiting” here:\n%(settings)s\n"
+        ) % {
+            "name": expert.user.first_name or expert.display_name,
+            "waiting": subject,
+            "since": date_format(timezone.localtime(staffing.oldest_queued_at), "TIME_FORMAT"),
+            "serving": staffing.serving,
+            "wanted": staffing.wanted,
+            "console": site + reverse("console"),
+            "settings": site + reverse("notification_settings"),
+        }
+    jobs.mail_enqueue(subject=subject, message=message, to=[expert.user.email])

@@ -18,6 +18,7 @@ from community.forms import (
     ApplicationForm,
     CatalogSearchForm,
     FollowUpForm,
+    NotificationSettingsForm,
     OfflineMessageActionForm,
     SavedReplyForm,
     ShiftActionForm,
@@ -203,6 +204,37 @@ def saved_reply_delete(request: HttpRequest, reply_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Reply deleted."))
     return redirect("saved_replies")
+
+
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """The expert's own notifications: the "shoppers are waiting" mail (off until
+    they turn it on) and, in the browser, the console's new-chat notifications."""
+    expert = active_expert_or_404(request)
+    # Until they first turn the mail on, offer the language they are reading in.
+    language = expert.language if expert.waiting_alerts else translation.get_language()
+    form = NotificationSettingsForm(
+        request.POST or None, instance=expert, initial={"language": language}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.expert_alerts_set(expert=expert, **form.cleaned_data)
+        except ServiceError as refused:
+            form.add_error("language", refused.message)
+        else:
+            messages.success(
+                request,
+                _("Saved. We email you when shoppers wait and the team is short.")
+                if form.cleaned_data["waiting_alerts"]
+                else _("Saved. We do not email you about waiting shoppers."),
+            )
+            return redirect("notification_settings")
+    return render(
+        request,
+        "community/notifications.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

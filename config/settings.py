@@ -323,9 +323,15 @@ JOB_SCHEDULE = [
     ("rewards.jobs.pending_redemptions_expire", 3600),
     ("chat.jobs.unconfirmed_transcripts_prune", 3600),
     ("config.jobs.finished_jobs_prune", 3600),
+    ("community.jobs.waiting_alerts_send", 60),
     *([("catalog.jobs.catalog_feed_load", 3600)] if CATALOG_FEED else []),
 ]
 JOB_RESULTS_KEEP_SECONDS = 24 * 3600
+# "Shoppers are waiting" mails: once the oldest waiting chat has waited this long and
+# fewer experts are on shift (console open) than the shifts running now need, experts
+# who asked for it are mailed, each at most once per CHAT_WAITING_ALERT_EVERY_SECONDS.
+CHAT_WAITING_ALERT_SECONDS = int(os.environ.get("CHAT_WAITING_ALERT_SECONDS", "120"))
+CHAT_WAITING_ALERT_EVERY_SECONDS = 3600
 CHAT_ABANDON_AFTER_SECONDS = int(os.environ.get("CHAT_ABANDON_AFTER_SECONDS", "120"))
 BRAND_NAME = os.environ.get("BRAND_NAME", "Northwind Audio")
 # Whom experts write to about their account (a suspension); empty: the staff member

@@ -27,6 +27,11 @@ urlpatterns = [
     path("console/", community_views.console, name="console"),
     path("console/shifts/", community_views.shifts, name="shifts"),
     path("console/replies/", community_views.saved_replies, name="saved_replies"),
+    path(
+        "console/notifications/",
+        community_views.notification_settings,
+        name="notification_settings",
+    ),
     path("console/catalog/search/", community_views.catalog_search, name="catalog_search"),
     path(
         "console/replies/<int:reply_id>/delete/",

@@ -1,12 +1,13 @@
 /* Expert console (templates/console.html): the entry that wires the parts
    together. Plain JS, no framework, no build step; classic scripts, deferred,
    loaded in this order: frontend/live.js, leaderboard.js, console-sound.js,
-   console-queue.js, console-sheets.js, console-panes.js, then this file.
+   console-notify.js, console-queue.js, console-sheets.js, console-panes.js, then this file.
 
    This file holds the shared `app` (root, the translated strings S from the
    #console-strings JSON built in community/views.py, the state, the socket,
    request/settle, toast, windowActive), gives it to each part on
-   window.Console (sound: the chime and its switch; queue: shift switch,
+   window.Console (sound: the chime and its switch; notify: the browser
+   notification of a new chat while the tab is hidden; queue: shift switch,
    waiting count, load meter, slots and tabs; sheets: resolve and transfer;
    panes: one chat pane with its messages and composer), then opens the
    /ws/console/ socket with Live.socket (reconnects, pings with the server's
@@ -82,11 +83,12 @@
     // app.socket is set once the socket is open below; the parts read it at call time.
     const app = { root, S, state, socket: null, request, settle, toast, windowActive };
     Console.sound(app);
+    Console.notify(app);
     Console.queue(app);
     Console.sheets(app);
     Console.panes(app);
     const {
-      chime, renderSound,
+      chime, renderSound, notifyNewChat,
       renderShift, renderWaiting, renderSlots, renderTabs, ensureChat, removeChat,
       setResolveBusy, resolveError, requestTargets, renderTargets, transferError,
       updateChat, customerName, paneVisible, setAttention, addMessage, markRemoved, updateStatuses,
@@ -325,6 +327,7 @@
       chat.announced = true;
       setAttention(chat, "new");
       if (state.sound) chime();
+      notifyNewChat(chat);
       if (state.chats.size === 1 || state.active === null) {
         state.active = chat.id;
         renderSlots();

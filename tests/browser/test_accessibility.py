@@ -16,6 +16,7 @@ EXPERT_PAGES = [
     "/console/shop/",
     "/console/shifts/",
     "/console/replies/",
+    "/console/notifications/",
 ]
 STAFF_PAGES = [
     "/staff/",
