@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from chat.models import Conversation, FollowUp
 from community.models import Expert
 from points.models import EARNING_KINDS, EntryKind, LedgerEntry
+from sales import selectors as sales_selectors
 from sales.models import Order
 
 
@@ -99,6 +100,7 @@ def service_metrics(period: Period) -> dict[str, Any]:
         .values_list("expert_id")
         .annotate(total=Sum("amount"))
     )
+    conversion = sales_selectors.widget_conversion(first_day=period.start, last_day=period.end)
     rated = sum(ratings.values())
     experts = Expert.objects.annotate(
         chats=Count(
@@ -139,6 +141,9 @@ def service_metrics(period: Period) -> dict[str, Any]:
         "assisted_revenue": orders["revenue"] or 0,
         "currency": settings.SHOP_CURRENCY,
         "window": settings.ORDER_ATTRIBUTION_DAYS,
+        # Of the shoppers who opened the chat, the share who ordered (sales/selectors.py).
+        "conversion_chatted": conversion.chatted,
+        "conversion_not_chatted": conversion.not_chatted,
         "follow_ups_sent": follow_ups["sent"],
         "follow_ups_helpful": follow_ups["helpful"],
         "points_awarded": points["awarded"] or 0,
@@ -150,6 +155,7 @@ def service_metrics(period: Period) -> dict[str, Any]:
                 "resolved": e.resolved,
                 "avg_rating": round(e.rating_sum / e.rated, 1) if e.rated else None,
                 "revenue": revenue_by_expert.get(e.pk) or 0,
+                "conversion": conversion.by_expert.get(e.pk, sales_selectors.Conversion()),
             }
             for e in experts
         ],

@@ -255,8 +255,15 @@ def _metrics_csv(figures: dict) -> HttpResponse:
         (_("Points redeemed"), "points_redeemed", points),
         (_("Orders within the attribution window"), "orders_attributed", ""),
         (_("Chat-assisted sales"), "assisted_revenue", figures["currency"]),
+        (_("Shoppers who opened the chat and chatted"), "conversion_chatted.shoppers", ""),
+        (_("Shoppers who chatted and ordered"), "conversion_chatted.converted", ""),
+        (_("Conversion of shoppers who chatted"), "conversion_chatted.rate", share),
+        (_("Shoppers who opened the chat without chatting"), "conversion_not_chatted.shoppers", ""),
+        (_("Shoppers who did not chat and ordered"), "conversion_not_chatted.converted", ""),
+        (_("Conversion of shoppers who did not chat"), "conversion_not_chatted.rate", share),
     ):
-        value = figures[key]
+        key, _dot, attribute = key.partition(".")
+        value = getattr(figures[key], attribute) if attribute else figures[key]
         if value is not None and unit == seconds:
             value = round(value)
         writer.writerow([label, "" if value is None else value, unit])
@@ -270,11 +277,27 @@ def _metrics_csv(figures: dict) -> HttpResponse:
 def _metrics_experts_csv(figures: dict) -> HttpResponse:
     response, writer = _csv_response("service-metrics-experts.csv")
     writer.writerow(
-        [_("Expert"), _("Chats"), _("Resolved"), _("Average rating"), _("Chat-assisted sales")]
+        [
+            _("Expert"),
+            _("Chats"),
+            _("Resolved"),
+            _("Average rating"),
+            _("Chat-assisted sales"),
+            _("Shoppers who chatted"),
+            _("Shoppers who chatted and ordered"),
+        ]
     )
     for row in figures["experts"]:
         writer.writerow(
-            [row["name"], row["chats"], row["resolved"], row["avg_rating"] or "", row["revenue"]]
+            [
+                row["name"],
+                row["chats"],
+                row["resolved"],
+                row["avg_rating"] or "",
+                row["revenue"],
+                row["conversion"].shoppers,
+                row["conversion"].converted,
+            ]
         )
     return response
 

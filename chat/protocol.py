@@ -78,6 +78,8 @@ CUSTOMER_FRAMES: FrameSpecs = {
     "followup.helpful": {"follow_up": Integer(minimum=1)},
     "followup.dismiss": {"follow_up": Integer(minimum=1)},
     "apply.invite": {"conversation": CONVERSATION},
+    # The shopper opened the chat panel: `ref` is the widget's public reference.
+    "widget.open": {"ref": Text(max_length=64, min_length=8)},
 }
 
 EXPERT_FRAMES: FrameSpecs = {

@@ -169,6 +169,8 @@ RATE_LIMITS = {
         "widget.chat": "10/3600",
         "widget.offline": "5/3600",
         "widget.transcript": "5/3600",
+        # new widget references counted as opening the chat (sales.services)
+        "widget.open": "120/3600",
         # pages, per client IP
         "page.apply": "5/3600",
         # per expert

@@ -80,6 +80,9 @@
   const put = (frame, key, input) => { const v = input.value.trim(); if (v) frame[key] = v; return frame; };
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
     : Date.now().toString(36) + Math.random().toString(36).slice(2)); // randomUUID needs https
+  const REF = store('localStorage', 'bx.ref') || uuid(); // public, unlike the token
+  store('localStorage', 'bx.ref', REF);
+  const noteOpen = () => isOpen && send({ type: 'widget.open', ref: REF });
   const dots = () => h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i'));
   const field = (label, control, hint) => h('label', { class: 'f' }, h('span', { text: label }), control,
     hint && h('small', { text: hint }));
@@ -235,6 +238,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       scrollDown();
       markRead();
       seeFollowUps();
+      noteOpen();
       if (byUser) focusFirst();
     } else if (byUser) launcher.focus();
     badge();
@@ -313,6 +317,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       visitor = f.visitor;
       handlers.availability({ experts_on_shift: f.experts_on_shift, version: f.availability_version });
       if (!ui) build();
+      noteOpen();
       ui.banner.textContent = S.reconnecting;
       ui.offNext.textContent = f.next_expert_at ? fill(S.next_expert, { when: localWhen(f.next_expert_at, f.language) }) : '';
       (f.follow_ups || []).forEach(addFollowUp);
@@ -896,6 +901,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     open: () => toggle(true, true),
     close: () => toggle(false, true),
     setProduct: (sku) => { product = String(sku || '').slice(0, 64); notePage(); },
+    attribution: () => ({ ref: REF, chat: conv && conv.id }),
   };
   if (document.body) init();
   else document.addEventListener('DOMContentLoaded', init);

@@ -14,11 +14,14 @@ from sales.forms import OrderForm
 @csrf_exempt  # server to server: the HMAC signature, not a cookie, says who calls
 @require_POST
 def order_report(request: HttpRequest) -> HttpResponse:
-    """The shop reports an order: JSON {order_id, amount, currency, ordered_at, chat}."""
+    """The shop reports an order: JSON {order_id, amount, currency, ordered_at, chat_id,
+    visitor_ref} (docs/integration.md)."""
     try:
         enforce_limit("api.orders", ip_bucket(client_ip_from_request(request)))
     except RateLimited as refused:
-        return error_response(refused, status=429)
+        response = error_response(refused, status=429)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
     signature = request.headers.get("X-Signature", "")
     if not services.signature_valid(body=request.body, signature=signature):
         refused = ServiceError("bad_signature", "Bad or missing X-Signature.")

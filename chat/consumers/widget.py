@@ -4,9 +4,11 @@ import asyncio
 import functools
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,6 +25,7 @@ from realtime import broadcast
 from realtime.broadcast import database_call
 from realtime.frames import error_frame
 from realtime.sockets import CLOSE_FLOODING, supported_language
+from sales import services as sales_services
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,7 @@ class WidgetConsumer(ChatSocket):
     async def connect(self) -> None:
         self.visitor: Visitor | None = None
         self.greeted = False
+        self.widget_ref: str | None = None  # set by `widget.open`
         self.language = settings.LANGUAGE_CODE  # until `hello` says otherwise
         self.network = client_network(self.scope)
         await super().connect()
@@ -86,7 +90,7 @@ class WidgetConsumer(ChatSocket):
             return
         if not self.greeted:
             raise ServiceError("hello_required", _("Say hello with your visitor token first."))
-        if self.visitor is None and kind not in ("chat.start", "offline.send"):
+        if self.visitor is None and kind not in ("chat.start", "offline.send", "widget.open"):
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
 
     async def identify(self, visitor: Visitor) -> None:
@@ -249,6 +253,26 @@ class WidgetConsumer(ChatSocket):
         await self.follow(conversation.pk, 0)
         if conversation.status == conversation.Status.WAITING:
             await self.send_queue_position(conversation.pk)
+        if self.widget_ref:
+            await self.note_for_conversion(
+                sales_services.widget_open_chat, ref=self.widget_ref, conversation=conversation
+            )
+
+    async def on_widget_open(self, frame: dict[str, Any]) -> None:
+        """Noted once per socket here, once per shopper and day in the store; no reply."""
+        if self.widget_ref is None:
+            await self.note_for_conversion(
+                sales_services.widget_open_note, ref=frame["ref"], network=self.network
+            )
+            self.widget_ref = frame["ref"]
+
+    async def note_for_conversion(self, note: Callable[..., None], **kwargs: Any) -> None:
+        """The conversion figures are best effort: a database hiccup loses one count,
+        never shows the shopper an error, and never fails the chat that was started."""
+        try:
+            await database_call(note, **kwargs)
+        except DatabaseError:
+            logger.warning("could not note %s", note.__name__, exc_info=True)
 
     async def on_chat_leave(self, frame: dict[str, Any]) -> None:
         await database_call(

@@ -56,6 +56,10 @@ def strict_shop_port() -> int:
     return free_port()
 
 
+# The shop's order reports to the server under test are signed with this.
+ORDER_WEBHOOK_SECRET = "browser-shop-secret"
+
+
 @pytest.fixture(scope="session")
 def server_env(django_db_setup, django_db_blocker, shop_port, strict_shop_port) -> dict[str, str]:
     """The environment of a production-like Daphne on the test database."""
@@ -76,6 +80,7 @@ def server_env(django_db_setup, django_db_blocker, shop_port, strict_shop_port) 
         ),
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
+        "ORDER_WEBHOOK_SECRET": ORDER_WEBHOOK_SECRET,
     }
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL

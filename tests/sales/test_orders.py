@@ -97,3 +97,12 @@ def test_bad_figures_and_a_changed_order_are_refused_clearly(client, chat):
     changed = report(client, order(chat[0].pk, amount="1.00"))
     assert changed.status_code == 409 and changed.json()["error"]["code"] == "conflict"
     assert Order.objects.get().amount == 149
+
+
+def test_a_shop_over_its_limit_is_told_when_to_retry(client, chat, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api.orders": "1/60"}
+    assert report(client, order(chat[0].pk)).status_code == 201
+    refused = report(client, order(chat[0].pk, order_id="NW-1002"))
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert Order.objects.count() == 1

@@ -26,7 +26,7 @@ from points import services as points_services
 from rewards import services as rewards_services
 from rewards.models import Product, Redemption
 from sales import services as sales_services
-from sales.models import Order
+from sales.models import Order, WidgetOpen
 
 EXPERT_PASSWORD = "expert-demo-2026"
 STAFF_PASSWORD = "staff-demo-2026"
@@ -78,6 +78,40 @@ class Command(BaseCommand):
                 chat_id=chat.pk,
             )
 
+    @transaction.atomic
+    def _widget_opens(self, rng: random.Random) -> None:
+        """Shoppers who opened the chat: each demo chat's, and ten a day who only looked,
+        some of whom bought, reported with their widget reference (the conversion tile)."""
+        now = timezone.now()
+        opens = []
+        for chat in Conversation.objects.filter(assigned_at__isnull=False):
+            opened = chat.created_at - timedelta(minutes=rng.randint(1, 20))
+            opens.append(
+                WidgetOpen(
+                    ref=f"demo-chat-{chat.pk}",
+                    day=sales_services.brand_day(opened),
+                    opened_at=opened,
+                    conversation=chat,
+                )
+            )
+        looked = []
+        for number in range(DEMO_DAYS * 10):
+            opened = now - timedelta(days=rng.randrange(DEMO_DAYS), minutes=rng.randint(0, 600))
+            day = sales_services.brand_day(opened)
+            opens.append(WidgetOpen(ref=f"demo-look-{number:04}", day=day, opened_at=opened))
+            looked.append(opens[-1])
+        WidgetOpen.objects.bulk_create(opens, ignore_conflicts=True)
+        for number, shopper in enumerate(rng.sample(looked, DEMO_DAYS * 10 // 16), start=1):
+            _sku, _name, price = rng.choice(DEMO_CATALOG)
+            sales_services.order_record(
+                order_id=f"WEB-{5000 + number}",
+                amount=Decimal(price),
+                currency="EUR",
+                ordered_at=min(now, shopper.opened_at + timedelta(hours=rng.randint(1, 72))),
+                chat_id=None,
+                visitor_ref=shopper.ref,
+            )
+
     def _catalog(self) -> None:
         """The demo shop's products (and more, for the experts' search), as a feed would
         bring them; their pages are the demo shop's product pages."""
@@ -113,6 +147,8 @@ class Command(BaseCommand):
             self._catalog()
         if not Order.objects.exists():
             self._orders(rng)
+        if not WidgetOpen.objects.exists():
+            self._widget_opens(rng)
         if not AuditEntry.objects.exists():
             self._staff_work(experts, lead=users.objects.get(username=STAFF[1][0]))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
