@@ -585,9 +585,17 @@ async def assignment(quick: bool) -> dict[str, Any]:
         and r["max_assigned_frames_per_expert"] <= 3
         for r in runs
     )
+    stack = Stack()
+    try:
+        routing = await stack.task("routing_work", chats=60)
+    finally:
+        stack.close()
     return {
         "experts": experts_n,
         "customers": customers_n,
+        "routing_lock": routing,
+        "goal_routing_lock_2ms_met": routing["ms_under_routing_lock_p50"] <= 2,
+        "goal_p99_1s_met": (median(r["p99_ms"] for r in runs) or math.inf) <= 1000,
         "p50_ms": median(r["p50_ms"] for r in runs),
         "p99_ms": median(r["p99_ms"] for r in runs),
         "all_assigned": all(r["assigned"] == customers_n for r in runs),

@@ -6,7 +6,9 @@ what is measured is what the product does.
 """
 
 import json
+import math
 import os
+import statistics
 import threading
 import time
 import uuid
@@ -28,6 +30,7 @@ from django.utils import timezone
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, Visitor
+from chat.services._shared import ROUTING_LOCK_KEY
 from community.models import ConsoleLease, Expert
 from config.errors import ServiceError
 from points import selectors as points_selectors
@@ -115,6 +118,39 @@ def assignment_check() -> dict[str, Any]:
         "max_active_per_expert": max((row["n"] for row in per_expert), default=0),
         "active": active.count(),
         "waiting": Conversation.objects.filter(status="waiting").count(),
+    }
+
+
+def routing_work(chats: int) -> dict[str, Any]:
+    """What one chat start does under the routing lock: statements from taking the
+    lock to the commit that releases it, and their time, over `chats` sequential
+    starts with free experts (so each is assigned). The lock is held by one start at
+    a time across all processes: this is the floor of a burst's wait per chat."""
+    experts = _create_experts(math.ceil(chats / 3), prefix="router")
+    lease_until = timezone.now() + timedelta(hours=1)
+    ConsoleLease.objects.bulk_create(
+        ConsoleLease(expert=e, channel_name=f"bench.router.{e.pk}", expires_at=lease_until)
+        for e in experts
+    )
+    Expert.objects.filter(pk__in=[e.pk for e in experts]).update(on_shift=True)
+    statements, milliseconds, total = [], [], []
+    for _ in range(chats):
+        visitor = chat_services.visitor_create(network="")
+        with CaptureQueriesContext(connection) as captured:
+            chat_services.conversation_start(visitor=visitor, topic="bench")
+        sqls = [(q["sql"], float(q["time"])) for q in captured.captured_queries]
+        locked = next(i for i, (sql, _) in enumerate(sqls) if str(ROUTING_LOCK_KEY) in sql)
+        end = next(i for i, (sql, _) in enumerate(sqls) if sql == "COMMIT")
+        statements.append(end - locked + 1)
+        milliseconds.append(1000 * sum(t for _, t in sqls[locked : end + 1]))
+        total.append(len(sqls))
+    assigned = Conversation.objects.filter(status="active").count()
+    return {
+        "chats": chats,
+        "assigned": assigned,
+        "statements_per_start": statistics.median(total),
+        "statements_under_routing_lock": statistics.median(statements),
+        "ms_under_routing_lock_p50": round(statistics.median(milliseconds), 2),
     }
 
 

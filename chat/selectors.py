@@ -333,23 +333,14 @@ def active_conversation_expert_id(*, conversation_id: int) -> int | None:
     )
 
 
-def experts_who_may_serve(conversation: Conversation):
-    """Available experts, but never one who could be the customer: same account
-    email, or a live console on the network the chat was started from."""
-    experts = available_experts()
-    if conversation.visitor.email:
-        experts = experts.exclude(user__email__iexact=conversation.visitor.email)
-    if conversation.customer_network and settings.SAME_NETWORK_CHECKS:
-        experts = experts.exclude(
-            Exists(
-                ConsoleLease.objects.filter(
-                    expert=OuterRef("pk"),
-                    network=conversation.customer_network,
-                    expires_at__gt=timezone.now(),
-                )
-            )
-        )
-    return experts
+def live_lease_networks(*, expert_ids: list[int]) -> list[tuple[int, str]]:
+    """(expert, network) of the experts' live consoles: routing never gives a chat to
+    an expert whose console is on the network the chat was started from."""
+    return list(
+        ConsoleLease.objects.filter(expert_id__in=expert_ids, expires_at__gt=timezone.now())
+        .exclude(network="")
+        .values_list("expert_id", "network")
+    )
 
 
 def expert_is_online(*, expert_id: int) -> bool:

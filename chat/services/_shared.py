@@ -1,6 +1,9 @@
 """What the chat services share: the routing lock, announcing changes after commit,
 system lines, seq numbers and assignment."""
 
+import zlib
+from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +25,8 @@ from config.errors import ServiceError
 from realtime import async_db, broadcast
 
 ROUTING_LOCK_KEY = 7_310_001
+NETWORK_LOCK_SPACE = 7_310_002
+EARLIEST = datetime.min.replace(tzinfo=UTC)  # never assigned: first in line
 
 
 def _lock_routing() -> None:
@@ -29,6 +34,17 @@ def _lock_routing() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
+
+
+def _lock_network(network: str) -> None:
+    """Serialise new chats from one network (its cap on waiting chats), not everyone's."""
+    if network and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # The two-key form: its own key space, apart from ROUTING_LOCK_KEY.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [NETWORK_LOCK_SPACE, zlib.crc32(network.encode()) - 2**31],
+            )
 
 
 def _announce_conversation(conversation: Conversation) -> None:
@@ -169,63 +185,117 @@ def _announce_message(message: Message, *, author: str | None = None) -> None:
     )
 
 
-def _assign(*, conversation: Conversation, expert: Expert) -> bool:
-    now = timezone.now()
-    # Conditional: even if two routers raced, the slot is only taken while free.
-    took_slot = Expert.objects.filter(
-        pk=expert.pk, open_chat_count__lt=F("max_concurrent_chats")
-    ).update(open_chat_count=F("open_chat_count") + 1, last_assigned_at=now)
-    if not took_slot:
+def _may_serve(expert: Expert, conversation: Conversation, networks: dict[int, set[str]]) -> bool:
+    """Never an expert who could be the customer: same account email, or a live
+    console on the network the chat was started from."""
+    email = conversation.visitor.email
+    if email and expert.user.email.upper() == email.upper():
         return False
-    conversation.status = Conversation.Status.ACTIVE
-    conversation.expert = expert
-    conversation.assigned_at = now
-    conversation.save(update_fields=["status", "expert", "assigned_at"])
-    joined = _post_system_message(
-        conversation=conversation, event="joined", name=expert.display_name
-    )
-    conversation.last_seq = joined.seq
-    broadcast.send_after_commit(
-        broadcast.expert_group(expert.pk),
-        protocol.ChatAssigned(
-            type="chat.assigned", conversation=selectors.conversation_data(conversation)
-        ),
-    )
-    _announce_conversation(conversation)
-    return True
+    return conversation.customer_network not in networks.get(expert.pk, ())
+
+
+def _pair_up(
+    waiting: list[Conversation], experts: list[Expert], networks: dict[int, set[str]]
+) -> list[tuple[Conversation, Expert]]:
+    """Oldest chat first, each to the least-loaded expert who may serve it (then the
+    one who waited longest for a chat). A chat only experts on its own network could
+    take is passed over; the next one goes on."""
+    now = timezone.now()
+    pairs: list[tuple[Conversation, Expert]] = []
+    for conversation in waiting:
+        free = [e for e in experts if e.open_chat_count < e.max_concurrent_chats]
+        if not free:
+            break
+        candidates = [e for e in free if _may_serve(e, conversation, networks)]
+        if not candidates:
+            continue
+        expert = min(
+            candidates,
+            key=lambda e: (e.open_chat_count, e.last_assigned_at or EARLIEST, e.pk),
+        )
+        expert.open_chat_count += 1
+        expert.last_assigned_at = now
+        pairs.append((conversation, expert))
+    return pairs
 
 
 def queue_drain() -> int:
     """Assign waiting chats, oldest first, to the least-loaded available experts.
 
-    Must run inside a transaction; returns how many chats were assigned.
+    Must run inside a transaction; returns how many chats were assigned. Everything
+    here runs under the routing lock, so it reads the queue and the experts once and
+    writes a few statements however many chats it assigns: in a burst of new chats
+    the work under that lock is what every customer waits for (docs/performance.md,
+    "Assignment").
     """
     _lock_routing()
-    assigned = 0
-    waiting = Conversation.objects.select_related("visitor").filter(
-        status=Conversation.Status.WAITING
+    waiting = list(
+        Conversation.objects.select_related("visitor")
+        .filter(status=Conversation.Status.WAITING)
+        .order_by("queued_at", "pk")
     )
-    # Chats only the experts on their own network could take wait; the next go on.
-    passed_over: list[int] = []
-    while True:
-        conversation = waiting.exclude(pk__in=passed_over).order_by("queued_at", "pk").first()
-        if conversation is None:
-            break
-        expert = (
-            selectors.experts_who_may_serve(conversation)
-            .order_by("open_chat_count", F("last_assigned_at").asc(nulls_first=True), "pk")
-            .first()
+    if not waiting:
+        return 0
+    experts = list(selectors.available_experts().select_related("user"))
+    networks: dict[int, set[str]] = {}
+    if experts and settings.SAME_NETWORK_CHECKS and any(c.customer_network for c in waiting):
+        for expert_id, network in selectors.live_lease_networks(expert_ids=[e.pk for e in experts]):
+            networks.setdefault(expert_id, set()).add(network)
+    pairs = _pair_up(waiting, experts, networks)
+    if not pairs:
+        return 0
+    now = timezone.now()
+    for expert_id, count in Counter(expert.pk for _chat, expert in pairs).items():
+        # Conditional, like the CHECK on the table: a slot is only taken while free.
+        if not Expert.objects.filter(
+            pk=expert_id, open_chat_count__lte=F("max_concurrent_chats") - count
+        ).update(open_chat_count=F("open_chat_count") + count, last_assigned_at=now):
+            raise ServiceError("unavailable", _("We could not save that just now. Try again."))
+    table = Conversation._meta.db_table
+    joined = []
+    with connection.cursor() as cursor:
+        for conversation, expert in pairs:
+            # Assigned, and the "joined" line's number taken, in one statement.
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, expert_id = %s, assigned_at = %s,"
+                " last_seq = last_seq + 1, state_version = state_version + 1"
+                " WHERE id = %s RETURNING last_seq, state_version",
+                [Conversation.Status.ACTIVE, expert.pk, now, conversation.pk],
+            )
+            conversation.last_seq, conversation.state_version = cursor.fetchone()
+            conversation.status, conversation.expert, conversation.assigned_at = (
+                Conversation.Status.ACTIVE,
+                expert,
+                now,
+            )
+            params = {"name": expert.display_name}
+            with translation.override(settings.LANGUAGE_CODE):
+                body = system_text("joined", params)
+            joined.append(
+                Message(
+                    conversation_id=conversation.pk,
+                    seq=conversation.last_seq,
+                    sender=Message.Sender.SYSTEM,
+                    body=body,
+                    system_event="joined",
+                    system_params=params,
+                )
+            )
+    for message in Message.objects.bulk_create(joined):
+        _announce_message(message)
+    for conversation, expert in pairs:
+        data = selectors.conversation_data(conversation)
+        broadcast.send_after_commit(
+            broadcast.expert_group(expert.pk),
+            protocol.ChatAssigned(type="chat.assigned", conversation=data),
         )
-        if expert is None:
-            if not selectors.available_experts().exists():
-                break
-            passed_over.append(conversation.pk)
-            continue
-        if _assign(conversation=conversation, expert=expert):
-            assigned += 1
-    if assigned:
-        _announce_queue()
-    return assigned
+        broadcast.send_after_commit(
+            broadcast.conversation_group(conversation.pk),
+            protocol.ConversationFrame(type="conversation", conversation=data),
+        )
+    broadcast.ring_staff_monitor()
+    _announce_queue()
+    return len(pairs)
 
 
 def _check_participant(

@@ -21,6 +21,7 @@ from chat.services._shared import (
     _announce_conversation,
     _announce_queue,
     _append_message,
+    _lock_network,
     _lock_routing,
     _locked_active,
     _locked_for_customer,
@@ -76,7 +77,6 @@ def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
     enforce_limit("widget.chat", network)
 
 
-@transaction.atomic
 def conversation_start(
     *, visitor: Visitor, topic: str, name: str = "", email: str = "", network: str = ""
 ) -> Conversation:
@@ -84,39 +84,49 @@ def conversation_start(
 
     `network` is the customer's IPv4 address or IPv6 /64 ("" when unknown): new
     chats and waiting chats are capped per network as well as per visitor.
-    The routing lock is taken first, so queue order is commit order.
+    Only the queueing takes the routing lock, and the chat's place in the queue is
+    stamped under it, so queue order is still commit order: the checks and writes
+    before it run beside other customers' (docs/performance.md, "Assignment").
     """
     topic = _message_text(topic, empty=_("A message cannot be empty."))
-    _lock_routing()
-    open_chat = Conversation.objects.filter(
-        visitor=visitor, status__in=["waiting", "active"]
-    ).first()
-    if open_chat:
-        return selectors.conversation_get(conversation_id=open_chat.pk)
-    _refuse_crowding(visitor=visitor, network=network)
     if email:
         try:
             validate_email(email)
         except ValidationError:
             raise ServiceError("bad_field", _("Enter a valid email address.")) from None
-    if name or email:
-        visitor.name = name or visitor.name
-        visitor.email = email or visitor.email
-        visitor.save(update_fields=["name", "email"])
-    now = timezone.now()
-    conversation = Conversation.objects.create(
-        visitor=visitor,
-        topic=topic,
-        created_at=now,
-        queued_at=now,
-        customer_seen_at=now,
-        customer_network=network,
-    )
-    _append_message(
-        conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER, author=None, body=topic
-    )
-    if not queue_drain():
-        _announce_queue()
+    with transaction.atomic():
+        # One start at a time per visitor, and per network for its cap on waiting chats.
+        Visitor.objects.select_for_update().filter(pk=visitor.pk).exists()
+        _lock_network(network)
+        open_chat = Conversation.objects.filter(
+            visitor=visitor, status__in=["waiting", "active"]
+        ).first()
+        if open_chat:
+            return selectors.conversation_get(conversation_id=open_chat.pk)
+        _refuse_crowding(visitor=visitor, network=network)
+        if name or email:
+            visitor.name = name or visitor.name
+            visitor.email = email or visitor.email
+            visitor.save(update_fields=["name", "email"])
+        now = timezone.now()
+        conversation = Conversation.objects.create(
+            visitor=visitor,
+            topic=topic,
+            created_at=now,
+            queued_at=now,
+            customer_seen_at=now,
+            customer_network=network,
+        )
+        _append_message(
+            conversation_id=conversation.pk,
+            sender=Message.Sender.CUSTOMER,
+            author=None,
+            body=topic,
+        )
+        _lock_routing()
+        Conversation.objects.filter(pk=conversation.pk).update(queued_at=timezone.now())
+        if not queue_drain():
+            _announce_queue()
     # Read with what a socket shows of it, so the widget needs no second trip.
     return selectors.conversation_get(conversation_id=conversation.pk)
 

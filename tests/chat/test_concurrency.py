@@ -10,6 +10,7 @@ from django.db import connection, connections
 from chat import services
 from chat.models import Conversation, Message, Visitor
 from community.models import Expert
+from config.errors import ServiceError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -121,3 +122,65 @@ def test_concurrent_sends_get_consecutive_sequence_numbers(make_expert):
     seqs = list(Message.objects.filter(conversation=chat).values_list("seq", flat=True))
     assert seqs == list(range(1, 2 + 30 + 1 + 1))
     assert Message.objects.filter(conversation=chat, body="dup").count() == 1
+
+
+def test_a_visitor_starting_ten_times_at_once_gets_one_chat(make_expert):
+    """Starts are no longer serialised by the routing lock as a whole: the visitor's
+    own row lock keeps double clicks to one chat."""
+    make_expert()
+    visitor = Visitor.objects.create()
+
+    started = run_in_parallel(
+        [lambda: services.conversation_start(visitor=visitor, topic="hi") for _ in range(10)]
+    )
+
+    assert len({c.pk for c in started}) == 1
+    assert Conversation.objects.filter(visitor=visitor).count() == 1
+    assert Message.objects.filter(sender="customer").count() == 1
+
+
+def test_one_network_cannot_queue_more_than_its_cap_even_all_at_once(settings):
+    settings.CHAT_MAX_WAITING_PER_NETWORK = 3
+    visitors = [Visitor.objects.create() for _ in range(12)]
+
+    outcomes = run_in_parallel(
+        [
+            lambda v=v: _outcome(
+                lambda: services.conversation_start(visitor=v, topic="q", network="203.0.113.9")
+            )
+            for v in visitors
+        ]
+    )
+
+    assert outcomes.count("started") == 3 and outcomes.count("rate_limited") == 9
+    assert Conversation.objects.filter(status="waiting").count() == 3
+
+
+def _outcome(call) -> str:
+    try:
+        call()
+    except ServiceError as error:
+        return error.code
+    return "started"
+
+
+def test_a_burst_of_starts_is_assigned_first_come_first_served_and_within_the_cap(make_expert):
+    """Forty customers at once, five experts: the fifteen served are the fifteen
+    queued first, each expert has three, the rest wait in order."""
+    experts = [make_expert(name=f"E{n}") for n in range(5)]
+    visitors = [Visitor.objects.create(name=f"v{n}") for n in range(40)]
+
+    run_in_parallel(
+        [lambda v=v: services.conversation_start(visitor=v, topic="q") for v in visitors]
+    )
+
+    queue = list(Conversation.objects.order_by("queued_at", "pk"))
+    assert [c.status for c in queue] == ["active"] * 15 + ["waiting"] * 25
+    for expert in experts:
+        expert.refresh_from_db()
+        assert expert.open_chat_count == 3
+        assert Conversation.objects.filter(expert=expert, status="active").count() == 3
+    # Every assigned chat says who joined, right after the customer's first message.
+    for chat in queue[:15]:
+        lines = list(chat.messages.order_by("seq").values_list("seq", "system_event"))
+        assert lines[:2] == [(1, ""), (2, "joined")]
