@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 SHOP = "https://shop.example"
 
 
-def jpeg_with_location(size=(800, 600)) -> bytes:
+def jpeg_with_location(size=(800, 600), image: Image.Image | None = None) -> bytes:
     """A phone photo: EXIF with where it was taken, turned on its side (orientation 6)."""
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
@@ -29,7 +29,7 @@ def jpeg_with_location(size=(800, 600)) -> bytes:
     gps[ExifTags.GPS.GPSLongitudeRef] = "E"
     gps[ExifTags.GPS.GPSLongitude] = (4.0, 53.0, 2.0)
     out = BytesIO()
-    Image.new("RGB", size, "orange").save(out, "JPEG", exif=exif)
+    (image or Image.new("RGB", size, "orange")).save(out, "JPEG", exif=exif)
     assert Image.open(BytesIO(out.getvalue())).getexif().get_ifd(ExifTags.IFD.GPSInfo)
     return out.getvalue()
 
