@@ -121,7 +121,16 @@ def test_a_shoppers_photo_reaches_the_expert_without_its_location(
     assert "/photos/" in popup.value.url
     popup.value.close()
 
+    # Back on the shop later: the chat resumes with both photos, freshly signed.
+    shopper.reload()
+    expect(shopper.get_by_test_id("photo")).to_have_count(2)
+    shopper.wait_for_function(
+        "() => [...document.querySelector('brand-expert-widget').shadowRoot"
+        ".querySelectorAll('[data-testid=photo] img')].every((i) => i.naturalWidth > 0)"
+    )
     shopper.screenshot(path=screenshot_dir / "widget-photo-reply-phone-nl.png")
+    shopper.set_viewport_size({"width": 1366, "height": 850})
+    shopper.screenshot(path=screenshot_dir / "widget-photo-desktop-nl.png")
     console.set_viewport_size({"width": 390, "height": 844})
     pane.get_by_test_id("attach-button").scroll_into_view_if_needed()
     console.screenshot(path=screenshot_dir / "console-photo-phone-en.png")
