@@ -128,8 +128,6 @@ class Photo(models.Model):
     # Names in storages["photos"] (settings.STORAGES), looked up when used.
     image = models.CharField(max_length=200)
     thumbnail = models.CharField(max_length=200)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

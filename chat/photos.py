@@ -28,8 +28,6 @@ JPEG_QUALITY = 85
 class Processed:
     image: bytes
     thumbnail: bytes
-    width: int
-    height: int
 
 
 def not_an_image() -> ServiceError:
@@ -59,9 +57,7 @@ def process(upload: IO[bytes]) -> Processed:
     thumbnail = image.copy()
     thumbnail_side = settings.CHAT_PHOTO_THUMBNAIL_SIDE
     thumbnail.thumbnail((thumbnail_side, thumbnail_side), Image.Resampling.LANCZOS)
-    return Processed(
-        image=_jpeg(image), thumbnail=_jpeg(thumbnail), width=image.width, height=image.height
-    )
+    return Processed(image=_jpeg(image), thumbnail=_jpeg(thumbnail))
 
 
 def _opaque(image: Image.Image) -> Image.Image:

@@ -55,19 +55,14 @@ def photo_post(
     message, open_to, author = _new_message(
         conversation_id=conversation_id, body=PHOTO_BODY, client_id=client_id, **participant
     )
-    existing = Message.objects.filter(
-        conversation_id=conversation_id, sender=message.sender, client_id=client_id
-    ).first()
-    if existing is not None:
-        return existing, False
+    if stored := _stored_retry(message):
+        return stored, False
     processed = photos.process(upload)
     storage, name = storages["photos"], f"{conversation_id}/{uuid4().hex}"
     photo = Photo(
         conversation_id=conversation_id,
         image=storage.save(f"{name}.jpg", ContentFile(processed.image)),
         thumbnail=storage.save(f"{name}-thumbnail.jpg", ContentFile(processed.thumbnail)),
-        width=processed.width,
-        height=processed.height,
     )
     try:
         with transaction.atomic():
@@ -79,16 +74,20 @@ def photo_post(
     except IntegrityError:
         # The unique client_id: the same upload, stored by a retry that overtook it.
         photo_files_delete(photo)
-        existing = Message.objects.filter(
-            conversation_id=conversation_id, sender=message.sender, client_id=client_id
-        ).first()
-        if existing is None:
-            raise
-        return existing, False
+        if stored := _stored_retry(message):
+            return stored, False
+        raise
     except BaseException:
         photo_files_delete(photo)
         raise
     return message, True
+
+
+def _stored_retry(message: Message) -> Message | None:
+    """The message an earlier try of this upload stored (same sender and client_id)."""
+    return Message.objects.filter(
+        conversation_id=message.conversation_id, sender=message.sender, client_id=message.client_id
+    ).first()
 
 
 def photo_files_delete(photo: Photo) -> None:
