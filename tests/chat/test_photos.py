@@ -1,6 +1,7 @@
 """Photos in chats: what is stored is a clean re-encoded image, only the chat's
 people (and staff) get to see it, and uploads are limited."""
 
+import re
 import time
 from io import BytesIO
 
@@ -317,3 +318,14 @@ def test_a_chat_that_closes_during_the_upload_keeps_no_files(
     answer = widget_upload(client, chat, jpeg_with_location())
     assert (answer.status_code, answer.json()["error"]["code"]) == (409, "chat_closed")
     assert not Photo.objects.exists() and not stored_files(photo_storage)
+
+
+def test_the_expert_sees_the_photo_again_on_the_past_chats_page(client, chat):
+    assert widget_upload(client, chat, jpeg_with_location()).status_code == 201
+    services.conversation_resolve(conversation_id=chat.pk, expert=chat.expert, summary="Hinge")
+    client.force_login(chat.expert.user)
+    page = client.get(f"/console/chats/{chat.pk}/").content.decode()
+    [full] = re.findall(r'href="(/photos/[^"]+)"', page)
+    [thumbnail] = re.findall(r'src="(/photos/[^"]+)"', page)
+    assert fetched(client, full).size == (600, 800)
+    assert max(fetched(client, thumbnail).size) == 480
