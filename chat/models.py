@@ -119,6 +119,21 @@ class StateCounter(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class Photo(models.Model):
+    """A picture attached to a chat, as re-encoded by chat/photos.py: the upload itself
+    is never kept, so nothing of its metadata (an EXIF location) is either. Shown by
+    the message that carries it, through signed, expiring links (chat.views.photo)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="photos")
+    # Names in storages["photos"] (settings.STORAGES), looked up when used.
+    image = models.CharField(max_length=200)
+    thumbnail = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} in #{self.conversation_id}"
+
+
 class Message(models.Model):
     class Sender(models.TextChoices):
         CUSTOMER = "customer", _("Customer")
@@ -140,6 +155,10 @@ class Message(models.Model):
     # A product card an expert dropped in (catalog.selectors.product_card); `body`
     # then holds its name and address, for transcripts and anything that shows text.
     card = models.JSONField(null=True, blank=True)
+    # A photo someone attached; `body` then says "[photo]", for transcripts.
+    photo = models.OneToOneField(
+        Photo, on_delete=models.SET_NULL, null=True, blank=True, related_name="message"
+    )
     # Moderation: hidden from the customer and the transcript, kept for audit.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_by = models.ForeignKey(

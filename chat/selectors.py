@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from chat import protocol
@@ -24,6 +25,7 @@ from chat.models import (
     FollowUp,
     Message,
     OfflineMessage,
+    Photo,
     StateCounter,
     TranscriptDelivery,
     Visitor,
@@ -82,6 +84,33 @@ def visitor_from_token(token: str | None) -> Visitor | None:
     # Tokens issued before generations existed carry the id alone: generation 0.
     visitor_id, generation = (payload, 0) if isinstance(payload, str) else payload
     return Visitor.objects.filter(pk=visitor_id, token_generation=generation).first()
+
+
+PHOTO_LINK_SALT = "chat.photo"
+
+
+def photo_links(photo_id: int) -> dict[str, str]:
+    """Paths to a photo and its thumbnail, signed and expiring after
+    CHAT_PHOTO_URL_MAX_AGE_SECONDS: they go only to the chat's participants and staff,
+    in the frames that show the photo, and each replay signs them afresh."""
+    sign = signing.dumps
+    return {
+        variant: reverse("chat_photo", args=[sign([photo_id, variant], salt=PHOTO_LINK_SALT)])
+        for variant in ("url", "thumbnail")
+    }
+
+
+def photo_from_link(token: str) -> tuple[Photo, str] | None:
+    """The photo and variant ("url" or "thumbnail") a link names; None for a forged
+    or expired one."""
+    try:
+        photo_id, variant = signing.loads(
+            token, salt=PHOTO_LINK_SALT, max_age=settings.CHAT_PHOTO_URL_MAX_AGE_SECONDS
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    photo = Photo.objects.select_related("message", "conversation").filter(pk=photo_id).first()
+    return (photo, variant) if photo is not None else None
 
 
 def matching_address(field: str, addresses: set[str]) -> Q:
@@ -183,11 +212,14 @@ def message_data(
         data["whisper"] = True
     if message.card:
         data["card"] = message.card
+    if message.photo_id:
+        data["photo"] = photo_links(message.photo_id)
     if message.hidden_at:
         data["hidden"] = True
         if reader == "customer":  # a placeholder shows where it was; the words are gone
             data["body"] = ""
             data.pop("card", None)
+            data.pop("photo", None)
     if message.system_event:
         data["event"] = message.system_event
         data["params"] = message.system_params

@@ -51,6 +51,11 @@ def widget_strings() -> dict[str, str]:
         "sent": _("Sent"),
         "read": _("Read"),
         "not_sent": _("Not sent"),
+        # Photos (the upload code, frontend/widget-photo.js, loads when one is picked)
+        "attach": _("Add a photo"),
+        "photo": _("Photo, opens full size"),
+        "photo_sending": _("Sending your photo…"),
+        "photo_failed": _("The photo could not be sent. Please try again."),
         # After the chat
         "ended": _("This chat has ended."),
         "left_queue": _("You left the queue."),

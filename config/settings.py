@@ -171,11 +171,15 @@ RATE_LIMITS = {
         "widget.transcript": "5/3600",
         # new widget references counted as opening the chat (sales.services)
         "widget.open": "120/3600",
+        "widget.photo": "30/3600",
+        # per visitor (the widget's token)
+        "visitor.photo": "15/3600",
         # pages, per client IP
         "page.apply": "5/3600",
         # per expert
         "expert.followup": "30/3600",
         "expert.catalog": "120/60",
+        "expert.photo": "60/3600",
         # the shop's order reports, per client IP
         "api.orders": "600/60",
     }.items()
@@ -227,6 +231,15 @@ STORAGES = {
     # by its own AWS_* variables).
     "default": {
         "BACKEND": os.environ.get("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")
+    },
+    # Photos in chats (chat/photos.py): never under MEDIA_URL, which a proxy serves to
+    # anyone; only chat.views.photo hands them out, to holders of a signed link.
+    # PHOTO_STORAGE may name another backend (e.g. a private S3 bucket).
+    "photos": {"BACKEND": os.environ["PHOTO_STORAGE"]}
+    if os.environ.get("PHOTO_STORAGE")
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": os.environ.get("PHOTO_ROOT", BASE_DIR / "private-media")},
     },
     # Hashed names in production, so browsers never keep a stale script after a
     # deploy (needs `collectstatic`); plain names while developing.
@@ -306,6 +319,15 @@ SAME_NETWORK_CHECKS = env_bool("SAME_NETWORK_CHECKS", not DEBUG)
 # shorter than this, or this many ratings of one expert by one customer in a week.
 POINTS_QUICK_CHAT_SECONDS = int(os.environ.get("POINTS_QUICK_CHAT_SECONDS", "60"))
 POINTS_REPEAT_RATINGS = int(os.environ.get("POINTS_REPEAT_RATINGS", "3"))
+# Photos customers and experts attach: refused above this size (before it is read when
+# the request says its length) or this many pixels (decompression bombs); stored at
+# most CHAT_PHOTO_MAX_SIDE pixels on the long side, re-encoded without metadata.
+CHAT_PHOTO_MAX_BYTES = int(float(os.environ.get("CHAT_PHOTO_MAX_MB", "8")) * 1024 * 1024)
+CHAT_PHOTO_MAX_PIXELS = int(os.environ.get("CHAT_PHOTO_MAX_PIXELS", "50000000"))
+CHAT_PHOTO_MAX_SIDE = 2048
+CHAT_PHOTO_THUMBNAIL_SIDE = 480
+# How long a photo's signed link works; frames carry fresh links when sent or replayed.
+CHAT_PHOTO_URL_MAX_AGE_SECONDS = int(os.environ.get("CHAT_PHOTO_URL_MAX_AGE_SECONDS", "3600"))
 # How long the link in a transcript confirmation mail works.
 TRANSCRIPT_CONFIRM_MAX_AGE_SECONDS = 2 * 24 * 3600
 REDEMPTION_PENDING_DAYS = int(os.environ.get("REDEMPTION_PENDING_DAYS", "14"))

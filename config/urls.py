@@ -17,6 +17,9 @@ urlpatterns = [
     path("", community_views.home, name="home"),
     path("shop/", chat_views.demo_shop, name="demo_shop"),
     path("widget/transcript/<int:conversation_id>/", chat_views.transcript, name="transcript"),
+    path("widget/photos/", chat_views.widget_photo_upload, name="widget_photo_upload"),
+    path("console/photos/", chat_views.console_photo_upload, name="console_photo_upload"),
+    path("photos/<str:token>/", chat_views.photo, name="chat_photo"),
     path(
         "transcript/confirm/<str:token>/",
         chat_views.transcript_confirm,

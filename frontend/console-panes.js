@@ -21,7 +21,7 @@
   "use strict";
 
   const Console = (window.Console = window.Console || {});
-  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat, productCard } = window.Live;
+  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat, productCard, photoThumbnail } = window.Live;
   const TYPING_IDLE_MS = 3000; // stop "typing" this long after the last keystroke
   const TYPING_REFRESH_MS = 4000; // re-send typing:true at most this often
   const TYPING_SHOW_MS = 7000; // hide the customer's indicator if no update arrives
@@ -71,7 +71,7 @@
         "messages", "jump", "typing", "typing-text", "composer", "input", "input-label", "send",
         "error", "count", "page", "page-title", "page-product", "trail", "earlier",
         "earlier-count", "earlier-list", "picks", "product-open", "product-search", "product-query",
-        "product-results",
+        "product-results", "attach", "attach-input",
       ].forEach((name) => {
         chat.r[name] = byRole(el, name);
       });
@@ -160,7 +160,11 @@
       li.dataset.testid = "message";
       li.dataset.sender = sender;
       if (message.seq) li.dataset.seq = String(message.seq);
-      const bubble = message.card ? productCard(message.card, S.out_of_stock) : make("div", "msg__bubble", message.body);
+      const bubble = message.card
+        ? productCard(message.card, S.out_of_stock)
+        : message.photo
+          ? photoThumbnail(message.photo, S.photo)
+          : make("div", "msg__bubble", message.body);
       bubble.dataset.testid = "message-body";
       li.appendChild(bubble);
       if (message.hidden) markRemoved(li);
@@ -427,6 +431,44 @@
       transmit(chat, clientId);
     }
 
+    // -------------------------------------------------------------- photos
+
+    /* A photo goes over HTTP (POST /console/photos/), not the socket; the server
+       re-encodes it and it comes back as a message frame like any other, which takes
+       the place of the "sending" bubble shown meanwhile. */
+    async function sendPhoto(chat, file) {
+      const li = renderMessage({ sender: "expert", body: S.photo_sending, at: new Date().toISOString() }, true);
+      li.dataset.testid = "photo-sending";
+      chat.r.messages.appendChild(li);
+      scrollToBottom(chat, false);
+      acknowledge(chat);
+      const form = new FormData();
+      form.append("conversation", String(chat.id));
+      form.append("client_id", randomId());
+      form.append("photo", file);
+      const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+      let problem = "";
+      try {
+        const answer = await fetch("/console/photos/", {
+          method: "POST",
+          body: form,
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrf ? csrf.value : "" },
+        });
+        if (!answer.ok) {
+          const refusal = await answer.json().catch(() => null);
+          problem = (refusal && refusal.error && refusal.error.message) || S.photo_failed;
+        }
+      } catch (error) {
+        problem = S.photo_failed; // offline, or the connection dropped mid-upload
+      }
+      li.remove();
+      if (problem) {
+        chat.r.error.textContent = problem;
+        chat.r.error.dataset.kind = "server";
+      }
+    }
+
     /* The catalog type-ahead: what the expert types, at most every 150 ms. */
     function wireProductSearch(chat) {
       const r = chat.r;
@@ -568,6 +610,12 @@
       });
       r.input.addEventListener("blur", () => stopTyping(chat));
       wireProductSearch(chat);
+      r.attach.addEventListener("click", () => r["attach-input"].click());
+      r["attach-input"].addEventListener("change", () => {
+        const file = r["attach-input"].files[0];
+        r["attach-input"].value = ""; // picking the same photo again is a new upload
+        if (file) sendPhoto(chat, file);
+      });
       r.resolve.addEventListener("click", () => app.openResolve(chat));
       r.transfer.addEventListener("click", () => app.openTransfer(chat));
       chat.el.addEventListener("keydown", (event) => {

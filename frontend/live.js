@@ -313,6 +313,22 @@
     return box;
   }
 
+  /* A photo message: its thumbnail, linking to the full size in a new tab. Both are
+     signed links that expire (docs/protocol.md, "Photos"); a replay brings fresh ones.
+     Console and monitor show photos alike. */
+  function photoThumbnail(photo, alt) {
+    const link = make("a", "msg__bubble msg__photo");
+    link.href = photo.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    const image = make("img");
+    image.dataset.testid = "photo";
+    image.src = photo.thumbnail;
+    image.alt = alt || "";
+    link.append(image);
+    return link;
+  }
+
   /* One click per form: the submit button is disabled once the browser has taken the
      submit (so the form still posts), optionally relabelled; a page restored from the
      back/forward cache reloads so no button stays disabled. */
@@ -341,6 +357,7 @@
   window.Live = {
     oneSubmitPerForm: oneSubmitPerForm,
     productCard: productCard,
+    photoThumbnail: photoThumbnail,
     socket: liveSocket,
     showState: showState,
     fmt: fmt,

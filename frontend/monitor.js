@@ -22,7 +22,7 @@
   const S = JSON.parse(document.getElementById("monitor-strings").textContent);
   const ME = JSON.parse(document.getElementById("monitor-me").textContent);
   const T = document.getElementById("monitor-text").dataset;
-  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime, productCard } = window.Live;
+  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime, productCard, photoThumbnail } = window.Live;
 
   const TYPING_SHOW_MS = 7000;
   // Safety net: re-read the snapshot now and then, in case a change rang no bell.
@@ -679,7 +679,7 @@
     if (whisper) li.appendChild(make("span", "msg__label", S.whispered));
     else if (sender === "staff") li.appendChild(make("span", "msg__label", T.staff));
 
-    const bubble = m.card ? productCard(m.card) : make("div", "msg__bubble", m.body);
+    const bubble = m.card ? productCard(m.card) : m.photo ? photoThumbnail(m.photo, T.photo) : make("div", "msg__bubble", m.body);
     bubble.dataset.testid = "message-body";
     li.appendChild(bubble);
 

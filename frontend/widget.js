@@ -62,6 +62,7 @@
     mail: 'M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zM22 6l-10 7L2 6',
     check: 'M20 6L9 17l-5-5',
     star: 'M12 2.5l2.9 6 6.6.9-4.8 4.6 1.2 6.5L12 17.4l-5.9 3.1 1.2-6.5-4.8-4.6 6.6-.9z',
+    pic: 'M4 4h16v16H4zM4 16l5-5 5 5 2-2 4 4',
   };
   const svg = (d, cls = '') => {
     const t = document.createElement('template');
@@ -438,6 +439,11 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       h('b', { text: c.name }), h('span', { text: price }));
   }
 
+  const photo = (p) => h('a', { class: 'pc', tid: 'photo', href: BASE + p.url, target: '_blank' },
+    h('img', { src: BASE + p.thumbnail, alt: S.photo, onload: scrollDown }));
+  const pick = () => import(new URL('widget-photo.js', script.src)).then((m) => m.upload({ token, conv, ui, S }),
+    () => showError({ message: S.photo_failed }));
+
   function bubble(m) {
     if (m.hidden) return removed(m.seq, m.sender);
     // A team member who took the chat over is shown like an expert.
@@ -451,7 +457,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     if (expert) el.append(h('span', { class: 'av', 'aria-hidden': 'true', text: initials(m.author) }));
     el.append(h('div', { class: 'col' },
       expert ? h('span', { class: 'who', text: m.author || S.expert_role }) : null,
-      m.card ? card(m.card) : h('p', { class: 'b', tid: 'message-body', text: m.body }),
+      m.card ? card(m.card) : m.photo ? photo(m.photo) : h('p', { class: 'b', tid: 'message-body', text: m.body }),
       h('span', { class: 'meta' }, clock(m.at), expert
         ? btn('rp', 'report-message', S.report, (e) => {
           e.target.disabled = true;
@@ -848,7 +854,8 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
     u.sendBtn = h('button', { class: 'btn send', type: 'submit', tid: 'send-button', 'aria-label': S.send, disabled: true }, svg(I.send));
     u.compErr = errBox('composer-error');
     u.compForm = h('form', { class: 'comp', onsubmit: (e) => { e.preventDefault(); sendMessage(); } },
-      u.compErr, h('div', { class: 'row' }, u.composer, u.sendBtn));
+      u.compErr, h('div', { class: 'row' }, h('button', { class: 'btn gh send', type: 'button', tid: 'attach', 'aria-label': S.attach, onclick: () => u.file.click() }, svg(I.pic)),
+        u.file = h('input', { type: 'file', accept: 'image/*', hidden: true, onchange: pick }), u.composer, u.sendBtn));
 
     // (4) After the chat: rating, transcript, new chat
     u.endText = h('p', { class: 'note', tid: 'end-status' });

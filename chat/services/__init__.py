@@ -38,6 +38,7 @@ from chat.services.moderation import (  # noqa: F401
     message_report_dismiss,
     staff_whisper,
 )
+from chat.services.photos import photo_post  # noqa: F401
 from chat.services.privacy import (  # noqa: F401
     transcript_confirm,
     transcript_email,

@@ -226,16 +226,27 @@ def _insert_after_bump_sql() -> tuple[str, list]:
     return sql, fields
 
 
-def _refuse_message(
+def _check_open(
     *, conversation_id: int, visitor: Visitor | None, expert: Expert | None, staff_member
 ) -> None:
-    """Say why a message could not go into this chat."""
+    """Refuse, saying why, unless the chat is open to this participant."""
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     _check_participant(
         conversation=conversation, visitor=visitor, expert=expert, staff_member=staff_member
     )
     if conversation.status not in (Conversation.Status.WAITING, Conversation.Status.ACTIVE):
         raise ServiceError("chat_closed", _("This chat has ended."))
+    if visitor is not None and conversation.customer_left_at is not None:
+        raise ServiceError("chat_closed", _("You left this chat."))
+
+
+def _refuse_message(
+    *, conversation_id: int, visitor: Visitor | None, expert: Expert | None, staff_member
+) -> None:
+    """Say why a message could not go into this chat."""
+    _check_open(
+        conversation_id=conversation_id, visitor=visitor, expert=expert, staff_member=staff_member
+    )
     raise ServiceError("chat_closed", _("You left this chat."))
 
 

@@ -19,9 +19,11 @@ from chat.models import (
     Message,
     MessageReport,
     OfflineMessage,
+    Photo,
     TranscriptDelivery,
     Visitor,
 )
+from chat.services.photos import photo_files_delete
 from community.audit import audit_record
 from community.models import AuditEntry, ExpertApplication
 from config import jobs
@@ -152,6 +154,12 @@ def visitor_erase(*, email: str, staff_member) -> dict[str, int]:
         )
     ).update(subject=ERASED, reason="")
 
+    # Photos the customer sent go, files and all (once the erasure has committed).
+    customer = Message.Sender.CUSTOMER
+    photos = list(Photo.objects.filter(conversation__in=conversations, message__sender=customer))
+    for photo in photos:
+        transaction.on_commit(lambda photo=photo: photo_files_delete(photo), robust=True)
+    Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
     messages.exclude(sender=Message.Sender.SYSTEM).update(body=ERASED, client_id="")
     messages.update(hidden_reason="")  # staff may have quoted the customer
     reports.update(reason="")

@@ -61,7 +61,9 @@ ORDER_WEBHOOK_SECRET = "browser-shop-secret"
 
 
 @pytest.fixture(scope="session")
-def server_env(django_db_setup, django_db_blocker, shop_port, strict_shop_port) -> dict[str, str]:
+def server_env(
+    django_db_setup, django_db_blocker, shop_port, strict_shop_port, tmp_path_factory
+) -> dict[str, str]:
     """The environment of a production-like Daphne on the test database."""
     with django_db_blocker.unblock():
         database = connection.settings_dict
@@ -81,6 +83,7 @@ def server_env(django_db_setup, django_db_blocker, shop_port, strict_shop_port) 
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
         "ORDER_WEBHOOK_SECRET": ORDER_WEBHOOK_SECRET,
+        "PHOTO_ROOT": str(tmp_path_factory.mktemp("photos")),
     }
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
