@@ -223,10 +223,10 @@ class Stack:
     def origin(self, port: int) -> str:
         return f"http://127.0.0.1:{port}"
 
-    def rss_bytes(self) -> int:
-        """Resident memory of all Daphne processes together."""
+    def rss_bytes(self, processes: list[subprocess.Popen] | None = None) -> int:
+        """Resident memory of the processes together (the product's Daphnes by default)."""
         total = 0
-        for process in self.daphnes:
+        for process in self.daphnes if processes is None else processes:
             for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024

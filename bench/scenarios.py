@@ -497,6 +497,156 @@ async def connections(quick: bool) -> dict[str, Any]:
         stack.close()
 
 
+# -- 2b. handshakes and idle sockets (one Daphne each) -----------------------------------
+
+
+async def _open_many(
+    opener: Callable[[], Awaitable[tuple[WebSocket, float]]], total: int, in_flight: int
+) -> tuple[list[WebSocket], list[float], float, Counter[str]]:
+    """Open `total` sockets, `in_flight` at a time: the sockets, each one's time from its
+    first frame to the answer (or from connecting to open), the wall time, failures."""
+    started = time.monotonic()
+    results = await bounded((opener() for _ in range(total)), in_flight)
+    wall = time.monotonic() - started
+    opened = [r for r in results if isinstance(r, tuple)]
+    return [ws for ws, _ in opened], [t for _, t in opened], wall, failures(results)
+
+
+async def handshakes(quick: bool) -> dict[str, Any]:
+    """Widgets connecting and saying hello, on one Daphne, 50 at a time, against bare
+    Channels sockets connecting to one Daphne of their own (issue 19: >= 300 a second,
+    hello -> welcome p99 <= 100 ms while 1,000 sockets open)."""
+    total = 300 if quick else 1000
+    raise_file_limit()
+    stack = Stack()
+    try:
+        [port] = stack.start_daphnes(1)
+        [relay_port] = stack.start_baseline(1)
+
+        async def widget() -> tuple[WebSocket, float]:
+            ws = await connect(stack, port, "/ws/widget/")
+            sent = time.perf_counter()
+            await ws.send({"type": "hello", "token": None, "lang": "en"})
+            await ws.recv_until("welcome")
+            return ws, time.perf_counter() - sent
+
+        async def bare() -> tuple[WebSocket, float]:
+            started = time.perf_counter()
+            ws = await connect(stack, relay_port, "/ws/bench/relay/?group=h")
+            return ws, time.perf_counter() - started
+
+        figures = {}
+        for name, opener, processes in (
+            ("baseline", bare, stack.baseline),
+            ("product", widget, stack.daphnes),
+        ):
+            await (await opener())[0].close()  # warm: imports, first connections
+            cpu_before = cpu_seconds(processes)
+            sockets, times, wall, failed = await _open_many(opener, total, 50)
+            used = cpu_used(cpu_before, cpu_seconds(processes))
+            figures[name] = {
+                "opened": len(sockets),
+                "per_second": round(len(sockets) / wall, 1),
+                "p50_ms": percentile(times, 50),
+                "p99_ms": percentile(times, 99),
+                "daphne_cpu_ms_per_handshake": round(1000 * used["daphne"] / max(1, total), 2),
+                "errors": dict(failed),
+            }
+            log(f"handshakes {name}: {figures[name]}")
+            await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        base, prod = figures["baseline"], figures["product"]
+        return {
+            "sockets": total,
+            "in_flight": 50,
+            "baseline": base,
+            "product": prod,
+            "ratio_per_second": ratio(prod["per_second"], base["per_second"]),
+            "goal_300_per_second_met": prod["per_second"] >= 300,
+            "goal_hello_welcome_p99_100ms_met": (prod["p99_ms"] or math.inf) <= 100,
+        }
+    finally:
+        stack.close()
+
+
+async def sockets(quick: bool) -> dict[str, Any]:
+    """Idle widgets on one Daphne, pinging every 20 s as the real widget does, against
+    as many bare Channels sockets sending one frame every 20 s (issue 19: 10,000 at
+    <= 32 KiB each, ping round trip p99 <= 50 ms, under a quarter of a core)."""
+    total = 2000 if quick else 10000
+    window = 20 if quick else 40  # seconds of pinging: one or two pings per socket
+    raise_file_limit(2 * total + 1000)
+    stack = Stack()
+    try:
+        [port] = stack.start_daphnes(1)
+        [relay_port] = stack.start_baseline(1)
+
+        async def widget() -> tuple[WebSocket, float]:
+            return await open_widget(stack, port), 0.0
+
+        async def bare() -> tuple[WebSocket, float]:
+            # A group per socket: what it sends comes back to it alone, as a pong would.
+            group = random.getrandbits(64)
+            return await connect(stack, relay_port, f"/ws/bench/relay/?group={group}"), 0.0
+
+        figures = {}
+        for name, opener, processes, answer in (
+            ("baseline", bare, stack.baseline, "ping"),
+            ("product", widget, stack.daphnes, "pong"),
+        ):
+            await (await opener())[0].close()
+            await asyncio.sleep(1)
+            rss_before = stack.rss_bytes(processes)
+            live, _, connect_seconds, failed = await _open_many(opener, total, 100)
+            await asyncio.sleep(2)
+            rss_after = stack.rss_bytes(processes)
+            log(f"sockets {name}: {len(live)} open in {connect_seconds:.0f}s")
+            round_trips: list[float] = []
+
+            async def pinger(ws: WebSocket, answer: str, round_trips: list[float]) -> None:
+                await asyncio.sleep(random.uniform(0, 20))
+                end = time.monotonic() + window - 20
+                while True:
+                    sent = time.perf_counter()
+                    await ws.send({"type": "ping"})
+                    await ws.recv_until(answer, timeout=30)
+                    round_trips.append(time.perf_counter() - sent)
+                    if time.monotonic() >= end:
+                        return
+                    await asyncio.sleep(20)
+
+            cpu_before, started = cpu_seconds(processes), time.monotonic()
+            pings = await asyncio.gather(
+                *(pinger(ws, answer, round_trips) for ws in live), return_exceptions=True
+            )
+            used = cpu_used(cpu_before, cpu_seconds(processes))
+            elapsed = time.monotonic() - started
+            figures[name] = {
+                "connected": len(live),
+                "connect_seconds": round(connect_seconds, 1),
+                "kib_per_socket": round((rss_after - rss_before) / max(1, len(live)) / 1024, 1),
+                "pings": len(round_trips),
+                "ping_p50_ms": percentile(round_trips, 50),
+                "ping_p99_ms": percentile(round_trips, 99),
+                "daphne_cores_while_pinging": round(used["daphne"] / elapsed, 3),
+                "errors": dict(failed + failures(pings)),
+            }
+            log(f"sockets {name}: {figures[name]}")
+            await asyncio.gather(*(ws.close() for ws in live), return_exceptions=True)
+        base, prod = figures["baseline"], figures["product"]
+        return {
+            "sockets": total,
+            "baseline": base,
+            "product": prod,
+            "ratio_kib_per_socket": ratio(prod["kib_per_socket"], base["kib_per_socket"]),
+            "ratio_ping_p99": ratio(prod["ping_p99_ms"], base["ping_p99_ms"]),
+            "goal_32_kib_met": prod["kib_per_socket"] <= 32,
+            "goal_ping_p99_50ms_met": (prod["ping_p99_ms"] or math.inf) <= 50,
+            "goal_quarter_core_met": prod["daphne_cores_while_pinging"] < 0.25,
+        }
+    finally:
+        stack.close()
+
+
 # -- 3. assignment ---------------------------------------------------------------------
 
 
@@ -729,6 +879,8 @@ SCENARIOS: dict[str, Callable[[bool], Awaitable[dict[str, Any]]]] = {
     "relay": relay,
     "soak": soak,
     "connections": connections,
+    "handshakes": handshakes,
+    "sockets": sockets,
     "assignment": assignment,
     "leaderboard": leaderboard,
     "drop": drop,

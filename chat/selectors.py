@@ -5,7 +5,7 @@ lines that its writer in chat/services/ and its socket in chat/consumers/ share,
 splitting them by caller would put the same snapshot (conversation_data,
 message_data) in several places."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import reduce
 from math import ceil
 from operator import or_
@@ -31,7 +31,8 @@ from chat.models import (
     Visitor,
 )
 from chat.system_messages import system_text
-from community.models import ConsoleLease, Expert, ExpertApplication
+from community.models import ConsoleLease, Expert, ExpertApplication, ShiftSlot
+from community.selectors import next_staffed_shift_start
 from realtime import async_db
 from realtime.broadcast import database_call
 
@@ -386,6 +387,31 @@ def availability() -> tuple[int, int]:
         version=Coalesce(Sum("state_version"), 0),
     )
     return totals["on_shift"], totals["version"]
+
+
+def welcome_availability() -> tuple[int, int, datetime | None]:
+    """(experts on shift, availability version, start of the next shift with experts
+    signed up): what a widget's `welcome` says about who can answer."""
+    return (*availability(), next_staffed_shift_start())
+
+
+async def welcome_availability_live() -> tuple[int, int, datetime | None]:
+    """`welcome_availability` for a socket: on PostgreSQL one statement on its event
+    loop. A first-time shopper's `hello` then needs nothing else from the database,
+    and no trip through the process's one database thread (docs/performance.md,
+    "Handshakes")."""
+    if not async_db.available():
+        return await database_call(welcome_availability)
+    experts, slots = Expert._meta.db_table, ShiftSlot._meta.db_table
+    signed_up = ShiftSlot.experts.through._meta.db_table
+    [(on_shift, version, next_shift)] = await async_db.fetch(
+        f"SELECT (SELECT count(*) FROM {experts} WHERE on_shift AND suspended_at IS NULL),"
+        f" (SELECT coalesce(sum(state_version), 0) FROM {experts}),"
+        f" (SELECT min(s.starts_at) FROM {slots} s WHERE s.starts_at > now()"
+        f"  AND EXISTS (SELECT 1 FROM {signed_up} e WHERE e.shiftslot_id = s.id))",
+        [],
+    )
+    return on_shift, int(version), next_shift
 
 
 def experts_on_shift_count() -> int:

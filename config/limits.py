@@ -7,9 +7,10 @@ settings.RATE_LIMITS ("count/seconds"), so operators tune them without code.
 
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,21 +32,30 @@ def rate_for(name: str) -> Rate:
     return Rate.parse(settings.RATE_LIMITS[name])
 
 
+@cache
+def shared_cache() -> BaseCache:
+    """One client of the limits' cache for every thread and task of the process.
+    `caches[...]` is per asyncio context, so each socket got a client of its own, and
+    with it a new connection to Redis: a connect and a handshake for every widget that
+    opened (docs/performance.md, "Handshakes"). The client's pool is thread-safe."""
+    return caches.create_connection(settings.RATE_LIMIT_CACHE)
+
+
 def limit_retry_after(name: str, key: str, *, cost: int = 1) -> int | None:
     """Count one hit of `name` for `key`; None if allowed, else seconds to wait."""
     rate = rate_for(name)
     now = int(time.time())
     window = now - now % rate.seconds
     cache_key = f"limit:{name}:{key}:{window}"
-    cache = caches[settings.RATE_LIMIT_CACHE]
+    store = shared_cache()
     # add() is atomic: the first hit creates the window, the rest increment it.
-    if cache.add(cache_key, cost, timeout=rate.seconds + 1):
+    if store.add(cache_key, cost, timeout=rate.seconds + 1):
         hits = cost
     else:
         try:
-            hits = cache.incr(cache_key, cost)
+            hits = store.incr(cache_key, cost)
         except ValueError:  # expired between add and incr
-            cache.add(cache_key, cost, timeout=rate.seconds + 1)
+            store.add(cache_key, cost, timeout=rate.seconds + 1)
             hits = cost
     if hits <= rate.count:
         return None

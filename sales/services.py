@@ -9,14 +9,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Conversation
 from config.errors import ServiceError
-from config.limits import limit_retry_after
+from config.limits import limit_retry_after, shared_cache
 from sales.models import Order, WidgetOpen
 
 # The widget's public reference: what crypto.randomUUID() or its fallback makes.
@@ -50,7 +49,7 @@ def widget_open_note(*, ref: str, network: str) -> None:
             "bad_field", _("ref must be 8 to 64 letters, digits, dashes or underscores.")
         )
     day = brand_day(timezone.now())
-    cache = caches[settings.RATE_LIMIT_CACHE]
+    cache = shared_cache()
     noted = f"widget-open:{ref}:{day.isoformat()}"
     if cache.get(noted):
         return

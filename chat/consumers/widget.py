@@ -17,7 +17,7 @@ from chat import protocol, selectors, services
 from chat.consumers.base import ChatSocket, QueuePositions, current_versions
 from chat.models import Visitor
 from chat.strings import widget_strings
-from community.selectors import application_invite, next_staffed_shift_start
+from community.selectors import application_invite
 from config.client_ip import client_ip_from_scope, ip_bucket
 from config.errors import ServiceError
 from config.limits import RateLimited, limit_retry_after
@@ -111,34 +111,49 @@ class WidgetConsumer(ChatSocket):
         self.language = supported_language(frame.get("lang"))
         translation.activate(self.language)
         await self.join(broadcast.WIDGETS)
-        welcome = await database_call(self.welcome_data, frame.get("token"))
-        if frame.get("token") and self.visitor is None:
+        # A first-time shopper (no token) has nothing of their own to read.
+        token = frame.get("token")
+        returning = await database_call(self.returning_visitor, token) if token else {}
+        if token and self.visitor is None:
             await self.close(code=protocol.CLOSE_VISITOR_TOKEN_REFUSED)
             return
+        (
+            experts_on_shift,
+            availability_version,
+            next_expert,
+        ) = await selectors.welcome_availability_live()
         self.greeted = True
         if self.visitor is not None:
             await self.identify(self.visitor)
-        await self.send_frame(welcome)
-
-    def welcome_data(self, token: str | None) -> protocol.WidgetWelcome:
-        self.visitor = visitor = selectors.visitor_from_token(token)
-        conversation = selectors.visitor_current_conversation(visitor=visitor) if visitor else None
-        next_expert = next_staffed_shift_start()
-        experts_on_shift, availability_version = selectors.availability()
-        return protocol.WidgetWelcome(
-            type="welcome",
-            token=selectors.visitor_token(visitor) if visitor else None,
-            visitor={"name": visitor.name, "email": visitor.email} if visitor else None,
-            conversation=selectors.conversation_data(conversation) if conversation else None,
-            follow_ups=selectors.visitor_follow_ups(visitor=visitor) if visitor else [],
-            experts_on_shift=experts_on_shift,
-            availability_version=availability_version,
-            # The widget words it in the customer's own time zone.
-            next_expert_at=next_expert.isoformat() if next_expert else None,
-            language=self.language,
-            max_message_length=protocol.MESSAGE_BODY.max_length,
-            strings=widget_strings(),
+        await self.send_frame(
+            protocol.WidgetWelcome(
+                type="welcome",
+                token=returning.get("token"),
+                visitor=returning.get("visitor"),
+                conversation=returning.get("conversation"),
+                follow_ups=returning.get("follow_ups", []),
+                experts_on_shift=experts_on_shift,
+                availability_version=availability_version,
+                # The widget words it in the customer's own time zone.
+                next_expert_at=next_expert.isoformat() if next_expert else None,
+                language=self.language,
+                max_message_length=protocol.MESSAGE_BODY.max_length,
+                strings=widget_strings(),
+            )
         )
+
+    def returning_visitor(self, token: str) -> dict[str, Any]:
+        """What `welcome` tells a returning visitor about themselves, if the token holds."""
+        self.visitor = visitor = selectors.visitor_from_token(token)
+        if visitor is None:
+            return {}
+        conversation = selectors.visitor_current_conversation(visitor=visitor)
+        return {
+            "token": selectors.visitor_token(visitor),
+            "visitor": {"name": visitor.name, "email": visitor.email},
+            "conversation": selectors.conversation_data(conversation) if conversation else None,
+            "follow_ups": selectors.visitor_follow_ups(visitor=visitor),
+        }
 
     async def forward(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "visitor.revoked":  # erased while this widget was open

@@ -3,13 +3,15 @@
 import asyncio
 import json
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
 from chat.models import Conversation, Message
-from community.models import ConsoleLease, Expert
+from community.models import ConsoleLease, Expert, ShiftSlot
 from tests.conftest import session_cookie_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -764,3 +766,31 @@ async def test_a_chat_whose_removal_the_layer_lost_leaves_the_console_on_its_nex
     assert await no_more_frames(expert_socket)
     await customer.disconnect()
     await expert_socket.disconnect()
+
+
+async def test_welcome_tells_a_new_shopper_who_can_answer_and_when_the_next_expert_comes(
+    make_expert,
+):
+    """With nobody on shift the widget offers the offline form and says when the next
+    staffed shift starts; shifts nobody signed up for do not count."""
+    expert = await database_sync_to_async(make_expert)(on_shift=False)
+    soon = timezone.now() + timedelta(hours=2)
+    later = timezone.now() + timedelta(hours=5)
+
+    def plan() -> None:
+        ShiftSlot.objects.create(starts_at=soon, ends_at=soon + timedelta(hours=1))  # empty
+        ShiftSlot.objects.create(starts_at=later, ends_at=later + timedelta(hours=1)).experts.add(
+            expert
+        )
+
+    await database_sync_to_async(plan)()
+    socket = await widget()
+    welcome = await greet(socket)
+    assert welcome["experts_on_shift"] == 0 and welcome["token"] is None
+    assert datetime.fromisoformat(welcome["next_expert_at"]) == later
+    await socket.disconnect()
+
+    await database_sync_to_async(Expert.objects.filter(pk=expert.pk).update)(on_shift=True)
+    socket = await widget()
+    assert (await greet(socket))["experts_on_shift"] == 1
+    await socket.disconnect()
