@@ -37,6 +37,26 @@ def _sweep_due() -> bool:
     return True
 
 
+_sweeping: set[asyncio.Task] = set()  # referenced until done, or the loop may drop them
+
+
+async def _sweep() -> None:
+    try:
+        await database_call(community_services.expired_leases_sweep)
+        await database_call(services.absent_experts_requeue)
+        await database_call(services.customers_away_sweep)
+    except DatabaseError:  # the next ping's sweep tries again
+        logger.exception("could not sweep absent experts and customers")
+
+
+def _sweep_beside_pings() -> None:
+    """The sweep runs beside the ping that found it due: its pong, and the pings
+    behind it on this socket, never wait for the database (issue 19)."""
+    task = asyncio.ensure_future(_sweep())
+    _sweeping.add(task)
+    task.add_done_callback(_sweeping.discard)
+
+
 VERSIONS_FRESH_SECONDS = 1.0
 
 
@@ -321,8 +341,6 @@ class ChatSocket(FrameSocket):
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if _sweep_due():
-            await database_call(community_services.expired_leases_sweep)
-            await database_call(services.absent_experts_requeue)
-            await database_call(services.customers_away_sweep)
+            _sweep_beside_pings()
         await self.catch_up()
         await super().on_ping(frame)

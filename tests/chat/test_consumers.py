@@ -794,3 +794,31 @@ async def test_welcome_tells_a_new_shopper_who_can_answer_and_when_the_next_expe
     socket = await widget()
     assert (await greet(socket))["experts_on_shift"] == 1
     await socket.disconnect()
+
+
+async def test_a_ping_that_finds_the_sweep_due_is_answered_before_the_sweep(make_expert):
+    """The sweep of absent experts and customers runs beside the ping that found it
+    due: with the database thread busy, the pong still comes, and the sweep after."""
+    import threading
+
+    from asgiref.sync import SyncToAsync
+
+    from chat.consumers import base as consumers
+
+    expert = await database_sync_to_async(make_expert)()
+    expert_socket, customer, _ = await assigned_chat(expert)
+    release = threading.Event()
+    busy = SyncToAsync.single_thread_executor.submit(release.wait, 30)
+    try:
+        consumers._last_sweep = 0.0  # due now
+        for socket in (expert_socket, customer):
+            await socket.send_json_to({"type": "ping"})
+            assert (await receive_until(socket, "pong"))["type"] == "pong"
+        assert consumers._sweeping  # waiting for the database thread
+    finally:
+        release.set()
+        busy.result()
+    await eventually(lambda: asyncio.sleep(0, len(consumers._sweeping)), lambda n: n == 0)
+    assert not consumers._sweeping
+    await expert_socket.disconnect()
+    await customer.disconnect()
