@@ -195,7 +195,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 .done{align-items:center;justify-content:center;text-align:center}
 .ok{width:56px;height:56px;border-radius:50%;display:grid;place-items:center;background:var(--al);color:var(--a)}
 .ok svg{width:28px;height:28px}
-@media (max-width:480px){.pn{inset:0;width:auto;height:auto;border-radius:0;animation:none}.open .ln{display:none}input,textarea{font-size:16px}}
+@media (max-width:480px){.pn{inset:0;width:auto;height:auto;border-radius:0;animation:none}.open .ln{display:none}input,textarea{font-size:16px}.hd{gap:10px;padding:12px 6px 12px 14px}.endb{padding:0 10px}}
 .rp{border:0;background:none;color:#6b7280;font:inherit;font-size:11px;cursor:pointer;padding:0 0 0 8px}.rp:disabled{cursor:default}
 @media (prefers-reduced-motion:reduce){.w *{animation:none!important;transition:none!important}}`;
 
