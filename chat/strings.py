@@ -6,6 +6,7 @@ translations must keep them unchanged.
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def widget_strings() -> dict[str, str]:
@@ -65,7 +66,8 @@ def widget_strings() -> dict[str, str]:
         "rate_submit": _("Send rating"),
         "rate_thanks": _("Thanks for your feedback!"),
         "become_expert": _("Love our products? Become a brand expert →"),
-        "report": _("Report"),
+        # A verb here; the audit log's "Report" is the noun (Dutch tells them apart).
+        "report": pgettext("button that reports a message", "Report"),
         "reported": _("Reported, thank you"),
         "transcript_download": _("Download transcript"),
         "transcript_email": _("Email me the transcript"),

@@ -18,10 +18,35 @@ from config.client_ip import client_ip_from_request, ip_bucket
 from config.errors import ServiceError, error_response
 from config.limits import RateLimited
 
+# The demo shop's product pages (the catalog of `load_demo` links to them).
 DEMO_PRODUCTS = {
-    "AUR-ANC2": "Aurora ANC 2",
-    "STR-BUDS": "Stride Buds",
-    "STU-ONE": "Studio One",
+    "AUR-ANC2": {
+        "name": "Aurora ANC 2",
+        "pitch": "Silence, tuned to you.",
+        "blurb": "Adaptive noise cancelling that learns your commute, 40 hours of battery "
+        "and warm, detailed sound from custom 40 mm drivers.",
+        "price": 279,
+        "was": 329,
+        "art": "over-ear",
+    },
+    "STR-BUDS": {
+        "name": "Stride Buds",
+        "pitch": "Made to stay in.",
+        "blurb": "Sweat-proof earbuds with secure fit wings for running, 8 hours a charge "
+        "and three sizes of ear tips in the box.",
+        "price": 149,
+        "was": None,
+        "art": "earbuds",
+    },
+    "STU-ONE": {
+        "name": "Studio One",
+        "pitch": "Hear every detail.",
+        "blurb": "Open-back reference headphones for mixing and long listening, with "
+        "velour pads and a replaceable cable.",
+        "price": 349,
+        "was": None,
+        "art": "over-ear",
+    },
 }
 
 
@@ -32,11 +57,16 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     _host, port = split_domain_port(request.get_host())
     chat_origin = f"{request.scheme}://127.0.0.1" + (f":{port}" if port else "")
     # A product page of the demo shop names its product to the widget (data-product-sku).
-    product = DEMO_PRODUCTS.get(request.GET.get("product", ""))
+    sku = request.GET.get("product", "")
+    product = {"sku": sku, **DEMO_PRODUCTS[sku]} if sku in DEMO_PRODUCTS else None
     return render(
         request,
         "shop.html",
-        {"chat_origin": chat_origin, "product": product},
+        {
+            "chat_origin": chat_origin,
+            "product": product,
+            "hero": product or DEMO_PRODUCTS["AUR-ANC2"],
+        },
     )
 
 

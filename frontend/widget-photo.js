@@ -20,7 +20,7 @@ export async function upload({ token, conv, ui, S }) {
   const preview = URL.createObjectURL(file);
   const sending = el('div', 'msg customer');
   sending.dataset.testid = 'photo-sending';
-  const picture = el('span', 'pc');
+  const picture = el('span', 'pc ph');
   picture.append(el('img', '', { src: preview, alt: S.photo_sending }));
   const tick = el('span', 'tk', { textContent: S.sending }); // as widget.js's ticks() words it
   tick.dataset.status = 'sending';

@@ -109,14 +109,14 @@ svg{width:20px;height:20px;fill:none;stroke:currentColor;stroke-width:2;stroke-l
 .bdg{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#e5484d;color:#fff;font-size:12px;font-weight:700;line-height:18px;text-align:center;border:2px solid #fff}
 .pn{position:fixed;right:20px;bottom:92px;z-index:2147483000;width:384px;height:min(660px,calc(100vh - 112px));background:#fff;border-radius:18px;overflow:hidden;display:flex;flex-direction:column;box-shadow:0 18px 50px rgba(8,30,40,.25);animation:pop .2s ease-out;transform-origin:bottom right}
 @keyframes pop{from{opacity:0;transform:translateY(10px) scale(.98)}}
-.hd{display:flex;align-items:center;gap:12px;padding:16px 12px 16px 20px;background:linear-gradient(135deg,var(--a),var(--ad));color:#fff;flex:none}
+.hd{display:flex;align-items:center;gap:8px;padding:14px 6px 14px 14px;background:linear-gradient(135deg,var(--a),var(--ad));color:#fff;flex:none}
 .hd :focus-visible{outline-color:#fff}
 .ht{flex:1;min-width:0}
 .ht h2{font-size:16px;font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .ht p{font-size:13px;opacity:.85}
-.hb{display:flex;align-items:center;gap:4px}
+.hb{display:flex;align-items:center;gap:2px}
 .ib{width:36px;height:36px;border-radius:50%;display:grid;place-items:center;color:#fff}
-.endb{height:32px;padding:0 12px;border-radius:16px;background:rgba(255,255,255,.16);color:#fff;font-size:13px;font-weight:600}
+.endb{height:32px;padding:0 8px;border-radius:16px;background:rgba(255,255,255,.16);color:#fff;font-size:13px;font-weight:600}
 .ib:hover,.endb:hover{background:rgba(255,255,255,.26)}
 .av{flex:none;width:30px;height:30px;border-radius:50%;display:grid;place-items:center;background:var(--al);color:var(--a);font-size:11px;font-weight:700;position:relative}
 .hd .av{width:40px;height:40px;font-size:14px;background:rgba(255,255,255,.2);color:#fff}
@@ -171,6 +171,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
 .failed .b{opacity:.55}
 .pc{display:grid;gap:3px;width:210px;padding:8px;border:1px solid var(--ln);border-radius:14px;background:#fff;color:var(--tx);text-decoration:none}
 .pc img{width:100%;aspect-ratio:4/3;object-fit:cover;border-radius:9px;background:var(--sf)}.pc b{color:var(--a)}.pc:hover b{text-decoration:underline}
+.ph{width:auto}.ph img{width:auto;max-width:100%;height:160px;aspect-ratio:auto}
 .rm .b{background:none;border:1px dashed var(--ln);color:var(--mu);font-style:italic}
 .meta{font-size:11px;color:var(--mu);margin:3px 4px 0}
 .tk{margin-left:4px;font-weight:700}
@@ -439,7 +440,7 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       h('b', { text: c.name }), h('span', { text: price }));
   }
 
-  const photo = (p) => h('a', { class: 'pc', tid: 'photo', href: BASE + p.url, target: '_blank' },
+  const photo = (p) => h('a', { class: 'pc ph', tid: 'photo', href: BASE + p.url, target: '_blank' },
     h('img', { src: BASE + p.thumbnail, alt: S.photo, onload: scrollDown }));
   const pick = () => import(new URL('widget-photo.js', script.src)).then((m) => m.upload({ token, conv, ui, S }),
     () => showError({ message: S.photo_failed }));
@@ -846,6 +847,9 @@ input:focus,textarea:focus{outline:0;border-color:var(--a);box-shadow:0 0 0 3px 
       const l = u.list;
       stick = l.scrollHeight - l.scrollTop - l.clientHeight < 60; // follow only when at the bottom
     });
+    // A phone's keyboard opening, a turned phone or a resized window shrinks the list:
+    // the newest messages stay in sight.
+    new ResizeObserver(scrollDown).observe(u.list);
     u.typingText = h('span');
     u.typing = h('div', { class: 'typing', tid: 'typing-indicator', hidden: true }, dots(), u.typingText);
     u.composer = h('textarea', { rows: 1, tid: 'composer', 'aria-label': S.composer_label, placeholder: S.composer_placeholder,

@@ -90,8 +90,8 @@ def server_env(
     return env
 
 
-def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    port = free_port()
+def start_daphne(env: dict[str, str], port: int | None = None) -> tuple[subprocess.Popen, int]:
+    port = port or free_port()
     command = ["daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
     process = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env)
     wait_for_port(port, process)
@@ -110,8 +110,15 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def live_server_url(server_env):
-    """Daphne serving config.asgi on the test database, like production would."""
-    process, port = start_daphne(server_env)
+    """Daphne serving config.asgi on the test database, like production would. Its own
+    demo shop (/shop/ at localhost, the chat at 127.0.0.1) embeds the widget too."""
+    port = free_port()
+    env = {
+        **server_env,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "WIDGET_ALLOWED_ORIGINS": f"{server_env['WIDGET_ALLOWED_ORIGINS']},http://localhost:{port}",
+    }
+    process, port = start_daphne(env, port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -159,6 +166,12 @@ def serve_shop(port: int, widget_base: str, csp: str | None = None) -> Threading
     server = ThreadingHTTPServer(("127.0.0.1", port), Shop)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+@pytest.fixture(scope="session")
+def demo_shop_url(live_server_url) -> str:
+    """The product's demo shop (templates/shop.html): a brand's web shop on another origin."""
+    return live_server_url.replace("127.0.0.1", "localhost") + "/shop/"
 
 
 @pytest.fixture(scope="session")
