@@ -726,4 +726,5 @@ SCENARIOS: dict[str, Callable[[bool], Awaitable[dict[str, Any]]]] = {
     "drop": drop,
     "widget": widget,
     "queries": queries,
+    "catalog": __import__("bench.catalog").catalog.catalog,
 }
