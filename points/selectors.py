@@ -12,7 +12,6 @@ from django.utils import timezone
 from chat.models import Conversation
 from community.models import ConsoleLease, Expert
 from points.models import (
-    AWARD_KINDS,  # noqa: F401 - services and tests ask the selectors for it
     DEFAULT_RULE_POINTS,
     EARNING_KINDS,
     RULE_KINDS,
