@@ -23,6 +23,7 @@ from typing import Any
 
 import rjsmin
 
+from bench.catalog import catalog
 from bench.harness import ROOT, SHOP_ORIGIN, Stack, cpu_seconds, cpu_used, log
 from bench.wsclient import ConnectionClosed, WebSocket
 
@@ -889,4 +890,5 @@ SCENARIOS: dict[str, Callable[[bool], Awaitable[dict[str, Any]]]] = {
     "drop": drop,
     "widget": widget,
     "queries": queries,
+    "catalog": catalog,
 }

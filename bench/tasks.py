@@ -8,6 +8,7 @@ what is measured is what the product does.
 import json
 import math
 import os
+import random
 import statistics
 import threading
 import time
@@ -27,6 +28,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog.models import CatalogProduct
+from catalog.selectors import catalog_search
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import Conversation, Visitor
@@ -288,6 +291,125 @@ def queries(sizes: list[int]) -> dict[str, dict[str, int]]:
         _populate(size - Expert.objects.count())
         results[str(Expert.objects.count())] = _query_counts()
     return results
+
+
+# -- catalog search --------------------------------------------------------------------
+
+CATALOG_LINES = (
+    "Crusher", "Stride", "Studio", "Aria", "Pulse", "Nomad", "Summit", "Drift",
+    "Echo", "Vertex", "Halo", "Tempo", "Canyon", "Ridge", "Breeze", "Orbit",
+)  # fmt: skip
+CATALOG_MODELS = ("Evo", "Pro", "Lite", "Max", "Mini", "ANC", "Sport", "Air", "Go", "Plus")
+CATALOG_KINDS = (
+    "Wireless Headphones", "Earbuds", "Speaker", "Charging Case", "Ear Tips", "USB-C Cable",
+    "Daypack", "Rain Jacket", "Tent", "Sleeping Bag", "Hiking Boots", "Water Bottle",
+)  # fmt: skip
+CATALOG_COLOURS = ("black", "white", "sand", "navy", "olive", "red", "grey")
+
+
+def _catalog_rows(count: int) -> list[tuple[str, str]]:
+    """(SKU, name) of `count` products, the same ones on every run: the first 100 of
+    the 10,000 are the 100."""
+    rows = [
+        (
+            f"{line[:3]}-{model[:3]}-{k:02d}-{colour[:3]}".upper(),
+            f"{line} {model} {kind}, {colour}",
+        )
+        for line in CATALOG_LINES
+        for model in CATALOG_MODELS
+        for k, kind in enumerate(CATALOG_KINDS)
+        for colour in CATALOG_COLOURS
+    ]
+    random.Random(17).shuffle(rows)
+    return rows[:count]
+
+
+def _catalog_queries(count: int) -> list[str]:
+    """What experts type, as the console sends it (every pause of 150 ms): partial words
+    of a name, two words, a SKU prefix, and a few that match nothing."""
+    pick, products = random.Random(4), _catalog_rows(10_000)
+    queries: list[str] = []
+    while len(queries) < count:
+        sku, name = pick.choice(products)
+        words = name.replace(",", "").split()
+        word = pick.choice(words)
+        shape = pick.random()
+        if shape < 0.5:
+            queries.append(word[: pick.randint(2, len(word))].lower())
+        elif shape < 0.75:
+            first = pick.randrange(len(words) - 1)
+            queries.append(f"{words[first]} {words[first + 1][:2]}".lower())
+        elif shape < 0.92:
+            queries.append(sku[: pick.randint(3, 9)].lower())
+        else:
+            queries.append(pick.choice(["zq", "xylo", "kettle", "hdmi", "sku-00"]))
+    return queries
+
+
+def _catalog_fill(total: int) -> None:
+    have = CatalogProduct.objects.count()
+    CatalogProduct.objects.bulk_create(
+        CatalogProduct(
+            sku=sku,
+            name=name,
+            price=f"{19 + n % 380}.{n % 100:02d}",
+            url=f"https://shop.example/p/{sku.lower()}",
+            image_url=f"https://shop.example/img/{sku.lower()}.jpg",
+            in_stock=n % 9 != 0,
+        )
+        for n, (sku, name) in enumerate(_catalog_rows(total)[have:], start=have)
+    )
+    # What autovacuum does a minute after a feed load: the planner's row estimates.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_catalogproduct")
+
+
+def _catalog_figures(queries: list[str], expert: Expert) -> dict[str, Any]:
+    """The selector's own time (database round trip and ORM, no HTTP) and the queries
+    one search over HTTP costs (Django's test client, the product's middleware)."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(expert.user)
+
+    def search(query: str) -> None:
+        response = client.get("/console/catalog/search/", {"q": query})
+        assert response.status_code == 200, response.status_code
+
+    for query in queries[:50]:
+        catalog_search(query=query)
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        catalog_search(query=query)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    counts = {_count(lambda q=q: search(q)) for q in queries[:5]}
+    return {
+        "selector_p50_ms": round(timings[len(timings) // 2], 2),
+        "selector_p99_ms": round(timings[int(len(timings) * 0.99)], 2),
+        "queries_per_search": max(counts),
+        "queries_per_search_flat_over_queries": len(counts) == 1,
+    }
+
+
+def catalog(products: int, experts: int, queries: int, drop_indexes: bool = False):
+    """Grow the catalog to `products` and measure; `drop_indexes` first drops the
+    search indexes of catalog/migrations/0002 (the baseline: the same query, a plain
+    scan). Also makes the experts who search over HTTP: many, as the type-ahead is
+    limited per expert."""
+    _catalog_fill(products)
+    if drop_indexes:
+        with connection.cursor() as cursor:
+            for index in ("catalog_name_trgm", "catalog_sku_prefix", "catalog_in_stock_first"):
+                cursor.execute(f"DROP INDEX {index}")
+            cursor.execute("ANALYZE catalog_catalogproduct")
+    searchers = _create_experts(experts, prefix=f"cat{products}{drop_indexes:d}-")
+    wanted = _catalog_queries(queries)
+    return {
+        "products": CatalogProduct.objects.count(),
+        "cookies": [_session_cookie(e.user) for e in searchers],
+        "queries": wanted,
+        **_catalog_figures(wanted, searchers[0]),
+    }
 
 
 def main() -> None:

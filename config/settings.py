@@ -340,6 +340,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 ORDER_WEBHOOK_SECRET = os.environ.get("ORDER_WEBHOOK_SECRET", "")
 ORDER_ATTRIBUTION_DAYS = int(os.environ.get("ORDER_ATTRIBUTION_DAYS", "7"))
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
+# Points for chat-assisted sales: off (0) unless the brand sets how many per order, so
+# that quality, not selling, stays what chats are for. Given once the order's return
+# window has passed, for at most POINTS_ASSISTED_SALE_CAP_PER_CHAT orders of one chat.
+POINTS_ASSISTED_SALE = int(os.environ.get("POINTS_ASSISTED_SALE", "0"))
+POINTS_ASSISTED_SALE_CAP_PER_CHAT = int(os.environ.get("POINTS_ASSISTED_SALE_CAP_PER_CHAT", "1"))
+ORDER_RETURN_WINDOW_DAYS = int(os.environ.get("ORDER_RETURN_WINDOW_DAYS", "30"))
 # The brand's product feed (a CSV or JSON file, see catalog/services.py), loaded hourly.
 CATALOG_FEED = os.environ.get("CATALOG_FEED", "")
 JOB_SCHEDULE = [
@@ -349,6 +355,7 @@ JOB_SCHEDULE = [
     ("config.jobs.finished_jobs_prune", 3600),
     ("community.jobs.waiting_alerts_send", 60),
     *([("catalog.jobs.catalog_feed_load", 3600)] if CATALOG_FEED else []),
+    *([("points.jobs.assisted_sales_award", 3600)] if POINTS_ASSISTED_SALE else []),
 ]
 JOB_RESULTS_KEEP_SECONDS = 24 * 3600
 # "Shoppers are waiting" mails: once the oldest waiting chat has waited this long and

@@ -10,6 +10,7 @@ class EntryKind(models.TextChoices):
     RATING_BONUS = "rating_bonus", _("Good rating")
     FOLLOW_UP = "follow_up", _("Follow-up sent")
     FOLLOW_UP_HELPFUL = "follow_up_helpful", _("Follow-up marked helpful")
+    ASSISTED_SALE = "assisted_sale", _("Chat-assisted sale")
     ADJUSTMENT = "adjustment", _("Staff adjustment")
     REVERSAL = "reversal", _("Reversal")
     REDEMPTION_HOLD = "redemption_hold", _("Reward redemption")
@@ -29,8 +30,11 @@ DEFAULT_RULE_POINTS = {
     EntryKind.FOLLOW_UP: 5,
     EntryKind.FOLLOW_UP_HELPFUL: 10,
 }
+# Awards from the rules above and from settings (POINTS_ASSISTED_SALE); staff may
+# reverse any of them.
+AWARD_KINDS = (*RULE_KINDS, EntryKind.ASSISTED_SALE)
 # What counts towards the leaderboard: points earned, not points spent.
-EARNING_KINDS = (*RULE_KINDS, EntryKind.ADJUSTMENT, EntryKind.REVERSAL)
+EARNING_KINDS = (*AWARD_KINDS, EntryKind.ADJUSTMENT, EntryKind.REVERSAL)
 
 
 class PointsRule(models.Model):
@@ -96,6 +100,9 @@ class LedgerEntry(models.Model):
     )
     redemption = models.ForeignKey(
         "rewards.Redemption", on_delete=models.PROTECT, null=True, blank=True
+    )
+    order = models.ForeignKey(
+        "sales.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"

@@ -21,9 +21,13 @@ from points.models import (
     LedgerEntry,
     PointsRule,
 )
+from sales.models import Order
 
-AWARD_KINDS = RULE_KINDS
 PERIODS = ("week", "month", "all")
+# How far back the assisted-sales job looks for orders whose return window ended: a
+# scheduler stopped for days catches up, and turning the award on pays at most the
+# orders that became final in the week before (not the whole order history).
+ASSISTED_SALE_CATCH_UP_DAYS = 7
 TOP = 10
 
 
@@ -191,3 +195,44 @@ def flagged_awards_pending():
 def rules_for_experts() -> dict[str, int]:
     """What each award is worth now, for the rules the statement page explains."""
     return {kind.value: rule_points(kind) for kind in RULE_KINDS}
+
+
+def assisted_sales_due(*, now: datetime) -> list[int]:
+    """Ids of orders that may earn their expert a chat-assisted sale award now, oldest
+    first: attributed to a chat, the return window (ORDER_RETURN_WINDOW_DAYS) passed at
+    most ASSISTED_SALE_CATCH_UP_DAYS ago, the expert not suspended, not awarded yet,
+    and their chat below POINTS_ASSISTED_SALE_CAP_PER_CHAT awards. The service checks
+    again under its locks; this only keeps each run from rereading every order."""
+    final_until = now - timedelta(days=settings.ORDER_RETURN_WINDOW_DAYS)
+    sales = LedgerEntry.objects.filter(kind=EntryKind.ASSISTED_SALE)
+    per_chat = (
+        sales.filter(conversation=OuterRef("conversation"))
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        Order.objects.filter(
+            ordered_at__lte=final_until,
+            ordered_at__gt=final_until - timedelta(days=ASSISTED_SALE_CATCH_UP_DAYS),
+            conversation__isnull=False,
+            expert__isnull=False,
+            expert__suspended_at__isnull=True,
+        )
+        .exclude(pk__in=sales.filter(order__isnull=False).values("order"))
+        .annotate(chat_awards=Coalesce(Subquery(per_chat, output_field=IntegerField()), 0))
+        .filter(chat_awards__lt=settings.POINTS_ASSISTED_SALE_CAP_PER_CHAT)
+        .order_by("ordered_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def assisted_sale_rule() -> dict[str, int] | None:
+    """The assisted-sale award as the statement page explains it; None while it is off."""
+    if settings.POINTS_ASSISTED_SALE <= 0:
+        return None
+    return {
+        "points": settings.POINTS_ASSISTED_SALE,
+        "days": settings.ORDER_RETURN_WINDOW_DAYS,
+        "per_chat": settings.POINTS_ASSISTED_SALE_CAP_PER_CHAT,
+    }

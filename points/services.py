@@ -2,8 +2,9 @@
 tied to its source, the expert's account row locked, and the cached balance
 moved in the same transaction."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,9 +17,10 @@ from community.audit import audit_record
 from community.models import Expert
 from config.errors import ServiceError
 from points import selectors
-from points.models import Account, EntryKind, FlaggedAward, LedgerEntry
+from points.models import AWARD_KINDS, Account, EntryKind, FlaggedAward, LedgerEntry
 from points.protocol import LeaderboardChanged, Points
 from realtime import broadcast
+from sales.models import Order
 
 # Anti-gaming thresholds: an award needs a real exchange, not a click.
 MIN_EXPERT_ANSWER_CHARACTERS = 20
@@ -217,6 +219,63 @@ def points_award_for_helpful_follow_up(*, follow_up: FollowUp) -> LedgerEntry | 
     )
 
 
+def points_award_for_assisted_sales(*, now: datetime | None = None) -> int:
+    """The scheduled award for chat-assisted sales: each order whose return window
+    has passed earns its chat's expert POINTS_ASSISTED_SALE points, once. Nothing at
+    all while that is 0 (the default). Returns how many orders were awarded."""
+    if settings.POINTS_ASSISTED_SALE <= 0:
+        return 0
+    now = now or timezone.now()
+    awarded = [
+        points_award_for_assisted_sale(order_id=order_id, now=now)
+        for order_id in selectors.assisted_sales_due(now=now)
+    ]
+    return sum(entry is not None for entry in awarded)
+
+
+@transaction.atomic
+def points_award_for_assisted_sale(*, order_id: int, now: datetime) -> LedgerEntry | None:
+    """One order's award, decided under a lock on its chat: two workers running the
+    job at once, or two orders of one chat, cannot both pass the per-chat cap.
+
+    No award while the feature is off, before the return window ends, for an order no
+    chat or expert is credited with, to a suspended expert, or past the cap. Orders
+    cannot be reported as refunded yet: staff reverse the entry instead."""
+    points = settings.POINTS_ASSISTED_SALE
+    if points <= 0:
+        return None
+    order = Order.objects.filter(pk=order_id, conversation__isnull=False).first()
+    if order is None or order.expert_id is None:
+        return None
+    final_at = order.ordered_at + timedelta(days=settings.ORDER_RETURN_WINDOW_DAYS)
+    # Locked first, as resolving a chat does, then the account (in _post_entry).
+    Conversation.objects.select_for_update().filter(pk=order.conversation_id).first()
+    awarded_in_chat = LedgerEntry.objects.filter(
+        kind=EntryKind.ASSISTED_SALE, conversation_id=order.conversation_id
+    )
+    if (
+        final_at > now
+        or Expert.objects.filter(pk=order.expert_id, suspended_at__isnull=False).exists()
+        or awarded_in_chat.filter(order=order).exists()
+        or awarded_in_chat.count() >= settings.POINTS_ASSISTED_SALE_CAP_PER_CHAT
+    ):
+        return None
+    return _post_entry(
+        expert_id=order.expert_id,
+        amount=points,
+        kind=EntryKind.ASSISTED_SALE,
+        idempotency_key=f"assisted-sale:{order.pk}",
+        rule_points=points,
+        # The shop's order number; never what the customer bought or who they are.
+        memo=_("Order %(order)s after chat #%(chat)d")
+        % {"order": order.order_id[:100], "chat": order.conversation_id},
+        # The sale became final when its return window ended: that is the event.
+        occurred_at=final_at,
+        conversation_id=order.conversation_id,
+        order=order,
+    )
+
+
 def _refuse_own_balance(*, expert_id: int, staff_member) -> None:
     """Four eyes: staff who are also experts never move their own points."""
     if Expert.objects.filter(pk=expert_id, user_id=staff_member.pk).exists():
@@ -257,7 +316,7 @@ def points_reverse(*, entry: LedgerEntry, reason: str, staff_member) -> LedgerEn
     _refuse_own_balance(expert_id=entry.expert_id, staff_member=staff_member)
     if not reason.strip():
         raise ServiceError("bad_field", _("Give a reason for the reversal."))
-    if entry.kind not in (*selectors.AWARD_KINDS, EntryKind.ADJUSTMENT):
+    if entry.kind not in (*AWARD_KINDS, EntryKind.ADJUSTMENT):
         raise ServiceError("invalid_state", _("Only awards and adjustments can be reversed."))
     reversal = _post_entry(
         expert_id=entry.expert_id,

@@ -40,6 +40,7 @@ def statement(request: HttpRequest) -> HttpResponse:
             "total": len(entries),
             "balance": selectors.balance(expert=expert),
             "rules": selectors.rules_for_experts(),
+            "assisted_sale": selectors.assisted_sale_rule(),
             "held": selectors.flagged_awards_pending().filter(expert=expert).count(),
         },
     )

@@ -14,7 +14,7 @@ from chat import services as chat_services
 from chat.models import Conversation, FollowUp
 from community.models import Expert
 from points import selectors, services
-from points.models import EntryKind, FlaggedAward, LedgerEntry
+from points.models import AWARD_KINDS, EntryKind, FlaggedAward, LedgerEntry
 from tests.conftest import create_staff
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_the_migration_dates_old_entries_by_their_written_time_and_keeps_the_gua
 def test_the_demo_is_a_month_of_history_dated_when_it_happened():
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     now = timezone.now()
-    awards = LedgerEntry.objects.filter(kind__in=selectors.AWARD_KINDS)
+    awards = LedgerEntry.objects.filter(kind__in=AWARD_KINDS)
     times = list(awards.values_list("occurred_at", flat=True))
     assert max(times) <= now and min(times) >= now - timedelta(days=31)
     assert len({t.date() for t in times}) >= 25  # spread over the month, not load time
