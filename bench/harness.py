@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:543
 # server instead (only that index is flushed).
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 TEMPLATE_DB = f"bench_{os.getpid()}_template"
+# Production settings serve hashed static files, which need `collectstatic` first.
+STATIC_ROOT = Path(tempfile.gettempdir()) / f"bench_{os.getpid()}_static"
 
 _processes: list[subprocess.Popen] = []
 _task_pids: set[int] = set()  # `manage.py` children still running
@@ -63,6 +67,7 @@ def product_env(db_name: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url(db_name),
         "REDIS_URL": redis_url(),
+        "STATIC_ROOT": str(STATIC_ROOT),
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -145,12 +150,13 @@ def migrated_template() -> str:
         _admin(f'CREATE DATABASE "{TEMPLATE_DB}"')
         _databases.append(TEMPLATE_DB)
         started = time.monotonic()
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"],
-            cwd=ROOT,
-            env=product_env(TEMPLATE_DB),
-            check=True,
-        )
+        for command in (["migrate"], ["collectstatic", "--noinput"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command, "-v", "0"],
+                cwd=ROOT,
+                env=product_env(TEMPLATE_DB),
+                check=True,
+            )
         log(f"migrated template database in {time.monotonic() - started:.1f}s")
     return TEMPLATE_DB
 
@@ -327,6 +333,7 @@ def cleanup() -> None:
             _drop(name)
         except psycopg.Error as error:
             log(f"could not drop {name}: {error}")
+    shutil.rmtree(STATIC_ROOT, ignore_errors=True)
     if os.environ.get("BENCH_REDIS_URL"):  # a shared server: leave our index empty
         try:
             redis.Redis.from_url(REDIS_URL).flushdb()

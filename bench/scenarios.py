@@ -569,6 +569,65 @@ async def handshakes(quick: bool) -> dict[str, Any]:
         stack.close()
 
 
+async def _idle_sockets(
+    stack: Stack,
+    opener: Callable[[], Awaitable[tuple[WebSocket, float]]],
+    processes: list[Any],
+    answer: str,
+    total: int,
+    window: int,
+) -> dict[str, Any]:
+    """Open `total` sockets, then each pings every 20 s for `window` seconds."""
+    await (await opener())[0].close()
+    await asyncio.sleep(1)
+    rss_before = stack.rss_bytes(processes)
+    # Every socket is read all the time, as a browser does: Daphne closes a socket
+    # that leaves its protocol-level pings unanswered for 30 s.
+    readers, sent_at, round_trips = Sockets(), {}, []
+
+    def on_frame(ws: WebSocket) -> Callable[[Frame], None]:
+        def note(frame: Frame) -> None:
+            if frame.get("type") == answer and ws in sent_at:
+                round_trips.append(time.perf_counter() - sent_at.pop(ws))
+
+        return note
+
+    async def read_from_the_start() -> tuple[WebSocket, float]:
+        ws, took = await opener()
+        readers.read(ws, on_frame(ws))
+        return ws, took
+
+    live, _, connect_seconds, failed = await _open_many(read_from_the_start, total, 100)
+    await asyncio.sleep(2)
+    rss_after = stack.rss_bytes(processes)
+    log(f"sockets: {len(live)} open in {connect_seconds:.0f}s")
+
+    async def pinger(ws: WebSocket) -> None:
+        await asyncio.sleep(random.uniform(0, 20))
+        for _ in range(window // 20):
+            sent_at[ws] = time.perf_counter()
+            await ws.send({"type": "ping"})
+            await asyncio.sleep(20)
+
+    cpu_before, started = cpu_seconds(processes), time.monotonic()
+    pings = await asyncio.gather(*(pinger(ws) for ws in live), return_exceptions=True)
+    await asyncio.sleep(5)  # the last answers
+    used = cpu_used(cpu_before, cpu_seconds(processes))
+    elapsed = time.monotonic() - started
+    await readers.close()
+    return {
+        "connected": len(live),
+        "connect_seconds": round(connect_seconds, 1),
+        "kib_per_socket": round((rss_after - rss_before) / max(1, len(live)) / 1024, 1),
+        "pings": len(live) * (window // 20),
+        "answered": len(round_trips),
+        "ping_p50_ms": percentile(round_trips, 50),
+        "ping_p99_ms": percentile(round_trips, 99),
+        "daphne_cores_while_pinging": round(used["daphne"] / elapsed, 3),
+        "errors": dict(failed + failures(pings) + readers.errors),
+    }
+
+
 async def sockets(quick: bool) -> dict[str, Any]:
     """Idle widgets on one Daphne, pinging every 20 s as the real widget does, against
     as many bare Channels sockets sending one frame every 20 s (issue 19: 10,000 at
@@ -589,51 +648,10 @@ async def sockets(quick: bool) -> dict[str, Any]:
             group = random.getrandbits(64)
             return await connect(stack, relay_port, f"/ws/bench/relay/?group={group}"), 0.0
 
-        figures = {}
-        for name, opener, processes, answer in (
-            ("baseline", bare, stack.baseline, "ping"),
-            ("product", widget, stack.daphnes, "pong"),
-        ):
-            await (await opener())[0].close()
-            await asyncio.sleep(1)
-            rss_before = stack.rss_bytes(processes)
-            live, _, connect_seconds, failed = await _open_many(opener, total, 100)
-            await asyncio.sleep(2)
-            rss_after = stack.rss_bytes(processes)
-            log(f"sockets {name}: {len(live)} open in {connect_seconds:.0f}s")
-            round_trips: list[float] = []
-
-            async def pinger(ws: WebSocket, answer: str, round_trips: list[float]) -> None:
-                await asyncio.sleep(random.uniform(0, 20))
-                end = time.monotonic() + window - 20
-                while True:
-                    sent = time.perf_counter()
-                    await ws.send({"type": "ping"})
-                    await ws.recv_until(answer, timeout=30)
-                    round_trips.append(time.perf_counter() - sent)
-                    if time.monotonic() >= end:
-                        return
-                    await asyncio.sleep(20)
-
-            cpu_before, started = cpu_seconds(processes), time.monotonic()
-            pings = await asyncio.gather(
-                *(pinger(ws, answer, round_trips) for ws in live), return_exceptions=True
-            )
-            used = cpu_used(cpu_before, cpu_seconds(processes))
-            elapsed = time.monotonic() - started
-            figures[name] = {
-                "connected": len(live),
-                "connect_seconds": round(connect_seconds, 1),
-                "kib_per_socket": round((rss_after - rss_before) / max(1, len(live)) / 1024, 1),
-                "pings": len(round_trips),
-                "ping_p50_ms": percentile(round_trips, 50),
-                "ping_p99_ms": percentile(round_trips, 99),
-                "daphne_cores_while_pinging": round(used["daphne"] / elapsed, 3),
-                "errors": dict(failed + failures(pings)),
-            }
-            log(f"sockets {name}: {figures[name]}")
-            await asyncio.gather(*(ws.close() for ws in live), return_exceptions=True)
-        base, prod = figures["baseline"], figures["product"]
+        base = await _idle_sockets(stack, bare, stack.baseline, "ping", total, window)
+        log(f"sockets baseline: {base}")
+        prod = await _idle_sockets(stack, widget, stack.daphnes, "pong", total, window)
+        log(f"sockets product: {prod}")
         return {
             "sockets": total,
             "baseline": base,

@@ -1,5 +1,5 @@
-"""What happened in a chat, for the apps built on it: points listens (points/apps.py)
-and chat knows nothing of points.
+"""What happened in a chat, for the apps built on it: points and sales listen
+(their apps.py) and chat knows nothing of them.
 
 Each signal is sent inside the transaction that made the change, so what a receiver
 writes commits or rolls back with it: no point without its chat, and no chat change
@@ -12,3 +12,4 @@ chat_resolved = Signal()  # conversation=
 chat_rated = Signal()  # conversation=
 follow_up_sent = Signal()  # follow_up=
 follow_up_found_helpful = Signal()  # follow_up=
+customer_erased = Signal()  # conversation_ids=  (right to erasure)

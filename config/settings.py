@@ -179,6 +179,7 @@ RATE_LIMITS = {
         # per expert
         "expert.followup": "30/3600",
         "expert.catalog": "120/60",
+        "expert.replies": "60/3600",
         "expert.photo": "60/3600",
         # the shop's order reports, per client IP
         "api.orders": "600/60",

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class SalesConfig(AppConfig):
     name = "sales"
     verbose_name = _("Chat-assisted sales")
+
+    def ready(self) -> None:
+        from sales import receivers  # noqa: F401  (connects to chat.events)

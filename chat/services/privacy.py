@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import protocol, selectors
+from chat import events, protocol, selectors
 from chat.models import (
     ERASED_EMAIL,
     Conversation,
@@ -168,6 +168,9 @@ def visitor_erase(*, email: str, staff_member) -> dict[str, int]:
         topic=ERASED, rating_comment="", resolution_summary="", customer_network="", pages=[]
     )
     TranscriptDelivery.objects.filter(conversation__in=conversations).delete()
+    events.customer_erased.send(
+        sender=Conversation, conversation_ids=list(conversations.values_list("pk", flat=True))
+    )
     erased = {
         "offline_messages": offline.update(name="", email=ERASED_EMAIL, body=ERASED),
         "applications": applications.update(

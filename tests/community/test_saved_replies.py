@@ -73,3 +73,22 @@ def test_the_replies_page_saves_and_lists_a_reply(client, make_expert):
     page = client.post("/console/replies/", {"shortcut": "size", "body": "Size S."}, follow=True)
     assert page.status_code == 200
     assert "/size" in page.content.decode() and "Size S." in page.content.decode()
+
+
+def test_saving_replies_is_limited_per_expert(client, make_expert, settings):
+    """A script adding and deleting replies in a loop is held to the limit; another
+    expert is not."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expert.replies": "3/3600"}
+    anna, bram = make_expert(name="Anna"), make_expert(name="Bram")
+    client.force_login(anna.user)
+    for n in range(3):
+        client.post("/console/replies/", {"shortcut": f"r{n}", "body": "Hi"})
+    refused = client.post("/console/replies/", {"shortcut": "r3", "body": "Hi"})
+    assert refused.status_code == 429
+    assert "Try again in" in refused.content.decode()
+    reply = SavedReply.objects.get(shortcut="r0")
+    client.post(f"/console/replies/{reply.pk}/delete/")
+    assert SavedReply.objects.filter(expert=anna).count() == 3  # nothing added or deleted
+
+    client.force_login(bram.user)
+    assert client.post("/console/replies/", {"shortcut": "r0", "body": "Hi"}).status_code == 302

@@ -187,3 +187,38 @@ def test_a_malformed_reference_is_refused_and_stores_nothing(client, ref):
     assert answer.status_code == 400
     assert "visitor_ref" in answer.json()["error"]["message"]
     assert not Order.objects.exists()
+
+
+def test_erasing_a_customer_unlinks_their_widget_reference_and_keeps_the_figures(
+    make_expert, make_visitor
+):
+    """The browser keeps the reference: after erasure nothing may lead from it to the
+    customer's chats or orders, while the conversion figures stay as they were."""
+    from chat import services as chat_services
+
+    anna = make_expert(name="Anna de Vries")
+    visitor = make_visitor()
+    visitor.email = "sam@example.com"
+    visitor.save(update_fields=["email"])
+    first = opened("shopper-erase", days_ago=4, chat=chat_with(anna, visitor, days_ago=4))
+    opened("shopper-erase", days_ago=3)
+    ordered("E-1", after=first, days=1, visitor_ref="shopper-erase")
+    other = opened("shopper-keep")
+    ordered("K-1", after=other, days=1, visitor_ref="shopper-keep")
+    before = metrics.service_metrics(metrics.period_ending_today(30))
+
+    staff = create_staff(username="lead", email="lead@test.example", password="pw-12345678")
+    chat_services.visitor_erase(email="sam@example.com", staff_member=staff)
+
+    assert not WidgetOpen.objects.filter(ref="shopper-erase").exists()
+    assert not Order.objects.filter(visitor_ref="shopper-erase").exists()
+    [new_ref] = set(WidgetOpen.objects.exclude(ref="shopper-keep").values_list("ref", flat=True))
+    assert Order.objects.get(order_id="E-1").visitor_ref == new_ref
+    assert WidgetOpen.objects.filter(ref=new_ref).count() == 2  # still one shopper, two days
+    assert Order.objects.get(order_id="K-1").visitor_ref == "shopper-keep"
+    after = metrics.service_metrics(metrics.period_ending_today(30))
+    for key in ("conversion_chatted", "conversion_not_chatted"):
+        assert (after[key].shoppers, after[key].converted) == (
+            before[key].shoppers,
+            before[key].converted,
+        )
