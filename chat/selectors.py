@@ -389,6 +389,13 @@ def availability() -> tuple[int, int]:
     return totals["on_shift"], totals["version"]
 
 
+# `availability` as two columns of one statement on an event loop (async_db).
+_AVAILABILITY_COLUMNS = (
+    f"(SELECT count(*) FROM {Expert._meta.db_table} WHERE on_shift AND suspended_at IS NULL),"
+    f" (SELECT coalesce(sum(state_version), 0) FROM {Expert._meta.db_table})"
+)
+
+
 def welcome_availability() -> tuple[int, int, datetime | None]:
     """(experts on shift, availability version, start of the next shift with experts
     signed up): what a widget's `welcome` says about who can answer."""
@@ -402,11 +409,9 @@ async def welcome_availability_live() -> tuple[int, int, datetime | None]:
     "Handshakes")."""
     if not async_db.available():
         return await database_call(welcome_availability)
-    experts, slots = Expert._meta.db_table, ShiftSlot._meta.db_table
-    signed_up = ShiftSlot.experts.through._meta.db_table
+    slots, signed_up = ShiftSlot._meta.db_table, ShiftSlot.experts.through._meta.db_table
     [(on_shift, version, next_shift)] = await async_db.fetch(
-        f"SELECT (SELECT count(*) FROM {experts} WHERE on_shift AND suspended_at IS NULL),"
-        f" (SELECT coalesce(sum(state_version), 0) FROM {experts}),"
+        f"SELECT {_AVAILABILITY_COLUMNS},"
         f" (SELECT min(s.starts_at) FROM {slots} s WHERE s.starts_at > now()"
         f"  AND EXISTS (SELECT 1 FROM {signed_up} e WHERE e.shiftslot_id = s.id))",
         [],
@@ -453,11 +458,9 @@ async def state_versions_live() -> dict[str, Any]:
     """`state_versions` for pings: on PostgreSQL one statement on the event loop."""
     if not async_db.available():
         return await database_call(state_versions)
-    experts = Expert._meta.db_table
     [(queue, experts_on_shift, version)] = await async_db.fetch(
         f"SELECT (SELECT version FROM {StateCounter._meta.db_table} WHERE name = %s),"
-        f" (SELECT count(*) FROM {experts} WHERE on_shift AND suspended_at IS NULL),"
-        f" (SELECT coalesce(sum(state_version), 0) FROM {experts})",
+        f" {_AVAILABILITY_COLUMNS}",
         [StateCounter.QUEUE],
     )
     return {"queue": queue or 0, "availability": (experts_on_shift, int(version))}
