@@ -7,6 +7,8 @@ PORT ?= 8000
 # The test suite runs against real services; override to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Parallel workers (pytest-xdist), a file at a time each; 0 runs the suite in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup messages lint stack lock
 
@@ -42,7 +44,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
-		$(BIN)/pytest $(PYTEST_ARGS)
+		$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Production-like: nginx, two Daphne processes, job worker and scheduler, DEBUG off,
 # on PostgreSQL and Redis (STACK_DATABASE_URL, STACK_REDIS_URL); see docs/deploy.md.

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -21,6 +22,35 @@ from django_tasks_db.models import DBTaskResult
 from chat.models import Visitor
 from community.models import ConsoleLease, Expert
 from realtime import async_db
+
+
+def _own_redis_per_worker() -> None:
+    """`make test` runs the suite in parallel workers (pytest-xdist). Each worker gets its
+    own Redis database and key prefixes, as pytest-django gives it its own PostgreSQL
+    database: every test empties its cache and channel layer when it starts, and
+    pub/sub channels are shared by all Redis databases. Done before anything connects;
+    the servers the browser tests start inherit it through the environment."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not settings.REDIS_URL:
+        return
+    number = int(worker.removeprefix("gw"))
+    url = urlsplit(settings.REDIS_URL)
+    database = int(url.path.strip("/") or 0) + number
+    settings.REDIS_URL = url._replace(path=f"/{database}").geturl()
+    layer = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    layer["hosts"][0]["address"] = settings.REDIS_URL
+    layer["prefix"] = f"{layer['prefix']}-{worker}"
+    cache = settings.CACHES["default"]
+    cache["LOCATION"] = settings.REDIS_URL
+    cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{worker}"
+    os.environ.update(
+        REDIS_URL=settings.REDIS_URL,
+        CHANNEL_LAYER_PREFIX=layer["prefix"],
+        CACHE_KEY_PREFIX=cache["KEY_PREFIX"],
+    )
+
+
+_own_redis_per_worker()
 
 
 def pytest_sessionstart(session):

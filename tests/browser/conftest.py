@@ -202,6 +202,42 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def wait_for_idle_database(timeout: float = 10) -> None:
+    """Until no other connection to the test database is inside a statement or a
+    transaction for a moment: what the server does as the browser's sockets close."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'"
+            )
+            busy = cursor.fetchone()[0]
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= 0.2:
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _servers_quiet_before_the_flush(request, _django_db_helper):
+    """After each test, its pages close and the servers finish what the closing sockets
+    started before the database is emptied: a server writing while the flush truncates
+    every table can deadlock it, and the next test then starts on the last one's rows.
+    Depends on the database fixture, so it is torn down before the flush."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+    if connection.vendor == "postgresql" and request.node.get_closest_marker("django_db"):
+        wait_for_idle_database()
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     path = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
