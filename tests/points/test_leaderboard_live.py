@@ -6,6 +6,7 @@ from channels.testing import WebsocketCommunicator
 
 from config.asgi import websocket_application
 from points import services
+from realtime.broadcast import database_call
 from tests.chat.test_consumers import receive_until
 from tests.conftest import create_staff, session_cookie_for
 
@@ -58,3 +59,35 @@ async def test_staff_socket_refuses_experts(make_expert):
     expert = await database_sync_to_async(make_expert)()
     socket = await connect("/ws/staff/", expert.user)
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_an_award_is_read_once_however_many_boards_show_it(make_expert, monkeypatch):
+    """Each console used to fetch the new board through the process's one database
+    thread in turn: with a thousand consoles the last one saw the award late."""
+    from points import consumers
+
+    experts = [
+        await database_sync_to_async(make_expert)(name=name)
+        for name in ("Anna", "Bram", "Chloe", "Daan")
+    ]
+    staff = await database_sync_to_async(create_staff)(username="staff")
+    sockets = [await connect("/ws/console/", expert.user) for expert in experts]
+    for socket in sockets:
+        await receive_until(socket, "leaderboard")
+    trips = []
+
+    async def counted(func, /, *args, **kwargs):
+        trips.append(func.__name__)
+        return await database_call(func, *args, **kwargs)
+
+    monkeypatch.setattr(consumers, "database_call", counted)
+    await database_sync_to_async(services.points_adjust)(
+        expert=experts[2], amount=7, reason="Helpful", staff_member=staff, idempotency_key="y"
+    )
+
+    for socket, expert in zip(sockets, experts, strict=True):
+        board = await receive_until(socket, "leaderboard")
+        assert (board["rows"][0]["name"], board["rows"][0]["points"]) == ("Chloe", 7)
+        assert board["me"]["name"] == expert.display_name
+        await socket.disconnect()
+    assert trips == ["leaderboard"]
