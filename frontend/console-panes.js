@@ -526,6 +526,9 @@
 
     // -------------------------------------------------------------- saved replies
 
+    // A shared reply in the customer's language where staff wrote one, else the console's.
+    const replyBody = (chat, reply) => (reply.bodies && reply.bodies[chat.snap.language]) || reply.body;
+
     /* Typing "/" and a shortcut offers the saved replies (welcome.saved_replies);
        Enter, Tab or a click puts one in the composer with {name} filled in. */
     function updatePicker(chat) {
@@ -548,7 +551,7 @@
           item.setAttribute("role", "option");
           item.setAttribute("aria-selected", String(index === chat.pick));
           item.dataset.testid = "reply-pick";
-          item.append(make("strong", "", "/" + reply.shortcut), " ", make("span", "picks__body", reply.body));
+          item.append(make("strong", "", "/" + reply.shortcut), " ", make("span", "picks__body", replyBody(chat, reply)));
           item.addEventListener("mousedown", (event) => {
             event.preventDefault(); // keep the focus in the composer
             usePick(chat, reply);
@@ -560,7 +563,8 @@
 
     function usePick(chat, reply) {
       const name = ((chat.snap.customer && chat.snap.customer.name) || "").trim().split(/\s+/)[0];
-      chat.r.input.value = name ? reply.body.split("{name}").join(name) : reply.body.replace(/\s*\{name\}/g, "");
+      const body = replyBody(chat, reply);
+      chat.r.input.value = name ? body.split("{name}").join(name) : body.replace(/\s*\{name\}/g, "");
       chat.picks = [];
       renderPicker(chat);
       autogrow(chat.r.input);
