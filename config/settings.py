@@ -200,6 +200,8 @@ RATE_LIMITS = {
         "expert.catalog": "120/60",
         "expert.replies": "60/3600",
         "expert.photo": "60/3600",
+        # per staff member
+        "staff.photo": "60/3600",
         # the shop's order reports, per client IP
         "api.orders": "600/60",
     }.items()
