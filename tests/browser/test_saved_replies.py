@@ -54,5 +54,9 @@ def test_a_saved_reply_goes_into_the_chat_with_the_customers_name(
     # The team's reply goes in in the shopper's language, though the console is English.
     composer.press_sequentially("/war")
     expect(pane.get_by_test_id("reply-pick")).to_contain_text("Elk paar heeft twee jaar garantie.")
+    console.screenshot(path=screenshot_dir / "console-reply-picker-dutch-chat.png")
+    console.set_viewport_size({"width": 390, "height": 844})
+    composer.scroll_into_view_if_needed()
+    console.screenshot(path=screenshot_dir / "console-reply-picker-dutch-chat-phone.png")
     composer.press("Enter")
     expect(composer).to_have_value("Elk paar heeft twee jaar garantie.")
