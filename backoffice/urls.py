@@ -4,12 +4,14 @@ their apps (points/views.py, rewards/views.py); the rest is backoffice/views.py.
 from django.urls import path
 
 from backoffice import views
+from chat import views as chat_views
 from points import views as points_views
 from rewards import views as rewards_views
 
 urlpatterns = [
     path("", views.staff_overview, name="staff_overview"),
     path("monitor/", views.staff_monitor, name="staff_monitor"),
+    path("photos/", chat_views.staff_photo_upload, name="staff_photo_upload"),
     path("experts/", views.staff_experts, name="staff_experts"),
     path("experts/<int:expert_id>/action/", views.staff_expert_action, name="staff_expert_action"),
     path("metrics/", views.staff_metrics, name="staff_metrics"),

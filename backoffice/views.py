@@ -34,6 +34,7 @@ from community.permissions import (
 from config.csv_safe import SafeWriter
 from config.errors import ServiceError
 from config.forms import error_lines, flash_errors
+from config.middleware import shows_catalog_images
 from config.redirects import redirect_back
 from points import services as points_services
 from points.models import LedgerEntry
@@ -52,6 +53,7 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(MODERATE_CHATS)
+@shows_catalog_images
 def staff_monitor(request: HttpRequest) -> HttpResponse:
     """Filled and kept live by /ws/staff/ (monitor.watch)."""
     return render(request, "staff/monitor.html", {"strings": _monitor_strings()})

@@ -54,6 +54,9 @@ class Conversation(models.Model):
     # Where the chat was started from (an IPv4 address or an IPv6 /64): caps how many
     # chats one network may keep waiting.
     customer_network = models.CharField(max_length=64, blank=True, db_index=True)
+    # The widget's language when the chat started ("en", "nl"; "" for chats from before
+    # it was kept): the console words shared saved replies in it.
+    language = models.CharField(max_length=16, blank=True)
     # Moved forward while the customer has the chat open in a widget; a chat whose
     # customer stays away leaves the queue (waiting) or is shown as gone (active).
     customer_seen_at = models.DateTimeField(default=timezone.now)

@@ -282,6 +282,8 @@ def conversation_data(conversation: Conversation, *, with_pages: bool = True) ->
         "id": conversation.pk,
         "topic": conversation.topic,
         "status": conversation.status,
+        # The customer's language ("" unknown): the console's saved replies follow it.
+        "language": conversation.language,
         # No email: every side following the chat gets this, and experts never need it.
         "customer": {"name": visitor.name},
         "expert": expert_data(conversation.expert),

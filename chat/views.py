@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import selectors, services
 from chat.forms import PhotoUploadForm
-from community.permissions import may_moderate
+from community.permissions import MODERATE_CHATS, may_moderate, staff_required
 from community.selectors import active_expert_for_user, suspension_for_user
 from config.client_ip import client_ip_from_request, ip_bucket
 from config.errors import ServiceError, error_response
@@ -209,6 +209,14 @@ def console_photo_upload(request: HttpRequest) -> HttpResponse:
         )
         return error_response(refused, status=403)
     return _photo_upload(request, expert=expert)
+
+
+@staff_required(MODERATE_CHATS)
+@require_POST
+def staff_photo_upload(request: HttpRequest) -> HttpResponse:
+    """Staff attach a photo (a receipt, a diagram) to a chat they took over, from the
+    monitor; the service refuses any other chat."""
+    return _photo_upload(request, staff_member=request.user)
 
 
 @require_GET

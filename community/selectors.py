@@ -111,22 +111,30 @@ def upcoming_shifts(*, limit: int = 50):
 
 def saved_replies_for(*, expert: Expert, language: str) -> list[dict]:
     """The expert's own replies, then the shared ones they have not replaced with their
-    own shortcut; shared ones in Dutch where staff wrote it and the console is Dutch."""
+    own shortcut. A shared one's `body` is in the console's language (Dutch where staff
+    wrote it), and `bodies` has each language staff wrote it in, so the console can
+    put it in the chat in the customer's language."""
     own = list(SavedReply.objects.filter(expert=expert))
     taken = {reply.shortcut for reply in own}
     shared = SavedReply.objects.filter(expert__isnull=True).exclude(shortcut__in=taken)
-    return [
+    replies = [
         {"id": reply.pk, "shortcut": reply.shortcut, "body": reply.body, "shared": False}
         for reply in own
-    ] + [
-        {
-            "id": reply.pk,
-            "shortcut": reply.shortcut,
-            "body": (reply.body_nl if language == "nl" and reply.body_nl else reply.body),
-            "shared": True,
-        }
-        for reply in shared
     ]
+    for reply in shared:
+        bodies = {settings.LANGUAGE_CODE: reply.body}
+        if reply.body_nl:
+            bodies["nl"] = reply.body_nl
+        replies.append(
+            {
+                "id": reply.pk,
+                "shortcut": reply.shortcut,
+                "body": bodies.get(language, reply.body),
+                "bodies": bodies,
+                "shared": True,
+            }
+        )
+    return replies
 
 
 @dataclass(frozen=True)

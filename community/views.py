@@ -28,6 +28,7 @@ from config.client_ip import client_ip_from_request, ip_bucket
 from config.errors import ServiceError, error_response
 from config.forms import error_lines, flash_errors
 from config.limits import RateLimited, enforce_limit, limit_retry_after, wait_text
+from config.middleware import shows_catalog_images
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -110,6 +111,7 @@ def _console_strings() -> dict[str, str]:
 
 
 @login_required
+@shows_catalog_images
 def console(request: HttpRequest) -> HttpResponse:
     expert = selectors.active_expert_for_user(user=request.user)
     if expert is None:

@@ -7,6 +7,7 @@ SECRET_KEY and ALLOWED_HOSTS (README, "Configuration").
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -21,6 +22,24 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# scheme://host[:port] as a CSP source; a wildcard only as the first label of a host
+# with at least two more (https://*.cdn.example.com, never https://*.com or *).
+CSP_ORIGIN = re.compile(r"(https?)://(\*\.(?=[^.:]+\.[^.:]+))?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?")
+
+
+def env_csp_origins(name: str, *, allow_http: bool) -> list[str]:
+    """Origins to add to a CSP directive, refused at start-up when one is anything
+    else (a path, a quote or `;` that would change the policy, a broad wildcard), or
+    plain http outside DEBUG."""
+    origins = [item.lower().removesuffix("/") for item in env_list(name)]
+    for origin in origins:
+        match = CSP_ORIGIN.fullmatch(origin)
+        if not match or (match[1] == "http" and not allow_http):
+            wanted = "http(s)" if allow_http else "https"
+            raise RuntimeError(f"{name}: {origin!r} is not a {wanted}://host[:port] origin")
+    return origins
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -181,6 +200,8 @@ RATE_LIMITS = {
         "expert.catalog": "120/60",
         "expert.replies": "60/3600",
         "expert.photo": "60/3600",
+        # per staff member
+        "staff.photo": "60/3600",
         # the shop's order reports, per client IP
         "api.orders": "600/60",
     }.items()
@@ -349,6 +370,9 @@ POINTS_ASSISTED_SALE_CAP_PER_CHAT = int(os.environ.get("POINTS_ASSISTED_SALE_CAP
 ORDER_RETURN_WINDOW_DAYS = int(os.environ.get("ORDER_RETURN_WINDOW_DAYS", "30"))
 # The brand's product feed (a CSV or JSON file, see catalog/services.py), loaded hourly.
 CATALOG_FEED = os.environ.get("CATALOG_FEED", "")
+# Where the catalog's product images live when not on this site (a brand's CDN):
+# added to img-src of the pages that show product cards (config/middleware.py).
+CATALOG_IMAGE_ORIGINS = env_csp_origins("CATALOG_IMAGE_ORIGINS", allow_http=DEBUG)
 JOB_SCHEDULE = [
     ("chat.jobs.presence_heal", 2),
     ("rewards.jobs.pending_redemptions_expire", 3600),

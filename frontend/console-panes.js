@@ -21,7 +21,7 @@
   "use strict";
 
   const Console = (window.Console = window.Console || {});
-  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat, productCard, photoThumbnail } = window.Live;
+  const { fmt, make, byRole, autogrow, randomId, clockTime, charCount, numberFormat, productCard, photoThumbnail, uploadPhoto } = window.Live;
   const TYPING_IDLE_MS = 3000; // stop "typing" this long after the last keystroke
   const TYPING_REFRESH_MS = 4000; // re-send typing:true at most this often
   const TYPING_SHOW_MS = 7000; // hide the customer's indicator if no update arrives
@@ -433,35 +433,15 @@
 
     // -------------------------------------------------------------- photos
 
-    /* A photo goes over HTTP (POST /console/photos/), not the socket; the server
-       re-encodes it and it comes back as a message frame like any other, which takes
-       the place of the "sending" bubble shown meanwhile. */
+    /* A photo goes over HTTP (POST /console/photos/), not the socket: its message
+       frame takes the place of the "sending" bubble shown meanwhile. */
     async function sendPhoto(chat, file) {
       const li = renderMessage({ sender: "expert", body: S.photo_sending, at: new Date().toISOString() }, true);
       li.dataset.testid = "photo-sending";
       chat.r.messages.appendChild(li);
       scrollToBottom(chat, false);
       acknowledge(chat);
-      const form = new FormData();
-      form.append("conversation", String(chat.id));
-      form.append("client_id", randomId());
-      form.append("photo", file);
-      const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
-      let problem = "";
-      try {
-        const answer = await fetch("/console/photos/", {
-          method: "POST",
-          body: form,
-          credentials: "same-origin",
-          headers: { "X-CSRFToken": csrf ? csrf.value : "" },
-        });
-        if (!answer.ok) {
-          const refusal = await answer.json().catch(() => null);
-          problem = (refusal && refusal.error && refusal.error.message) || S.photo_failed;
-        }
-      } catch (error) {
-        problem = S.photo_failed; // offline, or the connection dropped mid-upload
-      }
+      const problem = await uploadPhoto("/console/photos/", chat.id, file, S.photo_failed);
       li.remove();
       if (problem) {
         chat.r.error.textContent = problem;
@@ -526,6 +506,9 @@
 
     // -------------------------------------------------------------- saved replies
 
+    // A shared reply in the customer's language where staff wrote one, else the console's.
+    const replyBody = (chat, reply) => (reply.bodies && reply.bodies[chat.snap.language]) || reply.body;
+
     /* Typing "/" and a shortcut offers the saved replies (welcome.saved_replies);
        Enter, Tab or a click puts one in the composer with {name} filled in. */
     function updatePicker(chat) {
@@ -548,7 +531,7 @@
           item.setAttribute("role", "option");
           item.setAttribute("aria-selected", String(index === chat.pick));
           item.dataset.testid = "reply-pick";
-          item.append(make("strong", "", "/" + reply.shortcut), " ", make("span", "picks__body", reply.body));
+          item.append(make("strong", "", "/" + reply.shortcut), " ", make("span", "picks__body", replyBody(chat, reply)));
           item.addEventListener("mousedown", (event) => {
             event.preventDefault(); // keep the focus in the composer
             usePick(chat, reply);
@@ -560,7 +543,8 @@
 
     function usePick(chat, reply) {
       const name = ((chat.snap.customer && chat.snap.customer.name) || "").trim().split(/\s+/)[0];
-      chat.r.input.value = name ? reply.body.split("{name}").join(name) : reply.body.replace(/\s*\{name\}/g, "");
+      const body = replyBody(chat, reply);
+      chat.r.input.value = name ? body.split("{name}").join(name) : body.replace(/\s*\{name\}/g, "");
       chat.picks = [];
       renderPicker(chat);
       autogrow(chat.r.input);

@@ -37,6 +37,7 @@
    Live.avatar(text, extra); Live.initials(name, max); Live.toast(box, text,
    kind, ms); Live.autogrow(textarea);
    Live.nearBottom(box) / Live.scrollToBottom(box, instant); Live.randomId();
+   Live.uploadPhoto(url, conversationId, file, failed) posts a chat photo;
    Live.charCount(text) counts characters as the server does (code points);
    Live.numberFormat, Live.timeFormat and Live.clockTime(value) in the page's
    language and the brand's time zone (data-time-zone on <html>). */
@@ -329,6 +330,31 @@
     return link;
   }
 
+  /* Send a photo for a chat over HTTP (the console's /console/photos/, the monitor's
+     /staff/photos/), with the page's session and CSRF token; the server re-encodes it
+     and it comes back as a message frame like any other. Resolves to "" once stored,
+     else the reason to show: the server's, or `failed`. */
+  async function uploadPhoto(url, conversationId, file, failed) {
+    const form = new FormData();
+    form.append("conversation", String(conversationId));
+    form.append("client_id", randomId());
+    form.append("photo", file);
+    const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+    try {
+      const answer = await fetch(url, {
+        method: "POST",
+        body: form,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf ? csrf.value : "" },
+      });
+      if (answer.ok) return "";
+      const refusal = await answer.json().catch(() => null);
+      return (refusal && refusal.error && refusal.error.message) || failed;
+    } catch (error) {
+      return failed; // offline, or the connection dropped mid-upload
+    }
+  }
+
   /* One click per form: the submit button is disabled once the browser has taken the
      submit (so the form still posts), optionally relabelled; a page restored from the
      back/forward cache reloads so no button stays disabled. */
@@ -358,6 +384,7 @@
     oneSubmitPerForm: oneSubmitPerForm,
     productCard: productCard,
     photoThumbnail: photoThumbnail,
+    uploadPhoto: uploadPhoto,
     socket: liveSocket,
     showState: showState,
     fmt: fmt,

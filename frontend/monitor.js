@@ -22,7 +22,7 @@
   const S = JSON.parse(document.getElementById("monitor-strings").textContent);
   const ME = JSON.parse(document.getElementById("monitor-me").textContent);
   const T = document.getElementById("monitor-text").dataset;
-  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime, productCard, photoThumbnail } = window.Live;
+  const { fmt, make, byRole, avatar, initials, autogrow, randomId, clockTime, productCard, photoThumbnail, uploadPhoto } = window.Live;
 
   const TYPING_SHOW_MS = 7000;
   // Safety net: re-read the snapshot now and then, in case a change rang no bell.
@@ -94,7 +94,7 @@
     "view-handler", "take-over", "close-chat", "view-error", "view-scroll", "view-loading",
     "view-messages", "view-typing", "view-typing-text", "whisper-form", "whisper-input",
     "whisper-send", "whisper-error", "reply-form", "reply-input", "reply-send", "reply-error",
-    "view-note",
+    "reply-attach", "reply-attach-input", "view-note",
   ].forEach((name) => (V[name] = role(name)));
 
   const state = {
@@ -883,6 +883,21 @@
     autogrow(input);
   }
 
+  /* A photo in a chat taken over goes over HTTP (POST /staff/photos/), as from the
+     console: its message frame takes the place of the "sending" bubble. */
+  async function sendPhoto(file) {
+    if (!view) return;
+    const li = make("li", "msg msg--expert msg--staff");
+    li.dataset.testid = "photo-sending";
+    li.appendChild(make("div", "msg__bubble", T.photoSending));
+    V["view-messages"].appendChild(li);
+    scrollToBottom();
+    V["reply-error"].textContent = "";
+    const problem = await uploadPhoto("/staff/photos/", view.id, file, T.photoFailed);
+    li.remove();
+    V["reply-error"].textContent = problem;
+  }
+
   function wireComposer(kind, submit) {
     const form = V[kind + "-form"];
     const input = V[kind + "-input"];
@@ -904,6 +919,12 @@
 
   wireComposer("whisper", submitWhisper);
   wireComposer("reply", submitReply);
+  V["reply-attach"].addEventListener("click", () => V["reply-attach-input"].click());
+  V["reply-attach-input"].addEventListener("change", () => {
+    const file = V["reply-attach-input"].files[0];
+    V["reply-attach-input"].value = ""; // picking the same photo again is a new upload
+    if (file) sendPhoto(file);
+  });
   V["take-over"].addEventListener("click", takeOver);
   V["close-chat"].addEventListener("click", closeChat);
   V["view-close"].addEventListener("click", closeView);

@@ -112,3 +112,71 @@ def test_the_widget_shops_download_is_minified_and_within_its_budget(collected_s
 def test_pages_carry_a_content_security_policy(client):
     policy = client.get("/accounts/login/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def image_sources(response) -> list[str]:
+    policy = response["Content-Security-Policy"]
+    [directive] = [d.split()[1:] for d in policy.split("; ") if d.startswith("img-src ")]
+    return directive
+
+
+@pytest.mark.django_db
+def test_product_images_from_the_brands_cdn_may_show_where_product_cards_do(
+    client, settings, make_expert
+):
+    from tests.conftest import create_staff
+
+    settings.CATALOG_IMAGE_ORIGINS = ["https://images.brand.example", "https://*.cdn.example"]
+    assert image_sources(client.get("/accounts/login/")) == ["'self'", "data:"]
+    client.force_login(make_expert().user)
+    assert image_sources(client.get("/console/"))[2:] == settings.CATALOG_IMAGE_ORIGINS
+    client.force_login(create_staff(username="sam@shop.test"))
+    assert image_sources(client.get("/staff/monitor/"))[2:] == settings.CATALOG_IMAGE_ORIGINS
+
+
+@pytest.mark.parametrize(
+    ("value", "debug", "origins"),
+    [
+        (
+            "https://images.brand.example, https://*.cdn.example/",
+            False,
+            ["https://images.brand.example", "https://*.cdn.example"],
+        ),
+        ("HTTPS://Images.Brand.example:8443", False, ["https://images.brand.example:8443"]),
+        ("http://localhost:8001", True, ["http://localhost:8001"]),
+        ("", False, []),
+    ],
+)
+def test_catalog_image_origins_are_read_as_origins(monkeypatch, value, debug, origins):
+    from config.settings import env_csp_origins
+
+    monkeypatch.setenv("CATALOG_IMAGE_ORIGINS", value)
+    assert env_csp_origins("CATALOG_IMAGE_ORIGINS", allow_http=debug) == origins
+
+
+@pytest.mark.parametrize(
+    ("value", "debug"),
+    [
+        ("http://images.brand.example", False),
+        ("*", False),
+        ("https://*", False),
+        ("https://*.example", False),
+        ("https://images.brand.example/products", False),
+        ("https://images.brand.example; script-src *", False),
+        ("'unsafe-inline'", True),
+    ],
+)
+def test_anything_but_an_origin_in_catalog_image_origins_is_refused(monkeypatch, value, debug):
+    """It could widen or break the policy: refused, as is plain http in production."""
+    from config.settings import env_csp_origins
+
+    monkeypatch.setenv("CATALOG_IMAGE_ORIGINS", value)
+    with pytest.raises(RuntimeError, match="is not a"):
+        env_csp_origins("CATALOG_IMAGE_ORIGINS", allow_http=debug)
+
+
+def test_production_refuses_to_start_with_a_plain_http_image_origin():
+    shown = manage(
+        "check", env=production_env(ALLOWED_HOSTS="x", CATALOG_IMAGE_ORIGINS="http://cdn.example")
+    )
+    assert shown.returncode != 0 and "CATALOG_IMAGE_ORIGINS" in shown.stderr

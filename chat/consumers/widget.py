@@ -259,6 +259,7 @@ class WidgetConsumer(ChatSocket):
             name=frame.get("name", ""),
             email=frame.get("email", ""),
             network=self.network,
+            language=self.language,
         )
         await self.send_frame(
             protocol.ConversationFrame(

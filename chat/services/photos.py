@@ -24,10 +24,15 @@ from config.limits import enforce_limit
 PHOTO_BODY = "[photo]"
 
 
-def _count_upload(*, visitor: Visitor | None, expert: Expert | None, network: str) -> None:
+def _count_upload(
+    *, visitor: Visitor | None, expert: Expert | None, staff_member, network: str
+) -> None:
     """Every attempt counts, refused or not: decoding images is the costly part."""
     if expert is not None:
         enforce_limit("expert.photo", str(expert.pk))
+        return
+    if staff_member is not None:
+        enforce_limit("staff.photo", str(staff_member.pk))
         return
     enforce_limit("visitor.photo", str(visitor.pk))
     if network:
@@ -41,16 +46,18 @@ def photo_post(
     client_id: str,
     visitor: Visitor | None = None,
     expert: Expert | None = None,
+    staff_member=None,
     network: str = "",
 ) -> tuple[Message, bool]:
-    """Attach a photo to an open chat as the customer or its expert; returns (message,
-    created). A retry with the same client_id returns the stored message.
+    """Attach a photo to an open chat as the customer, its expert or the staff member
+    who took it over; returns (message, created). A retry with the same client_id
+    returns the stored message.
 
     The chat is checked before the photo is decoded, and again when the message is
     numbered; files of a photo that did not make it into the chat are deleted.
     """
-    participant = {"visitor": visitor, "expert": expert, "staff_member": None}
-    _count_upload(visitor=visitor, expert=expert, network=network)
+    participant = {"visitor": visitor, "expert": expert, "staff_member": staff_member}
+    _count_upload(visitor=visitor, expert=expert, staff_member=staff_member, network=network)
     _check_open(conversation_id=conversation_id, **participant)
     message, open_to, author = _new_message(
         conversation_id=conversation_id, body=PHOTO_BODY, client_id=client_id, **participant

@@ -78,12 +78,19 @@ def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
 
 
 def conversation_start(
-    *, visitor: Visitor, topic: str, name: str = "", email: str = "", network: str = ""
+    *,
+    visitor: Visitor,
+    topic: str,
+    name: str = "",
+    email: str = "",
+    network: str = "",
+    language: str = "",
 ) -> Conversation:
     """Open a chat for the visitor, or return the one already open (double clicks).
 
     `network` is the customer's IPv4 address or IPv6 /64 ("" when unknown): new
     chats and waiting chats are capped per network as well as per visitor.
+    `language` is the widget's (one of settings.LANGUAGES; "" when unknown).
     Only the queueing takes the routing lock, and the chat's place in the queue is
     stamped under it, so queue order is still commit order: the checks and writes
     before it run beside other customers' (docs/performance.md, "Assignment").
@@ -116,6 +123,7 @@ def conversation_start(
             queued_at=now,
             customer_seen_at=now,
             customer_network=network,
+            language=language,
         )
         _append_message(
             conversation_id=conversation.pk,

@@ -17,7 +17,11 @@ def test_a_saved_reply_goes_into_the_chat_with_the_customers_name(
         username="anna@shop.test", email="anna@shop.test", password=PASSWORD
     )
     Expert.objects.create(user=user, display_name="Anna de Vries")
-    SavedReply.objects.create(shortcut="warranty", body="Every pair has a two-year warranty.")
+    SavedReply.objects.create(
+        shortcut="warranty",
+        body="Every pair has a two-year warranty.",
+        body_nl="Elk paar heeft twee jaar garantie.",
+    )
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
 
@@ -31,7 +35,7 @@ def test_a_saved_reply_goes_into_the_chat_with_the_customers_name(
     console.goto(f"{live_server_url}/console/")
     console.get_by_test_id("shift-toggle").click()
     expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
-    shopper = browser.new_context().new_page()
+    shopper = browser.new_context(locale="nl-NL").new_page()  # a Dutch shopper
     start_chat(shopper, shop_url, "Which tips for small ears?", "Sam Jansen")
     pane = console.get_by_test_id("chat-pane").first
     composer = pane.get_by_test_id("composer-input")
@@ -47,3 +51,12 @@ def test_a_saved_reply_goes_into_the_chat_with_the_customers_name(
     expect(shopper.get_by_test_id("message-list")).to_contain_text(
         "Hi Sam, size S tips fit most small ears."
     )
+    # The team's reply goes in in the shopper's language, though the console is English.
+    composer.press_sequentially("/war")
+    expect(pane.get_by_test_id("reply-pick")).to_contain_text("Elk paar heeft twee jaar garantie.")
+    console.screenshot(path=screenshot_dir / "console-reply-picker-dutch-chat.png")
+    console.set_viewport_size({"width": 390, "height": 844})
+    composer.scroll_into_view_if_needed()
+    console.screenshot(path=screenshot_dir / "console-reply-picker-dutch-chat-phone.png")
+    composer.press("Enter")
+    expect(composer).to_have_value("Elk paar heeft twee jaar garantie.")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+from tests.browser.test_photos import snapshot
 from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -143,7 +144,7 @@ def test_staff_hide_a_message_through_the_dialog(
 
 
 def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, django_user_model, screenshot_dir, tmp_path
 ):
     from chat.models import Conversation, Message
     from community.models import AuditEntry
@@ -186,6 +187,23 @@ def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(
     expect(shopper.get_by_test_id("panel-title")).to_have_text("Lars")
     assert AuditEntry.objects.filter(action="take_over").count() == 1
     assert Message.objects.filter(conversation=conversation, system_event="taken_over").count() == 1
+
+    # Lars sends the size chart as a photo, as the expert could have.
+    chart = tmp_path / "size-chart.png"
+    snapshot((900, 600), "#f3efe6", "#5a6b7d").save(chart)
+    expect(monitor.get_by_test_id("attach-button")).to_be_visible()
+    # Straight into the file input: the button is under the take-over toast for 4 s.
+    monitor.get_by_test_id("attach-input").set_input_files(chart)
+    expect(monitor.get_by_test_id("chat-view-messages").get_by_test_id("photo")).to_have_count(1)
+    expect(monitor.get_by_test_id("photo-sending")).to_have_count(0)
+    expect(shopper.get_by_test_id("photo")).to_have_count(1)
+    monitor.wait_for_function("() => document.querySelector('.msg__photo img').naturalWidth > 0")
+    monitor.evaluate("getSelection().removeAllRanges()")  # what the double click selected
+    shot = {"animations": "disabled"}
+    monitor.screenshot(path=screenshot_dir / "staff-take-over-photo-phone.png", **shot)
+    monitor.set_viewport_size({"width": 1366, "height": 850})
+    monitor.screenshot(path=screenshot_dir / "staff-take-over-photo-desktop.png", **shot)
+    monitor.set_viewport_size({"width": 390, "height": 844})
 
     monitor.get_by_test_id("close-chat").click()
     expect(dialog.get_by_role("heading")).to_have_text("Close this chat?")

@@ -416,6 +416,36 @@ async def test_invalid_email_at_chat_start_is_a_clear_error(make_expert):
     await customer.disconnect()
 
 
+async def test_a_dutch_shoppers_chat_gets_the_teams_replies_in_dutch_in_an_english_console(
+    make_expert,
+):
+    """The chat keeps the widget's language; the console has each shared reply in
+    every language staff wrote it in, and the console's own language as `body`."""
+    from community.models import SavedReply
+
+    expert = await database_sync_to_async(make_expert)()
+    await database_sync_to_async(SavedReply.objects.create)(
+        shortcut="warranty", body="Two years, {name}.", body_nl="Twee jaar, {name}."
+    )
+    expert_socket = await console(expert.user)
+    welcome = await receive_until(expert_socket, "welcome")
+    [reply] = welcome["saved_replies"]
+    assert reply["body"] == "Two years, {name}."
+    assert reply["bodies"] == {"en": "Two years, {name}.", "nl": "Twee jaar, {name}."}
+
+    customer = await widget()
+    await customer.send_json_to({"type": "hello", "token": None, "lang": "nl-BE"})
+    await receive_until(customer, "welcome")
+    await customer.send_json_to({"type": "chat.start", "topic": "Garantie?"})
+    assert (await receive_until(customer, "conversation"))["conversation"]["language"] == "nl"
+    assigned = await receive_until(expert_socket, "chat.assigned")
+    assert assigned["conversation"]["language"] == "nl"
+    stored = await database_sync_to_async(Conversation.objects.get)()
+    assert stored.language == "nl"
+    await customer.disconnect()
+    await expert_socket.disconnect()
+
+
 async def test_flooding_gets_errors_then_a_documented_close(make_expert):
     customer = await widget()
     await greet(customer)

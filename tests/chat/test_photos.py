@@ -82,9 +82,9 @@ def widget_upload(client, conversation, data: bytes, *, name="hinge.jpg", client
     )
 
 
-def console_upload(client, conversation, data: bytes, *, client_id="e1"):
+def console_upload(client, conversation, data: bytes, *, client_id="e1", url="/console/photos/"):
     return client.post(
-        "/console/photos/",
+        url,
         {
             "conversation": conversation.pk,
             "client_id": client_id,
@@ -209,6 +209,49 @@ def test_only_the_chats_customer_and_expert_may_upload(client, chat, make_visito
     client.force_login(chat.expert.user)
     assert console_upload(client, chat, photo).status_code == 201
     assert shown_photo(chat)["sender"] == "expert"
+
+
+def staff_upload(client, conversation, data: bytes, *, client_id="s1"):
+    return console_upload(client, conversation, data, client_id=client_id, url="/staff/photos/")
+
+
+def test_staff_who_took_the_chat_over_attach_photos_as_its_expert_did(client, chat):
+    """A receipt or a diagram: the staff member answering the customer sends it like
+    an expert, cleaned the same way; other staff, and the expert who left, may not."""
+    lead = create_staff(username="lead@shop.test")
+    other = create_staff(username="other@shop.test")
+    expert_user = chat.expert.user
+    client.force_login(lead)
+    assert staff_upload(client, chat, jpeg_with_location()).status_code == 404  # not taken
+    services.conversation_take_over(conversation_id=chat.pk, staff_member=lead)
+    client.force_login(other)
+    assert staff_upload(client, chat, jpeg_with_location()).status_code == 404
+    client.force_login(expert_user)
+    assert console_upload(client, chat, jpeg_with_location()).status_code == 404
+    assert staff_upload(client, chat, jpeg_with_location()).status_code == 403  # not staff
+    assert not Photo.objects.exists()
+
+    client.force_login(lead)
+    answer = staff_upload(client, chat, jpeg_with_location())
+    assert answer.status_code == 201, answer.content
+    shown = shown_photo(chat)
+    assert (shown["sender"], shown["body"]) == ("staff", "[photo]")
+    image = fetched(client, shown["photo"]["url"])
+    assert image.size == (600, 800) and not image.getexif()
+
+
+def test_staff_uploads_are_limited_per_staff_member(client, chat, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "staff.photo": "2/3600"}
+    lead = create_staff(username="lead@shop.test")
+    services.conversation_take_over(conversation_id=chat.pk, staff_member=lead)
+    client.force_login(lead)
+    assert staff_upload(client, chat, b"not a photo").status_code == 400
+    assert staff_upload(client, chat, jpeg_with_location(), client_id="s2").status_code == 201
+    answer = staff_upload(client, chat, jpeg_with_location(), client_id="s3")
+    assert answer.status_code == 429 and int(answer["Retry-After"]) > 0
+    client.force_login(create_staff(username="other@shop.test"))
+    assert staff_upload(client, chat, jpeg_with_location()).status_code == 404  # not 429
+    assert Photo.objects.count() == 1
 
 
 def test_a_closed_chat_or_a_suspended_expert_is_refused_with_a_reason(client, chat):
