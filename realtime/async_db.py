@@ -23,6 +23,8 @@ each stale one.
 import asyncio
 import time
 import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
@@ -114,9 +116,60 @@ async def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return await _run(pool, await _connect(), sql, params)
 
 
+_BETWEEN_STATEMENTS = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
+Fetch = Callable[[str, list[Any]], Awaitable[list[tuple[Any, ...]]]]
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[Fetch]:
+    """One connection in a transaction, for a few statements that must see each
+    other (a lock, then reads taken after it): yields `fetch(sql, params)`. Commits
+    when the block ends, rolls back if it raises. A reused connection found gone is
+    replaced before the transaction begins."""
+    loop = asyncio.get_running_loop()
+    pool = _per_loop.get(loop) or _per_loop.setdefault(loop, _LoopConnections())
+    async with pool.slots:
+        opened_conn = await pool.take_idle()
+        if opened_conn is not None:
+            try:
+                await _run(pool, opened_conn, "BEGIN", [], keep=True)
+            except _ConnectionLost:
+                _release(pool, opened_conn)
+                await pool.close_idle()  # they are likely gone too
+                opened_conn = None
+        if opened_conn is None:
+            opened_conn = await _connect()
+            await _run(pool, opened_conn, "BEGIN", [], keep=True)
+
+        async def fetch_in(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+            return await _run(pool, opened_conn, sql, params, keep=True)
+
+        conn = opened_conn[1]
+        try:
+            yield fetch_in
+            await _run(pool, opened_conn, "COMMIT", [], keep=True)
+        finally:
+            try:
+                # Between statements: roll back. Mid-statement (cancelled) the
+                # connection is dropped instead, which ends the transaction too.
+                if conn.info.transaction_status in _BETWEEN_STATEMENTS:
+                    await conn.rollback()
+            except psycopg.Error:
+                pass
+            finally:
+                _release(pool, opened_conn)
+
+
 async def _run(
-    pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection], sql: str, params
+    pool: _LoopConnections,
+    opened_conn: tuple[float, psycopg.AsyncConnection],
+    sql: str,
+    params,
+    *,
+    keep: bool = False,
 ) -> list[tuple[Any, ...]]:
+    """One statement; the connection goes back to the pool unless `keep` (in a
+    transaction, which releases it at its end)."""
     conn = opened_conn[1]
     try:
         cursor = await conn.execute(sql, params)
@@ -128,11 +181,17 @@ async def _run(
             raise _ConnectionLost(*error.args) from error
         raise DatabaseError(*error.args) from error
     finally:
-        # Anything but idle (broken, or cancelled mid-statement) is not reused.
-        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-            pool.idle.append(opened_conn)
-        else:
-            await conn.close()
+        if not keep:
+            _release(pool, opened_conn)
+
+
+def _release(pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection]) -> None:
+    # Anything but idle (broken, or cancelled mid-statement) is not reused.
+    conn = opened_conn[1]
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE and not conn.broken:
+        pool.idle.append(opened_conn)
+    else:
+        conn.pgconn.finish()
 
 
 def close_all() -> None:

@@ -252,8 +252,7 @@ class WidgetConsumer(ChatSocket):
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
-        conversation = await database_call(
-            services.conversation_start,
+        conversation = await services.conversation_start_live(
             visitor=visitor,
             topic=frame["topic"],
             name=frame.get("name", ""),

@@ -51,6 +51,7 @@ from chat.services.routing import (  # noqa: F401
     conversation_rate,
     conversation_resolve,
     conversation_start,
+    conversation_start_live,
     conversation_transfer,
     customer_presence_mark,
     customer_presence_mark_live,

@@ -36,15 +36,16 @@ def _lock_routing() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
 
 
+def _network_lock_keys(network: str) -> list[int]:
+    # The two-key form: its own key space, apart from ROUTING_LOCK_KEY.
+    return [NETWORK_LOCK_SPACE, zlib.crc32(network.encode()) - 2**31]
+
+
 def _lock_network(network: str) -> None:
     """Serialise new chats from one network (its cap on waiting chats), not everyone's."""
     if network and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            # The two-key form: its own key space, apart from ROUTING_LOCK_KEY.
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [NETWORK_LOCK_SPACE, zlib.crc32(network.encode()) - 2**31],
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _network_lock_keys(network))
 
 
 def _announce_conversation(conversation: Conversation) -> None:
