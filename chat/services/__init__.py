@@ -58,4 +58,5 @@ from chat.services.routing import (  # noqa: F401
     customers_away_sweep,
     expert_chats_requeue,
     visitor_create,
+    visitor_create_live,
 )

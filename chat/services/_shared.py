@@ -246,24 +246,37 @@ def queue_drain() -> int:
     if not pairs:
         return 0
     now = timezone.now()
-    for expert_id, count in Counter(expert.pk for _chat, expert in pairs).items():
-        # Conditional, like the CHECK on the table: a slot is only taken while free.
-        if not Expert.objects.filter(
-            pk=expert_id, open_chat_count__lte=F("max_concurrent_chats") - count
-        ).update(open_chat_count=F("open_chat_count") + count, last_assigned_at=now):
-            raise ServiceError("unavailable", _("We could not save that just now. Try again."))
-    table = Conversation._meta.db_table
+    counts = Counter(expert.pk for _chat, expert in pairs)
+    experts_table, table = Expert._meta.db_table, Conversation._meta.db_table
     joined = []
     with connection.cursor() as cursor:
+        # One statement for all the experts and one for all the chats, however many:
+        # each one in a burst is paid for under the lock.
+        # Conditional, like the CHECK on the table: a slot is only taken while free.
+        cursor.execute(
+            f"UPDATE {experts_table} SET open_chat_count = open_chat_count + v.column2,"
+            f" last_assigned_at = %s FROM (VALUES {_rows(len(counts))}) AS v"
+            f" WHERE {experts_table}.id = v.column1"
+            " AND open_chat_count <= max_concurrent_chats - v.column2",
+            [now, *(value for pair in counts.items() for value in pair)],
+        )
+        if cursor.rowcount != len(counts):
+            raise ServiceError("unavailable", _("We could not save that just now. Try again."))
+        # Assigned, and each "joined" line's number taken.
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, expert_id = v.column2, assigned_at = %s,"
+            " last_seq = last_seq + 1, state_version = state_version + 1"
+            f" FROM (VALUES {_rows(len(pairs))}) AS v WHERE {table}.id = v.column1"
+            f" RETURNING {table}.id, last_seq, state_version",
+            [
+                Conversation.Status.ACTIVE,
+                now,
+                *(value for chat, expert in pairs for value in (chat.pk, expert.pk)),
+            ],
+        )
+        numbers = {row[0]: row[1:] for row in cursor.fetchall()}
         for conversation, expert in pairs:
-            # Assigned, and the "joined" line's number taken, in one statement.
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, expert_id = %s, assigned_at = %s,"
-                " last_seq = last_seq + 1, state_version = state_version + 1"
-                " WHERE id = %s RETURNING last_seq, state_version",
-                [Conversation.Status.ACTIVE, expert.pk, now, conversation.pk],
-            )
-            conversation.last_seq, conversation.state_version = cursor.fetchone()
+            conversation.last_seq, conversation.state_version = numbers[conversation.pk]
             conversation.status, conversation.expert, conversation.assigned_at = (
                 Conversation.Status.ACTIVE,
                 expert,
@@ -297,6 +310,11 @@ def queue_drain() -> int:
     broadcast.ring_staff_monitor()
     _announce_queue()
     return len(pairs)
+
+
+def _rows(count: int) -> str:
+    """`count` rows of two parameters, for a VALUES list."""
+    return ", ".join(["(%s, %s)"] * count)
 
 
 def _check_participant(

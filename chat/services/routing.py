@@ -53,6 +53,18 @@ def visitor_create(*, network: str) -> Visitor:
     return Visitor.objects.create()
 
 
+async def visitor_create_live(*, network: str) -> Visitor:
+    """`visitor_create` for sockets: on PostgreSQL one INSERT on their event loop."""
+    if not async_db.available():
+        return await broadcast.database_call(visitor_create, network=network)
+    if network:
+        await asyncio.to_thread(enforce_limit, "widget.visitor", network)
+    visitor = Visitor()
+    await async_db.fetch(*_insert_select_sql(visitor))
+    visitor._state.adding = False
+    return visitor
+
+
 def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
     """One visitor, or one network of fresh visitors, cannot fill the queue."""
     hour_ago = timezone.now() - timedelta(hours=1)
@@ -230,16 +242,21 @@ def _start_lock_sql(*, visitor: Visitor, network: str) -> tuple[str, list]:
     )
 
 
-def _insert_select_sql(instance: Any, *, source: str, taken: dict[str, str]) -> tuple[str, list]:
-    """INSERT of `instance` as one row per row of the CTE `source`; columns in `taken`
-    are expressions on it, the rest the instance's values. Returns its id."""
-    database = async_db.sql_connection()
-    fields = [f for f in instance._meta.concrete_fields if f.name != "id" and f.column not in taken]
+def _insert_select_sql(
+    instance: Any, *, source: str = "", taken: dict[str, str] | None = None
+) -> tuple[str, list]:
+    """INSERT of `instance`, with `source` (a CTE) as one row per row of it, whose
+    columns `taken` names as expressions; the rest are the instance's values. Returns
+    its id (a database-generated one is not bound)."""
+    database, taken = async_db.sql_connection(), taken or {}
+    fields = [
+        f for f in instance._meta.concrete_fields if not f.db_returning and f.column not in taken
+    ]
     columns = [*taken, *(database.ops.quote_name(f.column) for f in fields)]
     values = [*taken.values(), *(f"%s::{f.db_type(database)}" for f in fields)]
     sql = (
         f"INSERT INTO {instance._meta.db_table} ({', '.join(columns)})"
-        f" SELECT {', '.join(values)} FROM {source} RETURNING id"
+        f" SELECT {', '.join(values)}{f' FROM {source}' if source else ''} RETURNING id"
     )
     return sql, [f.get_db_prep_save(getattr(instance, f.attname), database) for f in fields]
 
@@ -253,7 +270,7 @@ def _start_sql(
     Returns (open chat, chats this hour, the oldest of them, network's waiting, new chat)."""
     table = Conversation._meta.db_table
     visitor_id, network = conversation.visitor_id, conversation.customer_network
-    chat_insert, chat_params = _insert_select_sql(conversation, source="go", taken={})
+    chat_insert, chat_params = _insert_select_sql(conversation, source="go")
     message_insert, message_params = _insert_select_sql(
         first, source="chat", taken={"conversation_id": "chat.id"}
     )
@@ -286,10 +303,12 @@ def _start_sql(
 
 
 def _queue_stamp_sql(conversation_id: int) -> tuple[str, list]:
-    """The chat's place in the queue, stamped under the routing lock as in
-    `conversation_start`: the clock is read once the lock is held."""
+    """The chat's place in the queue, stamped under the routing lock, the clock read
+    once it is held. Shared: starts stamp beside each other, and a drain (which takes
+    it exclusively) sees every chat stamped before it and none stamped after, so queue
+    order is still the order in which drains find chats."""
     return (
-        "WITH routing AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s))"
+        "WITH routing AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(%s))"
         f" UPDATE {Conversation._meta.db_table} SET queued_at = clock_timestamp()"
         " FROM routing WHERE id = %s",
         [ROUTING_LOCK_KEY, conversation_id],
