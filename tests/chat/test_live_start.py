@@ -6,9 +6,10 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
-from chat import services
+from chat import selectors, services
 from chat.models import Conversation, Message, Visitor
 from config.errors import ServiceError
 
@@ -160,3 +161,26 @@ def test_a_visitor_erased_meanwhile_gets_a_clear_error():
     Visitor.objects.filter(pk=visitor.pk).delete()
     assert refusal(visitor=visitor, topic="q").code == "not_found"
     assert not Conversation.objects.exists()
+
+
+def test_the_history_a_socket_reads_on_its_loop_is_what_the_thread_reads(make_expert):
+    """Each widget and console that follows a new chat reads its history; on the
+    event loop it must show the same lines, authors, whispers and hidden placeholders."""
+    expert = make_expert(name="Jo Expert")
+    staff = get_user_model().objects.create_user(
+        username="staff@test.example", first_name="Sam", last_name="Staff", is_staff=True
+    )
+    visitor = Visitor.objects.create(name="Ann")
+    chat = services.conversation_start(visitor=visitor, topic="Which size?")
+    services.message_post(conversation_id=chat.pk, expert=expert, body="Size M", client_id="e1")
+    services.message_post(conversation_id=chat.pk, visitor=visitor, body="rude", client_id="c1")
+    services.staff_whisper(conversation_id=chat.pk, staff_member=staff, body="careful")
+    services.message_hide(conversation_id=chat.pk, seq=4, staff_member=staff, reason="rude")
+
+    for reader in (True, False):
+        arguments = {"conversation_id": chat.pk, "last_seq": 0, "for_customer": reader}
+        live = asyncio.run(selectors.messages_after_live(**arguments))
+        assert live == selectors.messages_after(**arguments)
+        authors = {line["author"] for line in live}
+        assert "Jo Expert" in authors and (reader or "Sam Staff" in authors)
+        assert any(line.get("hidden") for line in live)
