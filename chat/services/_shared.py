@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -230,9 +231,15 @@ def queue_drain() -> int:
     "Assignment").
     """
     _lock_routing()
+    # Chats a socket queued since the last drain (conversation_start_live) take their
+    # place now, behind every chat a drain has seen: queue order is the order in which
+    # drains find chats, as if each had been stamped under this lock. One committed
+    # after this statement waits for the next drain (its own start asks for one).
+    queue = Conversation.objects.filter(status=Conversation.Status.WAITING)
+    queue.filter(queued_at=F("created_at")).update(queued_at=Now())
     waiting = list(
-        Conversation.objects.select_related("visitor")
-        .filter(status=Conversation.Status.WAITING)
+        queue.exclude(queued_at=F("created_at"))
+        .select_related("visitor")
         .order_by("queued_at", "pk")
     )
     if not waiting:

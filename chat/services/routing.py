@@ -22,7 +22,6 @@ from chat.models import (
     Visitor,
 )
 from chat.services._shared import (
-    ROUTING_LOCK_KEY,
     _announce_conversation,
     _announce_queue,
     _append_message,
@@ -173,10 +172,11 @@ async def conversation_start_live(
     """`conversation_start` for sockets, off the process's one database thread.
 
     On PostgreSQL the chat and its first message are written on the socket's event
-    loop (realtime/async_db.py) in one transaction of four statements: the visitor
-    and network locks; the checks and the inserts in one statement, whose snapshot is
-    taken after those locks; the queue stamp under the routing lock; the commit. The
-    queue is then served by one drain in the database thread for every chat this
+    loop (realtime/async_db.py) in one transaction of three statements, none under
+    the routing lock: the visitor and network locks; the checks and the inserts in
+    one statement, whose snapshot is taken after those locks; the commit. The chat
+    is queued unstamped (`queued_at` equal to `created_at`): the drain stamps it under
+    the routing lock. One drain in the database thread then serves every chat this
     process queued meanwhile (docs/performance.md, "Assignment").
     """
     if not async_db.available():
@@ -197,10 +197,8 @@ async def conversation_start_live(
         [(open_id, recent, oldest, network_waiting, new_id)] = await fetch(
             *_start_sql(conversation, first, hour_ago=hour_ago, name=name, email=email)
         )
-        if new_id is not None:
-            if network:  # a refusal here rolls the chat back
-                await asyncio.to_thread(enforce_limit, "widget.chat", network)
-            await fetch(*_queue_stamp_sql(new_id))
+        if new_id is not None and network:  # a refusal here rolls the chat back
+            await asyncio.to_thread(enforce_limit, "widget.chat", network)
     if open_id is not None:
         return await broadcast.database_call(selectors.conversation_get, conversation_id=open_id)
     if new_id is None and recent >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
@@ -214,7 +212,8 @@ async def conversation_start_live(
 
 
 def _new_chat(*, visitor: Visitor, topic: str, network: str) -> tuple[Conversation, Message]:
-    """The unsaved chat and its first message, numbered 1 (as `_append_message` would)."""
+    """The unsaved chat, not yet in its place in the queue (queue_drain stamps it), and
+    its first message, numbered 1 (as `_append_message` would)."""
     now = timezone.now()
     conversation = Conversation(
         visitor_id=visitor.pk,
@@ -300,19 +299,6 @@ def _start_sql(
     params = [visitor_id, visitor_id, hour_ago, limit, network, limit, network]
     params += [settings.CHAT_MAX_WAITING_PER_NETWORK, *chat_params, *message_params]
     return sql, params + named_params
-
-
-def _queue_stamp_sql(conversation_id: int) -> tuple[str, list]:
-    """The chat's place in the queue, stamped under the routing lock, the clock read
-    once it is held. Shared: starts stamp beside each other, and a drain (which takes
-    it exclusively) sees every chat stamped before it and none stamped after, so queue
-    order is still the order in which drains find chats."""
-    return (
-        "WITH routing AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(%s))"
-        f" UPDATE {Conversation._meta.db_table} SET queued_at = clock_timestamp()"
-        " FROM routing WHERE id = %s",
-        [ROUTING_LOCK_KEY, conversation_id],
-    )
 
 
 def queue_serve(*, conversation_ids: list[int]) -> dict[int, Conversation]:
