@@ -23,8 +23,8 @@ each stale one.
 import asyncio
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import cache
 from typing import Any
 
@@ -117,38 +117,70 @@ async def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 _BETWEEN_STATEMENTS = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
-Fetch = Callable[[str, list[Any]], Awaitable[list[tuple[Any, ...]]]]
+Rows = list[tuple[Any, ...]]
+
+
+class Transaction:
+    """Statements on one connection in one transaction (`transaction()`)."""
+
+    def __init__(
+        self,
+        pool: _LoopConnections,
+        opened_conn: tuple[float, psycopg.AsyncConnection],
+        *,
+        reused: bool,
+    ) -> None:
+        self.pool, self.opened_conn, self.reused, self.begun = pool, opened_conn, reused, False
+
+    async def fetch(self, sql: str, params: list[Any]) -> Rows:
+        return (await self.fetch_together([(sql, params)]))[0]
+
+    async def fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[Rows]:
+        """Send the statements in one round trip (pipelined), the transaction's BEGIN
+        in front of the first ones. PostgreSQL still runs each once the one before has
+        finished, with its own snapshot: a statement after a lock sees what the lock's
+        last holder committed. After an error the rest do not run."""
+        first = not self.begun
+        if first:
+            statements = [("BEGIN", []), *statements]
+            self.begun = True
+        try:
+            results = await self._pipelined(statements)
+        except _ConnectionLost:
+            if not (first and self.reused):
+                raise
+            # A reused connection found gone before anything ran: start on a new one.
+            _release(self.pool, self.opened_conn)
+            await self.pool.close_idle()  # they are likely gone too
+            self.opened_conn, self.reused = await _connect(), False
+            results = await self._pipelined(statements)
+        return results[1:] if first else results
+
+    async def _pipelined(self, statements: list[tuple[str, list[Any]]]) -> list[Rows]:
+        conn = self.opened_conn[1]
+        with _database_errors(conn):
+            async with conn.pipeline() as pipeline:
+                cursors = [await conn.execute(sql, params) for sql, params in statements]
+                await pipeline.sync()
+                return [await c.fetchall() if c.description else [] for c in cursors]
 
 
 @asynccontextmanager
-async def transaction() -> AsyncIterator[Fetch]:
+async def transaction() -> AsyncIterator[Transaction]:
     """One connection in a transaction, for a few statements that must see each
-    other (a lock, then reads taken after it): yields `fetch(sql, params)`. Commits
-    when the block ends, rolls back if it raises. A reused connection found gone is
-    replaced before the transaction begins."""
+    other (a lock, then reads taken after it). Commits when the block ends, rolls
+    back if it raises. A reused connection found gone is replaced if nothing ran."""
     loop = asyncio.get_running_loop()
     pool = _per_loop.get(loop) or _per_loop.setdefault(loop, _LoopConnections())
     async with pool.slots:
-        opened_conn = await pool.take_idle()
-        if opened_conn is not None:
-            try:
-                await _run(pool, opened_conn, "BEGIN", [], keep=True)
-            except _ConnectionLost:
-                _release(pool, opened_conn)
-                await pool.close_idle()  # they are likely gone too
-                opened_conn = None
-        if opened_conn is None:
-            opened_conn = await _connect()
-            await _run(pool, opened_conn, "BEGIN", [], keep=True)
-
-        async def fetch_in(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-            return await _run(pool, opened_conn, sql, params, keep=True)
-
-        conn = opened_conn[1]
+        reused = await pool.take_idle()
+        tx = Transaction(pool, reused or await _connect(), reused=reused is not None)
         try:
-            yield fetch_in
-            await _run(pool, opened_conn, "COMMIT", [], keep=True)
+            yield tx
+            if tx.begun:
+                await tx.fetch("COMMIT", [])
         finally:
+            conn = tx.opened_conn[1]
             try:
                 # Between statements: roll back. Mid-statement (cancelled) the
                 # connection is dropped instead, which ends the transaction too.
@@ -157,32 +189,32 @@ async def transaction() -> AsyncIterator[Fetch]:
             except psycopg.Error:
                 pass
             finally:
-                _release(pool, opened_conn)
+                _release(pool, tx.opened_conn)
 
 
 async def _run(
-    pool: _LoopConnections,
-    opened_conn: tuple[float, psycopg.AsyncConnection],
-    sql: str,
-    params,
-    *,
-    keep: bool = False,
+    pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection], sql: str, params
 ) -> list[tuple[Any, ...]]:
-    """One statement; the connection goes back to the pool unless `keep` (in a
-    transaction, which releases it at its end)."""
     conn = opened_conn[1]
     try:
-        cursor = await conn.execute(sql, params)
-        return await cursor.fetchall() if cursor.description else []
+        with _database_errors(conn):
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall() if cursor.description else []
+    finally:
+        _release(pool, opened_conn)
+
+
+@contextmanager
+def _database_errors(conn: psycopg.AsyncConnection) -> Iterator[None]:
+    """psycopg's errors as Django's; a lost connection as _ConnectionLost."""
+    try:
+        yield
     except psycopg.IntegrityError as error:
         raise IntegrityError(*error.args) from error
     except psycopg.Error as error:
         if conn.broken:
             raise _ConnectionLost(*error.args) from error
         raise DatabaseError(*error.args) from error
-    finally:
-        if not keep:
-            _release(pool, opened_conn)
 
 
 def _release(pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection]) -> None:

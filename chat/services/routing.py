@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,14 +189,24 @@ async def conversation_start_live(
             network=network,
         )
     topic = _start_topic(topic=topic, email=email)
-    async with async_db.transaction() as fetch:
-        if not await fetch(*_start_lock_sql(visitor=visitor, network=network)):
+    conversation, first = _new_chat(visitor=visitor, topic=topic, network=network)
+    hour_ago = conversation.created_at - timedelta(hours=1)
+    async with async_db.transaction() as tx:
+        try:
+            # One round trip; the checks still run once the locks are held.
+            (
+                locked,
+                [(open_id, recent, oldest, network_waiting, new_id)],
+            ) = await tx.fetch_together(
+                [
+                    _start_lock_sql(visitor=visitor, network=network),
+                    _start_sql(conversation, first, hour_ago=hour_ago, name=name, email=email),
+                ]
+            )
+        except IntegrityError:  # the visitor was erased meanwhile: no row to lock
+            locked = []
+        if not locked:
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
-        conversation, first = _new_chat(visitor=visitor, topic=topic, network=network)
-        hour_ago = conversation.created_at - timedelta(hours=1)
-        [(open_id, recent, oldest, network_waiting, new_id)] = await fetch(
-            *_start_sql(conversation, first, hour_ago=hour_ago, name=name, email=email)
-        )
         if new_id is not None and network:  # a refusal here rolls the chat back
             await asyncio.to_thread(enforce_limit, "widget.chat", network)
     if open_id is not None:

@@ -12,6 +12,7 @@ from django.db import connection, connections
 from chat import selectors, services
 from chat.models import Conversation, Message, Visitor
 from config.errors import ServiceError
+from realtime import async_db
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,3 +185,27 @@ def test_the_history_a_socket_reads_on_its_loop_is_what_the_thread_reads(make_ex
         authors = {line["author"] for line in live}
         assert "Jo Expert" in authors and (reader or "Sam Staff" in authors)
         assert any(line.get("hidden") for line in live)
+
+
+def test_a_start_on_connections_the_database_dropped_begins_on_a_new_one(make_expert):
+    """After a database restart the idle connections are gone: the start's first
+    round trip finds out, and it runs again on a new connection, once."""
+    make_expert()
+    visitors = [Visitor.objects.create() for _ in range(2)]
+
+    async def two_starts_with_a_restart_between():
+        first = await services.conversation_start_live(visitor=visitors[0], topic="q")
+        idle = async_db._per_loop[asyncio.get_running_loop()].idle
+        _, killer = await async_db._connect()
+        await killer.execute(
+            "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid",
+            [[conn.info.backend_pid for _, conn in idle]],
+        )
+        await killer.close()
+        second = await services.conversation_start_live(visitor=visitors[1], topic="q")
+        return first, second
+
+    first, second = asyncio.run(two_starts_with_a_restart_between())
+
+    assert first.status == second.status == "active"
+    assert Conversation.objects.count() == 2
