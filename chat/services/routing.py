@@ -2,7 +2,6 @@
 presence of experts and customers."""
 
 import asyncio
-import functools
 import logging
 import weakref
 from datetime import datetime, timedelta
@@ -337,7 +336,6 @@ class _Drains:
     def __init__(self) -> None:
         self.wanted: dict[int, asyncio.Future] = {}
         self.running: asyncio.Task | None = None
-        self.sending: set[asyncio.Future] = set()  # drains whose frames are being sent
 
     @classmethod
     def here(cls) -> "_Drains":
@@ -364,44 +362,16 @@ class _Drains:
     async def drain(self) -> None:
         while self.wanted:
             batch, self.wanted = self.wanted, {}
-            in_thread_done = asyncio.Event()
-            call = asyncio.ensure_future(
-                broadcast.database_call(
-                    self.serve_in_thread,
-                    conversation_ids=list(batch),
-                    loop=asyncio.get_running_loop(),
-                    done=in_thread_done,
-                )
-            )
-            self.sending.add(call)
-            call.add_done_callback(functools.partial(self.settle, batch))
-            # The next batch goes to the database thread while this one's frames are
-            # sent (hundreds of broadcasts after a large batch).
-            waiter = asyncio.ensure_future(in_thread_done.wait())
-            await asyncio.wait([call, waiter], return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-
-    @staticmethod
-    def serve_in_thread(
-        *, conversation_ids: list[int], loop: asyncio.AbstractEventLoop, done: asyncio.Event
-    ) -> dict[int, Conversation]:
-        try:
-            return queue_serve(conversation_ids=conversation_ids)
-        finally:
-            loop.call_soon_threadsafe(done.set)
-
-    def settle(self, batch: dict[int, asyncio.Future], call: asyncio.Future) -> None:
-        """Each start of the batch learns its chat once the drain's frames are sent."""
-        self.sending.discard(call)
-        for conversation_id, served in batch.items():
-            if served.done():  # its socket went away
+            try:
+                chats = await broadcast.database_call(queue_serve, conversation_ids=list(batch))
+            except Exception as error:  # noqa: BLE001 - each start says it
+                for served in batch.values():
+                    if not served.done():
+                        served.set_exception(error)
                 continue
-            if call.cancelled():
-                served.cancel()
-            elif call.exception() is not None:
-                served.set_exception(call.exception())
-            else:
-                served.set_result(call.result()[conversation_id])
+            for conversation_id, served in batch.items():
+                if not served.done():
+                    served.set_result(chats[conversation_id])
 
 
 @transaction.atomic
