@@ -5,8 +5,10 @@ message queued there for the thread, and its round trip slowed down because ever
 reply had to win the GIL back from the event loop (docs/performance.md, "Statements on
 the event loop"). What sockets do for every message, read receipt and ping is a single
 statement each (store a message, mark a chat read, read the last seqs, note an
-expert's heartbeat, list an expert's open chats), so they await those here, on a few
-connections per event loop. Everything else keeps using the ORM in the worker thread.
+expert's heartbeat, list an expert's open chats, read a chat's history), so they
+await those here, on a few connections per event loop; starting a chat is a short
+`transaction()` of pipelined statements (docs/performance.md, "Assignment").
+Everything else keeps using the ORM in the worker thread.
 
 Why not psycopg_pool's AsyncConnectionPool (docs/performance.md, "Why async_db is not
 psycopg_pool", with the measurements): with many sockets waiting on few connections it
