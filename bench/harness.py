@@ -78,6 +78,8 @@ def product_env(db_name: str) -> dict[str, str]:
         # Every simulated customer and expert is on loopback: the per-network abuse
         # limits and the same-network routing check would stop the load itself.
         "SAME_NETWORK_CHECKS": "0",
+        # Loopback is the proxy: a scenario may give its widgets addresses of their own.
+        "TRUSTED_PROXIES": "127.0.0.1/32",
         "CHAT_MAX_WAITING_PER_NETWORK": "100000",
         "RATE_LIMIT_WIDGET_SOCKET": "1000000/60",
         "RATE_LIMIT_WIDGET_VISITOR": "1000000/3600",

@@ -70,14 +70,18 @@ async def bounded(coroutines: Iterable[Awaitable[Any]], limit: int) -> list[Any]
     return await asyncio.gather(*(one(c) for c in coroutines), return_exceptions=True)
 
 
-async def connect(stack: Stack, port: int, path: str, cookie: str = "") -> WebSocket:
+async def connect(
+    stack: Stack, port: int, path: str, cookie: str = "", forwarded_for: str = ""
+) -> WebSocket:
     # Widgets come from the shop's pages, the other sockets from the site's own.
     origin = SHOP_ORIGIN if path == "/ws/widget/" else stack.origin(port)
-    return await WebSocket.connect("127.0.0.1", port, path, origin=origin, cookie=cookie)
+    return await WebSocket.connect(
+        "127.0.0.1", port, path, origin=origin, cookie=cookie, forwarded_for=forwarded_for
+    )
 
 
-async def open_widget(stack: Stack, port: int) -> WebSocket:
-    ws = await connect(stack, port, "/ws/widget/")
+async def open_widget(stack: Stack, port: int, forwarded_for: str = "") -> WebSocket:
+    ws = await connect(stack, port, "/ws/widget/", forwarded_for=forwarded_for)
     await ws.send({"type": "hello", "token": None, "lang": "en"})
     await ws.recv_until("welcome")
     return ws
@@ -698,7 +702,17 @@ async def _assignment_round(stack: Stack, experts_n: int, customers_n: int) -> d
     deadline = time.monotonic() + 60
     while len(on_shift) < experts_n and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    opened = await bounded((open_widget(stack, ports[j % 2]) for j in range(customers_n)), 50)
+    # Each customer on a network of their own, as shoppers are (through the trusted
+    # proxy, product_env); BENCH_ONE_NETWORK=1: all on loopback, where the lock per
+    # network (its cap on waiting chats) puts every start of the burst in one line.
+    one_network = os.environ.get("BENCH_ONE_NETWORK") == "1"
+    opened = await bounded(
+        (
+            open_widget(stack, ports[j % 2], "" if one_network else f"10.{j // 250}.{j % 250}.1")
+            for j in range(customers_n)
+        ),
+        50,
+    )
     customers = [ws for ws in opened if isinstance(ws, WebSocket)]
     setup += failures(opened)
     log(f"assignment: {len(on_shift)} experts on shift, {len(customers)} customers ready")

@@ -36,7 +36,15 @@ class WebSocket:
 
     @classmethod
     async def connect(
-        cls, host: str, port: int, path: str, *, origin: str, cookie: str = "", timeout: float = 30
+        cls,
+        host: str,
+        port: int,
+        path: str,
+        *,
+        origin: str,
+        cookie: str = "",
+        forwarded_for: str = "",
+        timeout: float = 30,
     ) -> WebSocket:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
         key = base64.b64encode(os.urandom(16)).decode()
@@ -51,6 +59,8 @@ class WebSocket:
         ]
         if cookie:
             headers.append(f"Cookie: {cookie}")
+        if forwarded_for:  # the client's address, as the product's proxy would say it
+            headers.append(f"X-Forwarded-For: {forwarded_for}")
         writer.write(("\r\n".join(headers) + "\r\n\r\n").encode())
         try:
             response = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)

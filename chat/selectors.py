@@ -5,13 +5,14 @@ lines that its writer in chat/services/ and its socket in chat/consumers/ share,
 splitting them by caller would put the same snapshot (conversation_data,
 message_data) in several places."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from math import ceil
 from operator import or_
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -197,6 +198,23 @@ def author_name(message: Message) -> str | None:
     return expert.display_name if expert is not None else user_name(message.author)
 
 
+# What `messages_after_live` reads of each message and of its author (author_name).
+_MESSAGE_COLUMNS = (
+    "seq",
+    "sender",
+    "author_id",
+    "body",
+    "whisper",
+    "card",
+    "photo_id",
+    "hidden_at",
+    "system_event",
+    "system_params",
+    "created_at",
+)
+_AUTHOR_COLUMNS = ("author__first_name", "author__last_name", "author__expert__display_name")
+
+
 def message_data(
     message: Message, *, author: str | None = None, reader: str = "expert"
 ) -> dict[str, Any]:
@@ -246,17 +264,59 @@ def customer_visible(messages):
     return messages.filter(whisper=False, hidden_at__isnull=True)
 
 
-def messages_after(
-    *, conversation_id: int, last_seq: int, for_customer: bool = False
-) -> list[dict[str, Any]]:
+def _messages_after(*, conversation_id: int, last_seq: int, for_customer: bool):
     messages = Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
     if for_customer:  # hidden messages come as placeholders (message_data)
         messages = messages.filter(whisper=False)
+    return messages.order_by("seq")
+
+
+def messages_after(
+    *, conversation_id: int, last_seq: int, for_customer: bool = False
+) -> list[dict[str, Any]]:
     reader = "customer" if for_customer else "expert"
     return [
         message_data(m, reader=reader)
-        for m in messages.select_related("author__expert").order_by("seq")
+        for m in _messages_after(
+            conversation_id=conversation_id, last_seq=last_seq, for_customer=for_customer
+        ).select_related("author__expert")
     ]
+
+
+async def messages_after_live(
+    *, conversation_id: int, last_seq: int, for_customer: bool = False
+) -> list[dict[str, Any]]:
+    """`messages_after` for sockets: on PostgreSQL the same query, one statement on
+    their event loop. Every socket that follows a chat reads it: in a burst of new
+    chats, each customer's widget and each expert's console (docs/performance.md,
+    "Assignment")."""
+    arguments = {"conversation_id": conversation_id, "last_seq": last_seq}
+    if not async_db.available():
+        return await database_call(messages_after, **arguments, for_customer=for_customer)
+    username = f"author__{get_user_model().USERNAME_FIELD}"
+    query = (
+        _messages_after(**arguments, for_customer=for_customer)
+        .values_list(*_MESSAGE_COLUMNS, *_AUTHOR_COLUMNS, username)
+        .query
+    )
+    sql, params = query.get_compiler(connection=async_db.sql_connection()).as_sql()
+    reader = "customer" if for_customer else "expert"
+    messages = []
+    for row in await async_db.fetch(sql, list(params)):
+        message = Message(**dict(zip(_MESSAGE_COLUMNS, row, strict=False)))
+        message.created_at = message.created_at.astimezone(UTC)  # as the ORM reads it
+        first_name, last_name, display_name, login = row[len(_MESSAGE_COLUMNS) :]
+        if message.author_id:
+            # What author_name reads through the relations, from this row instead.
+            user = get_user_model()(
+                pk=message.author_id, first_name=first_name, last_name=last_name
+            )
+            setattr(user, get_user_model().USERNAME_FIELD, login)
+            expert = Expert(display_name=display_name) if display_name is not None else None
+            user._meta.get_field("expert").set_cached_value(user, expert)
+            Message._meta.get_field("author").set_cached_value(message, user)
+        messages.append(message_data(message, reader=reader))
+    return messages
 
 
 def expert_data(expert: Expert | None) -> dict[str, Any] | None:

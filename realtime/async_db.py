@@ -5,8 +5,10 @@ message queued there for the thread, and its round trip slowed down because ever
 reply had to win the GIL back from the event loop (docs/performance.md, "Statements on
 the event loop"). What sockets do for every message, read receipt and ping is a single
 statement each (store a message, mark a chat read, read the last seqs, note an
-expert's heartbeat, list an expert's open chats), so they await those here, on a few
-connections per event loop. Everything else keeps using the ORM in the worker thread.
+expert's heartbeat, list an expert's open chats, read a chat's history), so they
+await those here, on a few connections per event loop; starting a chat is a short
+`transaction()` of pipelined statements (docs/performance.md, "Assignment").
+Everything else keeps using the ORM in the worker thread.
 
 Why not psycopg_pool's AsyncConnectionPool (docs/performance.md, "Why async_db is not
 psycopg_pool", with the measurements): with many sockets waiting on few connections it
@@ -23,6 +25,8 @@ each stale one.
 import asyncio
 import time
 import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import cache
 from typing import Any
 
@@ -114,25 +118,114 @@ async def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return await _run(pool, await _connect(), sql, params)
 
 
+_BETWEEN_STATEMENTS = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
+Rows = list[tuple[Any, ...]]
+
+
+class Transaction:
+    """Statements on one connection in one transaction (`transaction()`)."""
+
+    def __init__(
+        self,
+        pool: _LoopConnections,
+        opened_conn: tuple[float, psycopg.AsyncConnection],
+        *,
+        reused: bool,
+    ) -> None:
+        self.pool, self.opened_conn, self.reused, self.begun = pool, opened_conn, reused, False
+
+    async def fetch(self, sql: str, params: list[Any]) -> Rows:
+        return (await self.fetch_together([(sql, params)]))[0]
+
+    async def fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[Rows]:
+        """Send the statements in one round trip (pipelined), the transaction's BEGIN
+        in front of the first ones. PostgreSQL still runs each once the one before has
+        finished, with its own snapshot: a statement after a lock sees what the lock's
+        last holder committed. After an error the rest do not run."""
+        first = not self.begun
+        if first:
+            statements = [("BEGIN", []), *statements]
+            self.begun = True
+        try:
+            results = await self._pipelined(statements)
+        except _ConnectionLost:
+            if not (first and self.reused):
+                raise
+            # A reused connection found gone before anything ran: start on a new one.
+            _release(self.pool, self.opened_conn)
+            await self.pool.close_idle()  # they are likely gone too
+            self.opened_conn, self.reused = await _connect(), False
+            results = await self._pipelined(statements)
+        return results[1:] if first else results
+
+    async def _pipelined(self, statements: list[tuple[str, list[Any]]]) -> list[Rows]:
+        conn = self.opened_conn[1]
+        with _database_errors(conn):
+            async with conn.pipeline() as pipeline:
+                cursors = [await conn.execute(sql, params) for sql, params in statements]
+                await pipeline.sync()
+                return [await c.fetchall() if c.description else [] for c in cursors]
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[Transaction]:
+    """One connection in a transaction, for a few statements that must see each
+    other (a lock, then reads taken after it). Commits when the block ends, rolls
+    back if it raises. A reused connection found gone is replaced if nothing ran."""
+    loop = asyncio.get_running_loop()
+    pool = _per_loop.get(loop) or _per_loop.setdefault(loop, _LoopConnections())
+    async with pool.slots:
+        reused = await pool.take_idle()
+        tx = Transaction(pool, reused or await _connect(), reused=reused is not None)
+        try:
+            yield tx
+            if tx.begun:
+                await tx.fetch("COMMIT", [])
+        finally:
+            conn = tx.opened_conn[1]
+            try:
+                # Between statements: roll back. Mid-statement (cancelled) the
+                # connection is dropped instead, which ends the transaction too.
+                if conn.info.transaction_status in _BETWEEN_STATEMENTS:
+                    await conn.rollback()
+            except psycopg.Error:
+                pass
+            finally:
+                _release(pool, tx.opened_conn)
+
+
 async def _run(
     pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection], sql: str, params
 ) -> list[tuple[Any, ...]]:
     conn = opened_conn[1]
     try:
-        cursor = await conn.execute(sql, params)
-        return await cursor.fetchall() if cursor.description else []
+        with _database_errors(conn):
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall() if cursor.description else []
+    finally:
+        _release(pool, opened_conn)
+
+
+@contextmanager
+def _database_errors(conn: psycopg.AsyncConnection) -> Iterator[None]:
+    """psycopg's errors as Django's; a lost connection as _ConnectionLost."""
+    try:
+        yield
     except psycopg.IntegrityError as error:
         raise IntegrityError(*error.args) from error
     except psycopg.Error as error:
         if conn.broken:
             raise _ConnectionLost(*error.args) from error
         raise DatabaseError(*error.args) from error
-    finally:
-        # Anything but idle (broken, or cancelled mid-statement) is not reused.
-        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-            pool.idle.append(opened_conn)
-        else:
-            await conn.close()
+
+
+def _release(pool: _LoopConnections, opened_conn: tuple[float, psycopg.AsyncConnection]) -> None:
+    # Anything but idle (broken, or cancelled mid-statement) is not reused.
+    conn = opened_conn[1]
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE and not conn.broken:
+        pool.idle.append(opened_conn)
+    else:
+        conn.pgconn.finish()
 
 
 def close_all() -> None:

@@ -243,8 +243,7 @@ class ChatSocket(FrameSocket):
 
     async def send_history(self, conversation_id: int, last_seq: int, *, quiet: bool = False):
         """Send every message after `last_seq` from the store (hold the delivering lock)."""
-        messages = await database_call(
-            selectors.messages_after,
+        messages = await selectors.messages_after_live(
             conversation_id=conversation_id,
             last_seq=last_seq,
             for_customer=self.for_customer,

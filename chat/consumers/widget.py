@@ -100,7 +100,7 @@ class WidgetConsumer(ChatSocket):
     async def ensure_visitor(self) -> Visitor:
         """Visitors are created on their first chat or offline message, not on page views."""
         if self.visitor is None:
-            visitor = await database_call(services.visitor_create, network=self.network)
+            visitor = await services.visitor_create_live(network=self.network)
             await self.identify(visitor)
             await self.send_frame(
                 protocol.Identity(type="identity", token=selectors.visitor_token(visitor))
@@ -252,8 +252,7 @@ class WidgetConsumer(ChatSocket):
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         visitor = await self.ensure_visitor()
-        conversation = await database_call(
-            services.conversation_start,
+        conversation = await services.conversation_start_live(
             visitor=visitor,
             topic=frame["topic"],
             name=frame.get("name", ""),

@@ -51,10 +51,12 @@ from chat.services.routing import (  # noqa: F401
     conversation_rate,
     conversation_resolve,
     conversation_start,
+    conversation_start_live,
     conversation_transfer,
     customer_presence_mark,
     customer_presence_mark_live,
     customers_away_sweep,
     expert_chats_requeue,
     visitor_create,
+    visitor_create_live,
 )

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -36,15 +37,16 @@ def _lock_routing() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK_KEY])
 
 
+def _network_lock_keys(network: str) -> list[int]:
+    # The two-key form: its own key space, apart from ROUTING_LOCK_KEY.
+    return [NETWORK_LOCK_SPACE, zlib.crc32(network.encode()) - 2**31]
+
+
 def _lock_network(network: str) -> None:
     """Serialise new chats from one network (its cap on waiting chats), not everyone's."""
     if network and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            # The two-key form: its own key space, apart from ROUTING_LOCK_KEY.
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [NETWORK_LOCK_SPACE, zlib.crc32(network.encode()) - 2**31],
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _network_lock_keys(network))
 
 
 def _announce_conversation(conversation: Conversation) -> None:
@@ -229,9 +231,15 @@ def queue_drain() -> int:
     "Assignment").
     """
     _lock_routing()
+    # Chats a socket queued since the last drain (conversation_start_live) take their
+    # place now, behind every chat a drain has seen: queue order is the order in which
+    # drains find chats, as if each had been stamped under this lock. One committed
+    # after this statement waits for the next drain (its own start asks for one).
+    queue = Conversation.objects.filter(status=Conversation.Status.WAITING)
+    queue.filter(queued_at=F("created_at")).update(queued_at=Now())
     waiting = list(
-        Conversation.objects.select_related("visitor")
-        .filter(status=Conversation.Status.WAITING)
+        queue.exclude(queued_at=F("created_at"))
+        .select_related("visitor")
         .order_by("queued_at", "pk")
     )
     if not waiting:
@@ -245,24 +253,37 @@ def queue_drain() -> int:
     if not pairs:
         return 0
     now = timezone.now()
-    for expert_id, count in Counter(expert.pk for _chat, expert in pairs).items():
-        # Conditional, like the CHECK on the table: a slot is only taken while free.
-        if not Expert.objects.filter(
-            pk=expert_id, open_chat_count__lte=F("max_concurrent_chats") - count
-        ).update(open_chat_count=F("open_chat_count") + count, last_assigned_at=now):
-            raise ServiceError("unavailable", _("We could not save that just now. Try again."))
-    table = Conversation._meta.db_table
+    counts = Counter(expert.pk for _chat, expert in pairs)
+    experts_table, table = Expert._meta.db_table, Conversation._meta.db_table
     joined = []
     with connection.cursor() as cursor:
+        # One statement for all the experts and one for all the chats, however many:
+        # each one in a burst is paid for under the lock.
+        # Conditional, like the CHECK on the table: a slot is only taken while free.
+        cursor.execute(
+            f"UPDATE {experts_table} SET open_chat_count = open_chat_count + v.column2,"
+            f" last_assigned_at = %s FROM (VALUES {_rows(len(counts))}) AS v"
+            f" WHERE {experts_table}.id = v.column1"
+            " AND open_chat_count <= max_concurrent_chats - v.column2",
+            [now, *(value for pair in counts.items() for value in pair)],
+        )
+        if cursor.rowcount != len(counts):
+            raise ServiceError("unavailable", _("We could not save that just now. Try again."))
+        # Assigned, and each "joined" line's number taken.
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, expert_id = v.column2, assigned_at = %s,"
+            " last_seq = last_seq + 1, state_version = state_version + 1"
+            f" FROM (VALUES {_rows(len(pairs))}) AS v WHERE {table}.id = v.column1"
+            f" RETURNING {table}.id, last_seq, state_version",
+            [
+                Conversation.Status.ACTIVE,
+                now,
+                *(value for chat, expert in pairs for value in (chat.pk, expert.pk)),
+            ],
+        )
+        numbers = {row[0]: row[1:] for row in cursor.fetchall()}
         for conversation, expert in pairs:
-            # Assigned, and the "joined" line's number taken, in one statement.
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, expert_id = %s, assigned_at = %s,"
-                " last_seq = last_seq + 1, state_version = state_version + 1"
-                " WHERE id = %s RETURNING last_seq, state_version",
-                [Conversation.Status.ACTIVE, expert.pk, now, conversation.pk],
-            )
-            conversation.last_seq, conversation.state_version = cursor.fetchone()
+            conversation.last_seq, conversation.state_version = numbers[conversation.pk]
             conversation.status, conversation.expert, conversation.assigned_at = (
                 Conversation.Status.ACTIVE,
                 expert,
@@ -296,6 +317,11 @@ def queue_drain() -> int:
     broadcast.ring_staff_monitor()
     _announce_queue()
     return len(pairs)
+
+
+def _rows(count: int) -> str:
+    """`count` rows of two parameters, for a VALUES list."""
+    return ", ".join(["(%s, %s)"] * count)
 
 
 def _check_participant(

@@ -1,12 +1,16 @@
 """Starting chats, the FIFO queue, resolving, transferring, leaving and rating;
 presence of experts and customers."""
 
-from datetime import timedelta
+import asyncio
+import logging
+import weakref
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +29,9 @@ from chat.services._shared import (
     _lock_routing,
     _locked_active,
     _locked_for_customer,
+    _message_frame,
     _message_text,
+    _network_lock_keys,
     _post_system_message,
     _release_slot,
     announce_availability,
@@ -36,12 +42,26 @@ from config.errors import ServiceError
 from config.limits import RateLimited, enforce_limit, wait_text
 from realtime import async_db, broadcast
 
+logger = logging.getLogger(__name__)
+
 
 def visitor_create(*, network: str) -> Visitor:
     """A new anonymous visitor, at most RATE_LIMITS["widget.visitor"] per network."""
     if network:
         enforce_limit("widget.visitor", network)
     return Visitor.objects.create()
+
+
+async def visitor_create_live(*, network: str) -> Visitor:
+    """`visitor_create` for sockets: on PostgreSQL one INSERT on their event loop."""
+    if not async_db.available():
+        return await broadcast.database_call(visitor_create, network=network)
+    if network:
+        await asyncio.to_thread(enforce_limit, "widget.visitor", network)
+    visitor = Visitor()
+    await async_db.fetch(*_insert_select_sql(visitor))
+    visitor._state.adding = False
+    return visitor
 
 
 def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
@@ -53,28 +73,47 @@ def _refuse_crowding(*, visitor: Visitor, network: str) -> None:
         .values_list("created_at", flat=True)[: settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR]
     )
     if len(recent) >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
-        retry_after = max(1, int((recent[0] - hour_ago).total_seconds()))
-        raise RateLimited(
-            retry_after,
-            _("You started many chats in a short time. Try again in %(wait)s.")
-            % {"wait": wait_text(retry_after)},
-        )
+        raise _too_many_chats(oldest=recent[0], hour_ago=hour_ago)
     if not network:
         return
     waiting = Conversation.objects.filter(
         status=Conversation.Status.WAITING, customer_network=network
     ).count()
     if waiting >= settings.CHAT_MAX_WAITING_PER_NETWORK:
-        retry_after = settings.CHAT_ABANDON_AFTER_SECONDS
-        raise RateLimited(
-            retry_after,
-            _(
-                "Several chats from your network are already waiting for an expert. "
-                "Try again in %(wait)s."
-            )
-            % {"wait": wait_text(retry_after)},
-        )
+        raise _network_crowded()
     enforce_limit("widget.chat", network)
+
+
+def _too_many_chats(*, oldest: datetime, hour_ago: datetime) -> RateLimited:
+    retry_after = max(1, int((oldest - hour_ago).total_seconds()))
+    return RateLimited(
+        retry_after,
+        _("You started many chats in a short time. Try again in %(wait)s.")
+        % {"wait": wait_text(retry_after)},
+    )
+
+
+def _network_crowded() -> RateLimited:
+    retry_after = settings.CHAT_ABANDON_AFTER_SECONDS
+    return RateLimited(
+        retry_after,
+        _(
+            "Several chats from your network are already waiting for an expert. "
+            "Try again in %(wait)s."
+        )
+        % {"wait": wait_text(retry_after)},
+    )
+
+
+def _start_topic(*, topic: str, email: str) -> str:
+    """The first message as stored; refused, like a bad email, before anything is written."""
+    topic = _message_text(topic, empty=_("A message cannot be empty."))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceError("bad_field", _("Enter a valid email address.")) from None
+    return topic
 
 
 def conversation_start(
@@ -94,13 +133,9 @@ def conversation_start(
     Only the queueing takes the routing lock, and the chat's place in the queue is
     stamped under it, so queue order is still commit order: the checks and writes
     before it run beside other customers' (docs/performance.md, "Assignment").
+    Sockets on PostgreSQL use `conversation_start_live`, the same rules in SQL.
     """
-    topic = _message_text(topic, empty=_("A message cannot be empty."))
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise ServiceError("bad_field", _("Enter a valid email address.")) from None
+    topic = _start_topic(topic=topic, email=email)
     with transaction.atomic():
         # One start at a time per visitor, and per network for its cap on waiting chats.
         Visitor.objects.select_for_update().filter(pk=visitor.pk).exists()
@@ -137,6 +172,214 @@ def conversation_start(
             _announce_queue()
     # Read with what a socket shows of it, so the widget needs no second trip.
     return selectors.conversation_get(conversation_id=conversation.pk)
+
+
+async def conversation_start_live(
+    *, visitor: Visitor, topic: str, name: str = "", email: str = "", network: str = ""
+) -> Conversation:
+    """`conversation_start` for sockets, off the process's one database thread.
+
+    On PostgreSQL the chat and its first message are written on the socket's event
+    loop (realtime/async_db.py) in one transaction of three statements, none under
+    the routing lock: the visitor and network locks; the checks and the inserts in
+    one statement, whose snapshot is taken after those locks; the commit. The chat
+    is queued unstamped (`queued_at` equal to `created_at`): the drain stamps it under
+    the routing lock. One drain in the database thread then serves every chat this
+    process queued meanwhile (docs/performance.md, "Assignment").
+    """
+    if not async_db.available():
+        return await broadcast.database_call(
+            conversation_start,
+            visitor=visitor,
+            topic=topic,
+            name=name,
+            email=email,
+            network=network,
+        )
+    topic = _start_topic(topic=topic, email=email)
+    conversation, first = _new_chat(visitor=visitor, topic=topic, network=network)
+    hour_ago = conversation.created_at - timedelta(hours=1)
+    async with async_db.transaction() as tx:
+        try:
+            # One round trip; the checks still run once the locks are held.
+            (
+                locked,
+                [(open_id, recent, oldest, network_waiting, new_id)],
+            ) = await tx.fetch_together(
+                [
+                    _start_lock_sql(visitor=visitor, network=network),
+                    _start_sql(conversation, first, hour_ago=hour_ago, name=name, email=email),
+                ]
+            )
+        except IntegrityError:  # the visitor was erased meanwhile: no row to lock
+            locked = []
+        if not locked:
+            raise ServiceError("not_found", _("This chat does not exist or is not yours."))
+        if new_id is not None and network:  # a refusal here rolls the chat back
+            await asyncio.to_thread(enforce_limit, "widget.chat", network)
+    if open_id is not None:
+        return await broadcast.database_call(selectors.conversation_get, conversation_id=open_id)
+    if new_id is None and recent >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:
+        raise _too_many_chats(oldest=oldest, hour_ago=hour_ago)
+    if new_id is None:
+        raise _network_crowded()
+    visitor.name, visitor.email = name or visitor.name, email or visitor.email
+    first.conversation_id = new_id
+    await broadcast.broadcast(broadcast.conversation_group(new_id), _message_frame(first))
+    return await _Drains.here().serve(new_id)
+
+
+def _new_chat(*, visitor: Visitor, topic: str, network: str) -> tuple[Conversation, Message]:
+    """The unsaved chat, not yet in its place in the queue (queue_drain stamps it), and
+    its first message, numbered 1 (as `_append_message` would)."""
+    now = timezone.now()
+    conversation = Conversation(
+        visitor_id=visitor.pk,
+        topic=topic,
+        created_at=now,
+        queued_at=now,
+        customer_seen_at=now,
+        customer_network=network,
+        last_seq=1,
+    )
+    first = Message(seq=1, sender=Message.Sender.CUSTOMER, body=topic, created_at=now)
+    return conversation, first
+
+
+def _start_lock_sql(*, visitor: Visitor, network: str) -> tuple[str, list]:
+    """One start at a time per visitor (double clicks), then per network (its cap on
+    waiting chats), in that order as in `conversation_start`. No row: no such visitor."""
+    rows = f"SELECT id FROM {Visitor._meta.db_table} WHERE id = %s FOR UPDATE"
+    if not network:
+        return rows, [visitor.pk]
+    # The row lock is taken in the subquery, before the outer row is computed.
+    return (
+        f"SELECT pg_advisory_xact_lock(%s, %s)::text FROM ({rows}) AS visitor",
+        [*_network_lock_keys(network), visitor.pk],
+    )
+
+
+def _insert_select_sql(
+    instance: Any, *, source: str = "", taken: dict[str, str] | None = None
+) -> tuple[str, list]:
+    """INSERT of `instance`, with `source` (a CTE) as one row per row of it, whose
+    columns `taken` names as expressions; the rest are the instance's values. Returns
+    its id (a database-generated one is not bound)."""
+    database, taken = async_db.sql_connection(), taken or {}
+    fields = [
+        f for f in instance._meta.concrete_fields if not f.db_returning and f.column not in taken
+    ]
+    columns = [*taken, *(database.ops.quote_name(f.column) for f in fields)]
+    values = [*taken.values(), *(f"%s::{f.db_type(database)}" for f in fields)]
+    sql = (
+        f"INSERT INTO {instance._meta.db_table} ({', '.join(columns)})"
+        f" SELECT {', '.join(values)}{f' FROM {source}' if source else ''} RETURNING id"
+    )
+    return sql, [f.get_db_prep_save(getattr(instance, f.attname), database) for f in fields]
+
+
+def _start_sql(
+    conversation: Conversation, first: Message, *, hour_ago: datetime, name: str, email: str
+) -> tuple[str, list]:
+    """`conversation_start`'s checks and writes in one statement: the open chat, the
+    visitor's chats this hour and the network's waiting ones are read, and only when
+    none refuses are the chat, its first message and the visitor's name written.
+    Returns (open chat, chats this hour, the oldest of them, network's waiting, new chat)."""
+    table = Conversation._meta.db_table
+    visitor_id, network = conversation.visitor_id, conversation.customer_network
+    chat_insert, chat_params = _insert_select_sql(conversation, source="go")
+    message_insert, message_params = _insert_select_sql(
+        first, source="chat", taken={"conversation_id": "chat.id"}
+    )
+    named, named_params = "", []
+    if name or email:
+        named = (
+            f", named AS (UPDATE {Visitor._meta.db_table}"
+            " SET name = COALESCE(NULLIF(%s, ''), name), email = COALESCE(NULLIF(%s, ''), email)"
+            " WHERE id = %s AND EXISTS (SELECT FROM go))"
+        )
+        named_params = [name, email, visitor_id]
+    sql = (
+        f"WITH open_chat AS (SELECT id FROM {table} WHERE visitor_id = %s"
+        " AND status IN ('waiting', 'active') ORDER BY id LIMIT 1),"
+        f" recent AS (SELECT created_at FROM {table} WHERE visitor_id = %s"
+        " AND created_at >= %s ORDER BY created_at LIMIT %s),"
+        " crowd AS (SELECT (SELECT id FROM open_chat) AS open_id,"
+        " (SELECT count(*) FROM recent) AS recent, (SELECT min(created_at) FROM recent) AS oldest,"
+        f" (SELECT count(*) FROM {table} WHERE status = 'waiting' AND customer_network = %s)"
+        " AS network_waiting),"
+        " go AS (SELECT FROM crowd WHERE open_id IS NULL AND recent < %s"
+        " AND (%s = '' OR network_waiting < %s)),"
+        f" chat AS ({chat_insert}), first AS ({message_insert}){named}"
+        " SELECT open_id, recent, oldest, network_waiting, (SELECT id FROM chat) FROM crowd"
+    )
+    limit = settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR
+    params = [visitor_id, visitor_id, hour_ago, limit, network, limit, network]
+    params += [settings.CHAT_MAX_WAITING_PER_NETWORK, *chat_params, *message_params]
+    return sql, params + named_params
+
+
+def queue_serve(*, conversation_ids: list[int]) -> dict[int, Conversation]:
+    """Serve the queue after new chats were queued; those chats as they are now."""
+    with transaction.atomic():
+        if not queue_drain():
+            _announce_queue()
+    return {
+        c.pk: c
+        for c in Conversation.objects.select_related("visitor", "expert", "staff_member").filter(
+            pk__in=conversation_ids
+        )
+    }
+
+
+class _Drains:
+    """One drain in the database thread at a time per event loop, for every chat
+    queued before it began: in a burst of starts they share a few drains instead of
+    queueing one each behind the others in that thread."""
+
+    _per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Drains]" = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self) -> None:
+        self.wanted: dict[int, asyncio.Future] = {}
+        self.running: asyncio.Task | None = None
+
+    @classmethod
+    def here(cls) -> "_Drains":
+        loop = asyncio.get_running_loop()
+        if loop not in cls._per_loop:
+            cls._per_loop[loop] = cls()
+        return cls._per_loop[loop]
+
+    async def serve(self, conversation_id: int) -> Conversation:
+        """After the chat committed: served, or still waiting if no expert is free."""
+        served = asyncio.get_running_loop().create_future()
+        self.wanted[conversation_id] = served
+        if self.running is None or self.running.done():
+            self.running = asyncio.ensure_future(self.drain())
+        try:
+            return await served
+        except (DatabaseError, ServiceError):
+            # The chat is queued all the same; the next routing change serves it.
+            logger.exception("could not serve the queue after chat %s", conversation_id)
+            return await broadcast.database_call(
+                selectors.conversation_get, conversation_id=conversation_id
+            )
+
+    async def drain(self) -> None:
+        while self.wanted:
+            batch, self.wanted = self.wanted, {}
+            try:
+                chats = await broadcast.database_call(queue_serve, conversation_ids=list(batch))
+            except Exception as error:  # noqa: BLE001 - each start says it
+                for served in batch.values():
+                    if not served.done():
+                        served.set_exception(error)
+                continue
+            for conversation_id, served in batch.items():
+                if not served.done():
+                    served.set_result(chats[conversation_id])
 
 
 @transaction.atomic

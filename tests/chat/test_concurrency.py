@@ -1,5 +1,6 @@
 """The three-chat cap and the FIFO queue under real parallel transactions on PostgreSQL."""
 
+import asyncio
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -57,15 +58,25 @@ def _postgres_only():
         pytest.fail("concurrency tests need PostgreSQL (set DATABASE_URL)")
 
 
-def test_fifty_concurrent_starts_against_two_experts(make_expert):
+@pytest.fixture(params=["thread", "event loop"])
+def start(request):
+    """A chat start as the database thread runs it, or as a widget socket does: on
+    its own event loop (with its own connections) and the drain after the commit."""
+    if request.param == "thread":
+        return services.conversation_start
+
+    def on_a_loop(**arguments):
+        return asyncio.run(services.conversation_start_live(**arguments))
+
+    return on_a_loop
+
+
+def test_fifty_concurrent_starts_against_two_experts(make_expert, start):
     experts = [make_expert(name="A"), make_expert(name="B")]
     visitors = [Visitor.objects.create(name=f"v{n}") for n in range(50)]
 
     started = run_in_parallel(
-        [
-            lambda v=v: services.conversation_start(visitor=v, topic=f"from {v.name}")
-            for v in visitors
-        ]
+        [lambda v=v: start(visitor=v, topic=f"from {v.name}") for v in visitors]
     )
 
     assert len({c.pk for c in started}) == 50  # none lost, none doubled
@@ -79,7 +90,7 @@ def test_fifty_concurrent_starts_against_two_experts(make_expert):
     assert Message.objects.filter(sender="customer").count() == 50
 
 
-def test_concurrent_resolves_and_starts_never_exceed_the_cap(make_expert):
+def test_concurrent_resolves_and_starts_never_exceed_the_cap(make_expert, start):
     expert = make_expert()
     first = [
         services.conversation_start(visitor=Visitor.objects.create(), topic="q") for _ in range(3)
@@ -92,7 +103,7 @@ def test_concurrent_resolves_and_starts_never_exceed_the_cap(make_expert):
         )
         for c in first
     ]
-    calls += [lambda v=v: services.conversation_start(visitor=v, topic="new") for v in newcomers]
+    calls += [lambda v=v: start(visitor=v, topic="new") for v in newcomers]
     run_in_parallel(calls)
 
     expert.refresh_from_db()
@@ -124,30 +135,26 @@ def test_concurrent_sends_get_consecutive_sequence_numbers(make_expert):
     assert Message.objects.filter(conversation=chat, body="dup").count() == 1
 
 
-def test_a_visitor_starting_ten_times_at_once_gets_one_chat(make_expert):
+def test_a_visitor_starting_ten_times_at_once_gets_one_chat(make_expert, start):
     """Starts are no longer serialised by the routing lock as a whole: the visitor's
     own row lock keeps double clicks to one chat."""
     make_expert()
     visitor = Visitor.objects.create()
 
-    started = run_in_parallel(
-        [lambda: services.conversation_start(visitor=visitor, topic="hi") for _ in range(10)]
-    )
+    started = run_in_parallel([lambda: start(visitor=visitor, topic="hi") for _ in range(10)])
 
     assert len({c.pk for c in started}) == 1
     assert Conversation.objects.filter(visitor=visitor).count() == 1
     assert Message.objects.filter(sender="customer").count() == 1
 
 
-def test_one_network_cannot_queue_more_than_its_cap_even_all_at_once(settings):
+def test_one_network_cannot_queue_more_than_its_cap_even_all_at_once(settings, start):
     settings.CHAT_MAX_WAITING_PER_NETWORK = 3
     visitors = [Visitor.objects.create() for _ in range(12)]
 
     outcomes = run_in_parallel(
         [
-            lambda v=v: _outcome(
-                lambda: services.conversation_start(visitor=v, topic="q", network="203.0.113.9")
-            )
+            lambda v=v: _outcome(lambda: start(visitor=v, topic="q", network="203.0.113.9"))
             for v in visitors
         ]
     )
@@ -164,15 +171,15 @@ def _outcome(call) -> str:
     return "started"
 
 
-def test_a_burst_of_starts_is_assigned_first_come_first_served_and_within_the_cap(make_expert):
+def test_a_burst_of_starts_is_assigned_first_come_first_served_and_within_the_cap(
+    make_expert, start
+):
     """Forty customers at once, five experts: the fifteen served are the fifteen
     queued first, each expert has three, the rest wait in order."""
     experts = [make_expert(name=f"E{n}") for n in range(5)]
     visitors = [Visitor.objects.create(name=f"v{n}") for n in range(40)]
 
-    run_in_parallel(
-        [lambda v=v: services.conversation_start(visitor=v, topic="q") for v in visitors]
-    )
+    run_in_parallel([lambda v=v: start(visitor=v, topic="q") for v in visitors])
 
     queue = list(Conversation.objects.order_by("queued_at", "pk"))
     assert [c.status for c in queue] == ["active"] * 15 + ["waiting"] * 25

@@ -700,23 +700,35 @@ async def test_a_burst_of_new_chats_reaches_the_expert_before_their_history(make
         finally:
             connection.close()
 
+    def count(kind: str) -> int:
+        return sum(frame["type"] == kind for frame in frames)
+
+    # Every frame, in order: histories are read on the event loop, so they may come
+    # between the assignments.
+    frames: list[dict] = []
     release = threading.Event()
     busy = SyncToAsync.single_thread_executor.submit(release.wait, 30)
     try:
         await asyncio.to_thread(go_on_shift_elsewhere)
-        assigned = [await receive_until(expert_socket, "chat.assigned") for _ in topics]
+        while count("chat.assigned") < len(topics):
+            frames.append(await expert_socket.receive_json_from(timeout=3))
         heard_while_busy = not busy.done()
     finally:
         release.set()
+    while count("history") < len(topics):
+        frames.append(await expert_socket.receive_json_from(timeout=3))
     assert heard_while_busy
+    assigned = [frame for frame in frames if frame["type"] == "chat.assigned"]
     assert [frame["conversation"]["topic"] for frame in assigned] == topics
-    histories = {}
-    while len(histories) < len(topics):
-        frame = await receive_until(expert_socket, "history")
-        histories[frame["conversation"]] = [m["body"] for m in frame["messages"]]
     for frame in assigned:
         conversation = frame["conversation"]
-        assert histories[conversation["id"]][0] == conversation["topic"]
+        [history] = [
+            index
+            for index, later in enumerate(frames)
+            if later["type"] == "history" and later["conversation"] == conversation["id"]
+        ]
+        assert frames.index(frame) < history  # the chat first, then what was said in it
+        assert frames[history]["messages"][0]["body"] == conversation["topic"]
     await expert_socket.disconnect()
 
 
