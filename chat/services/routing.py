@@ -175,7 +175,13 @@ def conversation_start(
 
 
 async def conversation_start_live(
-    *, visitor: Visitor, topic: str, name: str = "", email: str = "", network: str = ""
+    *,
+    visitor: Visitor,
+    topic: str,
+    name: str = "",
+    email: str = "",
+    network: str = "",
+    language: str = "",
 ) -> Conversation:
     """`conversation_start` for sockets, off the process's one database thread.
 
@@ -195,9 +201,12 @@ async def conversation_start_live(
             name=name,
             email=email,
             network=network,
+            language=language,
         )
     topic = _start_topic(topic=topic, email=email)
-    conversation, first = _new_chat(visitor=visitor, topic=topic, network=network)
+    conversation, first = _new_chat(
+        visitor=visitor, topic=topic, network=network, language=language
+    )
     hour_ago = conversation.created_at - timedelta(hours=1)
     async with async_db.transaction() as tx:
         try:
@@ -229,7 +238,9 @@ async def conversation_start_live(
     return await _Drains.here().serve(new_id)
 
 
-def _new_chat(*, visitor: Visitor, topic: str, network: str) -> tuple[Conversation, Message]:
+def _new_chat(
+    *, visitor: Visitor, topic: str, network: str, language: str
+) -> tuple[Conversation, Message]:
     """The unsaved chat, not yet in its place in the queue (queue_drain stamps it), and
     its first message, numbered 1 (as `_append_message` would)."""
     now = timezone.now()
@@ -240,6 +251,7 @@ def _new_chat(*, visitor: Visitor, topic: str, network: str) -> tuple[Conversati
         queued_at=now,
         customer_seen_at=now,
         customer_network=network,
+        language=language,
         last_seq=1,
     )
     first = Message(seq=1, sender=Message.Sender.CUSTOMER, body=topic, created_at=now)
