@@ -18,12 +18,14 @@ PRESENCE_SWEEPS = (
     ("expired console leases", expired_leases_sweep),
     ("absent experts' chats requeued", services.absent_experts_requeue),
     ("chats whose customer is gone", services.customers_away_sweep),
+    ("started chats no drain served", services.unserved_starts_drain),
 )
 
 
 @task()
 def presence_heal() -> dict[str, int]:
-    """Expired console leases, the grace requeue, chats whose customer is gone."""
+    """Expired console leases, the grace requeue, chats whose customer is gone, chats
+    started on a process that died before serving them."""
     changed = {}
     for name, sweep in PRESENCE_SWEEPS:
         if count := sweep():

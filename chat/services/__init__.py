@@ -57,6 +57,7 @@ from chat.services.routing import (  # noqa: F401
     customer_presence_mark_live,
     customers_away_sweep,
     expert_chats_requeue,
+    unserved_starts_drain,
     visitor_create,
     visitor_create_live,
 )

@@ -624,6 +624,22 @@ def _customer_back(*, conversation_id: int) -> None:
     _announce_conversation(conversation)
 
 
+def unserved_starts_drain() -> int:
+    """Chats a socket committed (`conversation_start_live`) that no drain has found a
+    few seconds later: their process died, or its drain failed, before serving them.
+    Served as their start would have; safe to run in every process at once. Returns
+    how many there were."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CHAT_HEARTBEAT_SECONDS)
+    unserved = Conversation.objects.filter(
+        status=Conversation.Status.WAITING, queued_at=F("created_at"), created_at__lt=cutoff
+    ).count()
+    if unserved:
+        with transaction.atomic():
+            if not queue_drain():
+                _announce_queue()
+    return unserved
+
+
 def customers_away_sweep() -> int:
     """Chats whose customer has had no widget open for CHAT_ABANDON_AFTER_SECONDS:
     a waiting one leaves the queue as abandoned, an active one is shown to the

@@ -209,3 +209,29 @@ def test_a_start_on_connections_the_database_dropped_begins_on_a_new_one(make_ex
 
     assert first.status == second.status == "active"
     assert Conversation.objects.count() == 2
+
+
+def test_a_chat_whose_process_died_before_its_drain_is_served_by_the_presence_job(make_expert):
+    """The start committed, then its Daphne died before the drain: the chat would wait,
+    unstamped, until someone else's chat changed the queue."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.jobs import presence_heal
+
+    expert = make_expert(name="Anna")
+    long_ago = timezone.now() - timedelta(seconds=30)
+    orphan = Conversation.objects.create(
+        visitor=Visitor.objects.create(),
+        topic="Is the strap replaceable?",
+        created_at=long_ago,
+        queued_at=long_ago,  # as conversation_start_live commits it, for a drain to stamp
+        customer_seen_at=timezone.now(),
+    )
+
+    assert presence_heal.call() == {"started chats no drain served": 1}
+
+    orphan.refresh_from_db()
+    assert (orphan.status, orphan.expert_id) == ("active", expert.pk)
+    assert presence_heal.call() == {}
