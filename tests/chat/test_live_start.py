@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
+from catalog.models import CatalogProduct
 from chat import selectors, services
 from chat.models import Conversation, Message, Visitor
 from config.errors import ServiceError
@@ -177,6 +178,12 @@ def test_the_history_a_socket_reads_on_its_loop_is_what_the_thread_reads(make_ex
     services.message_post(conversation_id=chat.pk, visitor=visitor, body="rude", client_id="c1")
     services.staff_whisper(conversation_id=chat.pk, staff_member=staff, body="careful")
     services.message_hide(conversation_id=chat.pk, seq=4, staff_member=staff, reason="rude")
+    CatalogProduct.objects.create(
+        sku="STR-BUDS", name="Stride Buds", price="149.00", url="https://shop.example/p/stride"
+    )
+    services.message_post(
+        conversation_id=chat.pk, expert=expert, body="", client_id="e2", product="STR-BUDS"
+    )
 
     for reader in (True, False):
         arguments = {"conversation_id": chat.pk, "last_seq": 0, "for_customer": reader}
@@ -185,6 +192,7 @@ def test_the_history_a_socket_reads_on_its_loop_is_what_the_thread_reads(make_ex
         authors = {line["author"] for line in live}
         assert "Jo Expert" in authors and (reader or "Sam Staff" in authors)
         assert any(line.get("hidden") for line in live)
+        assert live[-1]["card"]["name"] == "Stride Buds"
 
 
 def test_a_start_on_connections_the_database_dropped_begins_on_a_new_one(make_expert):
