@@ -27,7 +27,7 @@ from community.permissions import MANAGE_EXPERTS, active_expert_or_404
 from config.client_ip import client_ip_from_request, ip_bucket
 from config.errors import ServiceError, error_response
 from config.forms import error_lines, flash_errors
-from config.limits import RateLimited, enforce_limit, limit_retry_after, wait_text
+from config.limits import RateLimited, enforce_limit
 from config.middleware import shows_catalog_images
 
 
@@ -167,16 +167,6 @@ def catalog_search(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"results": [catalog_selectors.product_card(p) for p in products]})
 
 
-def _enforce_replies_limit(expert) -> None:
-    retry_after = limit_retry_after("expert.replies", str(expert.pk))
-    if retry_after is not None:
-        raise RateLimited(
-            retry_after,
-            _("You changed your replies many times in a short while. Try again in %(wait)s.")
-            % {"wait": wait_text(retry_after)},
-        )
-
-
 @login_required
 def saved_replies(request: HttpRequest) -> HttpResponse:
     """The expert's own replies (add, delete) and the shared ones staff keep."""
@@ -185,7 +175,7 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            _enforce_replies_limit(expert)
+            enforce_limit("expert.replies", str(expert.pk))
         except RateLimited as refused:
             form.add_error(None, refused.message)
             status = 429
@@ -219,7 +209,7 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
 def saved_reply_delete(request: HttpRequest, reply_id: int) -> HttpResponse:
     expert = active_expert_or_404(request)
     try:
-        _enforce_replies_limit(expert)
+        enforce_limit("expert.replies", str(expert.pk))
         services.saved_reply_delete(expert=expert, reply_id=reply_id)
     except ServiceError as refused:
         messages.error(request, refused.message)

@@ -12,7 +12,7 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from config.errors import ServiceError
 
@@ -82,8 +82,29 @@ class RateLimited(ServiceError):
         self.retry_after = retry_after
 
 
+# Limits counted per person (an expert, a staff member, a visitor) tell that person
+# what they did; "from your network" (the default) would blame the wrong thing.
+_PHOTOS = gettext_lazy("You sent many photos in a short time. Try again in %(wait)s.")
+PERSONAL_REFUSALS = {
+    "expert.catalog": gettext_lazy(
+        "You searched the catalog many times in a short time. Try again in %(wait)s."
+    ),
+    "expert.followup": gettext_lazy(
+        "You sent many follow-ups in a short time. Try again in %(wait)s."
+    ),
+    "expert.replies": gettext_lazy(
+        "You changed your replies many times in a short while. Try again in %(wait)s."
+    ),
+    "expert.photo": _PHOTOS,
+    "staff.photo": _PHOTOS,
+    "visitor.photo": _PHOTOS,
+}
+
+
 def enforce_limit(name: str, key: str, *, cost: int = 1) -> None:
     """Raise RateLimited when `key` has used up limit `name`."""
     retry_after = limit_retry_after(name, key, cost=cost)
     if retry_after is not None:
-        raise RateLimited(retry_after)
+        wording = PERSONAL_REFUSALS.get(name)
+        message = wording % {"wait": wait_text(retry_after)} if wording else ""
+        raise RateLimited(retry_after, message)

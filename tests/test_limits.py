@@ -1,6 +1,7 @@
 """Client IP from trusted proxies only, and limits counted in the shared cache."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.test import override_settings
 
@@ -47,3 +48,33 @@ def test_a_limit_refuses_past_its_count_with_a_retry_after():
 def test_limits_live_in_redis_whenever_redis_is_configured(settings):
     expected = "RedisCache" if settings.REDIS_URL else "LocMemCache"
     assert type(caches[settings.RATE_LIMIT_CACHE]).__name__ == expected
+
+
+@pytest.mark.django_db
+def test_an_expert_at_the_catalog_limit_is_told_what_they_did(client, make_expert, settings):
+    """A signed-in expert searching fast hears about their searches, not about a network."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expert.catalog": "2/60"}
+    client.force_login(make_expert().user)
+    for _ in range(2):
+        assert client.get("/console/catalog/search/", {"q": "stride"}).status_code == 200
+    refused = client.get("/console/catalog/search/", {"q": "stride"})
+    assert refused.status_code == 429
+    message = refused.json()["error"]["message"]
+    assert message.startswith("You searched the catalog many times in a short time. Try again in")
+
+
+PERSONAL_LIMITS = [
+    name
+    for name in django_settings.RATE_LIMITS
+    if name.split(".")[0] in {"expert", "staff", "visitor"}
+]
+
+
+@pytest.mark.parametrize("name", PERSONAL_LIMITS)
+def test_every_limit_counted_per_person_speaks_to_that_person(name, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, name: "1/60"}
+    enforce_limit(name, "person-1")
+    with pytest.raises(RateLimited) as refused:
+        enforce_limit(name, "person-1")
+    assert refused.value.message.startswith("You ")
+    assert "network" not in refused.value.message

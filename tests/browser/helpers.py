@@ -33,3 +33,11 @@ def send_from_widget(page: Page, text: str) -> None:
     composer = page.get_by_test_id("composer")
     composer.fill(text)
     page.get_by_test_id("send-button").click()
+
+
+def go_on_shift(page: Page, base_url: str) -> None:
+    """Open the signed-in expert's console and switch their shift on."""
+    page.goto(f"{base_url}/console/")
+    switch = page.get_by_test_id("shift-toggle")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true")

@@ -115,7 +115,9 @@ def test_no_page_runs_off_the_side_from_320_to_1440_px(
     browser, live_server_url, django_user_model, language
 ):
     """Every page the experts and staff use, in both languages, at phone to wide
-    desktop widths: nothing wider than the window (a table may scroll in its box)."""
+    desktop widths: nothing wider than the window (a table may scroll in its box),
+    and no menu hides links in a box of its own that scrolls sideways (the staff
+    menu did, so the page itself never grew)."""
     from community.models import Expert
 
     user = django_user_model.objects.create_user(
@@ -142,4 +144,11 @@ def test_no_page_runs_off_the_side_from_320_to_1440_px(
                             .slice(-3).map((e) => e.tagName + '.' + e.className).join(' ')"""
                     )
                     overflowing.append(f"{path} at {width}px: {extra}px too wide ({widest})")
+                menus = page.evaluate(
+                    """() => [...document.querySelectorAll('nav, nav *')]
+                        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+                        .map((e) => e.tagName + '.' + e.className)"""
+                )
+                if menus:
+                    overflowing.append(f"{path} at {width}px: a menu scrolls sideways {menus}")
     assert overflowing == [], "\n".join(overflowing)

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ORDER_WEBHOOK_SECRET
-from tests.browser.helpers import PASSWORD, log_in, open_widget, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, open_widget, start_chat
 from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -55,9 +55,7 @@ def test_staff_see_that_the_shopper_who_chatted_ordered_and_the_one_who_looked_d
     Expert.objects.create(user=user, display_name="Anna de Vries")
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, live_server_url)
 
     looker = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     open_widget(looker, shop_url)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import free_port, serve_shop, start_daphne, stop
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
 from tests.browser.test_several_processes import Balancer
 from tests.conftest import create_staff
 
@@ -82,9 +82,7 @@ def test_the_console_shows_a_refusal_against_the_request_it_answers(
     Expert.objects.create(user=user, display_name="Anna de Vries", max_concurrent_chats=2)
     console = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(console, base, "anna@shop.test")
-    console.goto(f"{base}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, base)
     for topic, name in (("Which strap fits a small wrist?", "Sam"), ("Is it waterproof?", "Noor")):
         start_chat(browser.new_context().new_page(), shop_url, topic, name)
     expect(console.get_by_test_id("chat-pane")).to_have_count(2)

@@ -4,7 +4,7 @@ through during the chat (issue 17, context for the expert)."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -20,9 +20,7 @@ def test_the_console_shows_the_page_and_product_the_customer_looks_at(
     Expert.objects.create(user=user, display_name="Anna de Vries")
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, live_server_url)
 
     shopper = browser.new_context().new_page()
     start_chat(shopper, f"{shop_url}?product=STR-BUDS", "Do these stay in?", "Sam")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
 from tests.chat.test_photos import jpeg_with_location
 from tests.conftest import create_staff
 
@@ -45,9 +45,7 @@ def test_a_shoppers_photo_reaches_the_expert_without_its_location(
     Expert.objects.create(user=user, display_name="Anna de Vries")
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, live_server_url)
 
     shopper = browser.new_context(
         viewport={"width": 390, "height": 844}, locale="nl-NL", reduced_motion="reduce"

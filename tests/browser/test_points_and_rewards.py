@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, send_from_widget, start_chat
 from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -175,9 +175,7 @@ def test_a_handed_over_chat_carries_a_note_only_experts_read(
 
     bram = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(bram, live_server_url, "bram@shop.test")
-    bram.goto(f"{live_server_url}/console/")
-    bram.get_by_test_id("shift-toggle").click()
-    expect(bram.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(bram, live_server_url)
 
     pane.get_by_test_id("transfer-button").click()
     anna.get_by_test_id("transfer-note").fill("Second hinge in a month; order 1043.")

@@ -4,7 +4,7 @@ customer's widget shows it as a card whose link names the chat."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
 from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -27,9 +27,7 @@ def test_a_product_card_reaches_the_customer(
     Expert.objects.create(user=user, display_name="Anna de Vries")
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, live_server_url)
 
     shopper = browser.new_context(
         viewport={"width": 390, "height": 844}, reduced_motion="reduce"

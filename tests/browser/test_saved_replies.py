@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -32,9 +32,7 @@ def test_a_saved_reply_goes_into_the_chat_with_the_customers_name(
     expect(console.get_by_test_id("reply-item")).to_have_count(2)
     console.screenshot(path=screenshot_dir / "saved-replies.png", full_page=True)
 
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, live_server_url)
     shopper = browser.new_context(locale="nl-NL").new_page()  # a Dutch shopper
     start_chat(shopper, shop_url, "Which tips for small ears?", "Sam Jansen")
     pane = console.get_by_test_id("chat-pane").first

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import free_port, serve_shop, start_daphne, stop
-from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, send_from_widget, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -398,9 +398,7 @@ def test_a_console_on_a_stopped_process_gets_no_new_chats(
     try:
         anna = browser.new_context().new_page()  # her console is on the doomed process
         log_in(anna, on_doomed, "anna@shop.test")
-        anna.goto(f"{on_doomed}/console/")
-        anna.get_by_test_id("shift-toggle").click()
-        expect(anna.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+        go_on_shift(anna, on_doomed)
         # Kept on purpose: outlasting a lease (3 s) is the behaviour under test; her
         # heartbeats (every 1 s) must keep it alive meanwhile.
         time.sleep(4)
@@ -457,9 +455,7 @@ def test_the_customer_is_told_when_the_experts_console_is_gone_and_who_takes_ove
     try:
         anna = browser.new_context().new_page()  # her console dies with its process
         log_in(anna, on_doomed, "anna@shop.test")
-        anna.goto(f"{on_doomed}/console/")
-        anna.get_by_test_id("shift-toggle").click()
-        expect(anna.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+        go_on_shift(anna, on_doomed)
         sam = browser.new_context().new_page()
         start_chat(sam, f"http://localhost:{own_shop_port}/", "Left earbud is silent", "Sam")
         title, subtitle = sam.get_by_test_id("panel-title"), sam.get_by_test_id("panel-subtitle")
@@ -468,9 +464,7 @@ def test_the_customer_is_told_when_the_experts_console_is_gone_and_who_takes_ove
 
         bram = browser.new_context().new_page()  # on the surviving process
         log_in(bram, on_survivor, "bram@shop.test")
-        bram.goto(f"{on_survivor}/console/")
-        bram.get_by_test_id("shift-toggle").click()
-        expect(bram.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+        go_on_shift(bram, on_survivor)
 
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=15)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, open_widget, start_chat
+from tests.browser.helpers import PASSWORD, go_on_shift, log_in, open_widget, start_chat
 from tests.browser.test_conversion import report_order, wait_for_count
 from tests.browser.test_photos import snapshot
 from tests.chat.test_photos import jpeg_with_location
@@ -59,9 +59,7 @@ def test_a_shopper_on_a_product_page_is_helped_to_an_order(
 
     console = browser.new_context(viewport=DESKTOP, locale="en-GB").new_page()
     log_in(console, live_server_url, "anna@shop.test")
-    console.goto(f"{live_server_url}/console/")
-    console.get_by_test_id("shift-toggle").click()
-    expect(console.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(console, live_server_url)
 
     # Another shopper only looks: the conversion has someone to compare with.
     looker = browser.new_context(viewport=DESKTOP).new_page()

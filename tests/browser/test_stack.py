@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from deploy.stack import Stack
 from tests.browser.conftest import free_port
-from tests.browser.helpers import log_in, open_widget, send_from_widget
+from tests.browser.helpers import go_on_shift, log_in, open_widget, send_from_widget
 from tests.browser.test_several_processes import OwnRedis
 
 pytestmark = [pytest.mark.browser]
@@ -75,9 +75,7 @@ def wait_for_sockets(run_dir: Path, total: int) -> list[int]:
 def test_a_chat_through_nginx_with_each_side_on_its_own_daphne(browser, stack):
     anna = browser.new_context().new_page()
     log_in(anna, stack.url, EXPERT, EXPERT_PASSWORD)
-    anna.goto(f"{stack.url}/console/")
-    anna.get_by_test_id("shift-toggle").click()
-    expect(anna.get_by_test_id("shift-toggle")).to_have_attribute("aria-checked", "true")
+    go_on_shift(anna, stack.url)
     console_on = wait_for_sockets(stack.run_dir, 1).index(1)
 
     shop = f"http://localhost:{stack.port}/shop/"

@@ -101,7 +101,9 @@ def test_follow_ups_are_limited_per_expert(expert_client, make_resolved_chat, se
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "expert.followup": "2/3600"}
     client, expert = expert_client
     chat = make_resolved_chat(expert)
-    assert [post(client, chat.pk).status_code for _ in range(3)] == [201, 201, 429]
+    answers = [post(client, chat.pk) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [201, 201, 429]
+    assert answers[2].json()["error"]["message"].startswith("You sent many follow-ups")
     assert FollowUp.objects.count() == 2
 
 
