@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.test import override_settings
+from django.utils import translation
 
 from config.client_ip import client_ip_from_scope, ip_bucket, resolve_client_ip
 from config.limits import RateLimited, enforce_limit, limit_retry_after
@@ -78,3 +79,6 @@ def test_every_limit_counted_per_person_speaks_to_that_person(name, settings):
         enforce_limit(name, "person-1")
     assert refused.value.message.startswith("You ")
     assert "network" not in refused.value.message
+    with translation.override("nl"), pytest.raises(RateLimited) as refused_in_dutch:
+        enforce_limit(name, "person-1")
+    assert refused_in_dutch.value.message.startswith("Je ")
