@@ -474,15 +474,22 @@
           const ticket = ++asked;
           const query = r["product-query"].value.trim();
           let results = [];
+          let refusal = "";
           if (query) {
             try {
               const answer = await fetch("/console/catalog/search/?q=" + encodeURIComponent(query), { credentials: "same-origin" });
-              results = (await answer.json()).results || [];
+              const body = await answer.json();
+              results = body.results || [];
+              refusal = (body.error && body.error.message) || ""; // e.g. too many searches
             } catch (error) {
               results = [];
             }
           }
           if (ticket !== asked) return; // a newer search is on its way
+          if (refusal) {
+            r.error.textContent = refusal;
+            r.error.dataset.kind = "server";
+          }
           r["product-results"].replaceChildren(
             ...results.map((card) => {
               const item = make("li");

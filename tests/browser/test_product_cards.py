@@ -1,9 +1,12 @@
 """An expert finds a product in the catalog and drops its card into the chat; the
 customer's widget shows it as a card whose link names the chat."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
+from config.limits import limit_retry_after
 from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
 from tests.conftest import create_staff
 
@@ -48,6 +51,17 @@ def test_a_product_card_reaches_the_customer(
     chat_id = Conversation.objects.get(topic="Earbuds that stay in while running?").pk
     expect(card).to_have_attribute("href", f"https://shop.example/p/STR-BUDS?bx_chat={chat_id}")
     shopper.screenshot(path=screenshot_dir / "widget-product-card.png")
+
+    # With the minute's searches used up, the expert reads why nothing was found.
+    if time.time() % 60 > 55:  # the limit counts per clock minute: not its last seconds
+        time.sleep(60.1 - time.time() % 60)
+    limit_retry_after("expert.catalog", str(user.expert.pk), cost=120)
+    pane.get_by_test_id("product-button").click()
+    pane.get_by_test_id("product-query").fill("tips")
+    expect(pane.get_by_test_id("composer-error")).to_contain_text(
+        "You searched the catalog many times in a short time."
+    )
+    expect(results).to_have_count(0)
 
     # Staff watching the chat see the card too, not its text.
     create_staff(username="lead@shop.test", email="lead@shop.test", password=PASSWORD)
