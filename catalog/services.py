@@ -15,6 +15,9 @@ from config.errors import ServiceError
 
 class CatalogRowForm(forms.ModelForm):
     in_stock = forms.BooleanField(required=False, initial=True)
+    # A feed's address without a scheme is a shop page: https (Django 6's default too).
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    image_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
 
     class Meta:
         model = CatalogProduct

@@ -32,6 +32,14 @@ def test_a_feed_loads_by_sku_and_a_second_load_updates(tmp_path, capsys):
     assert (str(stride.price), stride.in_stock) == ("139.00", False)
 
 
+def test_a_feed_address_without_a_scheme_is_taken_as_https(tmp_path):
+    """Before, it became http:// (and Django warned that 6.0 changes that)."""
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps([{**ROW, "url": "shop.example/p/stride"}]))
+    call_command("load_catalog", feed)
+    assert CatalogProduct.objects.get(sku="STR-BUDS").url == "https://shop.example/p/stride"
+
+
 def test_a_feed_with_a_bad_row_changes_nothing_and_names_the_row(tmp_path):
     feed = tmp_path / "feed.csv"
     feed.write_text(
