@@ -5,6 +5,7 @@ or comes back later. Real Daphne, database, layer and Chromium."""
 import threading
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect
 
 from chat import services
@@ -31,9 +32,14 @@ def expert_on_shift(django_user_model):
 def erase(email: str, staff) -> None:
     """As `erase_customer` does; its own thread, since Playwright's event loop holds this
     one and the erasure broadcasts to the open widget."""
-    eraser = threading.Thread(
-        target=services.visitor_erase, kwargs={"email": email, "staff_member": staff}
-    )
+
+    def run() -> None:
+        try:
+            services.visitor_erase(email=email, staff_member=staff)
+        finally:  # else its connection keeps the test database from being dropped
+            connections.close_all()
+
+    eraser = threading.Thread(target=run)
     eraser.start()
     eraser.join()
 
