@@ -166,8 +166,7 @@ def conversation_start(
             author=None,
             body=topic,
         )
-        _lock_routing()
-        Conversation.objects.filter(pk=conversation.pk).update(queued_at=timezone.now())
+        # The drain stamps the chat's place in the queue under the routing lock.
         if not queue_drain():
             _announce_queue()
     # Read with what a socket shows of it, so the widget needs no second trip.
