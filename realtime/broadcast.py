@@ -5,6 +5,7 @@ describes something already committed, and clients recover anything the
 layer drops from the database (see docs/protocol.md, "Resume").
 """
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
@@ -91,8 +92,26 @@ async def database_call(func: Callable[..., T], /, *args: Any, **kwargs: Any) ->
         return await database_sync_to_async(func)(*args, **kwargs)
     finally:
         _outbox.reset(token)
-        for group, frame in outbox:
+        await _send_outbox(outbox)
+
+
+async def _send_outbox(outbox: list[tuple[str, dict[str, Any]]]) -> None:
+    """Each group's frames in the order they were committed, the groups side by side:
+    a drain that assigns a hundred chats sends a few hundred frames, and one after
+    another they kept the last chat's expert waiting for the first ones' round trips
+    (docs/performance.md, "Assignment"). A frame repeated for a group (a doorbell
+    such as monitor.changed, rung by several changes) is sent once."""
+    per_group: dict[str, list[dict[str, Any]]] = {}
+    for group, frame in outbox:
+        frames = per_group.setdefault(group, [])
+        if frame not in frames:
+            frames.append(frame)
+
+    async def send_in_order(group: str, frames: list[dict[str, Any]]) -> None:
+        for frame in frames:
             await broadcast(group, frame)
+
+    await asyncio.gather(*(send_in_order(group, frames) for group, frames in per_group.items()))
 
 
 async def broadcast(group: str, frame: dict[str, Any]) -> None:

@@ -7,6 +7,9 @@ import pytest
 import redis.asyncio
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import transaction
+
+from realtime import broadcast
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +89,35 @@ async def test_a_socket_that_cannot_subscribe_closes_cleanly_and_asks_to_come_ba
     else:
         assert code == CLOSE_TRY_AGAIN_LATER
     await socket_.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_what_one_database_call_committed_reaches_each_group_in_order_and_once():
+    """A drain that assigns many chats commits hundreds of frames; they go out to
+    their groups side by side, each group's in the order committed, and a doorbell
+    rung by several changes (monitor.changed) once."""
+    layer = get_channel_layer()
+    listeners = {}
+    for group in ("conversation.1", "conversation.2", broadcast.STAFF):
+        listeners[group] = await layer.new_channel()
+        await layer.group_add(group, listeners[group])
+
+    def commit_frames() -> None:
+        with transaction.atomic():
+            for n in range(30):
+                broadcast.send_after_commit("conversation.1", {"type": "message", "seq": n})
+                broadcast.send_after_commit("conversation.2", {"type": "message", "seq": n})
+                broadcast.ring_staff_monitor()
+
+    await broadcast.database_call(commit_frames)
+
+    for group in ("conversation.1", "conversation.2"):
+        received = [
+            (await asyncio.wait_for(layer.receive(listeners[group]), timeout=5))["frame"]["seq"]
+            for _ in range(30)
+        ]
+        assert received == list(range(30))
+    rung = await asyncio.wait_for(layer.receive(listeners[broadcast.STAFF]), timeout=5)
+    assert rung["frame"] == {"type": "monitor.changed"}
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(listeners[broadcast.STAFF]), timeout=0.5)
