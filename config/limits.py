@@ -43,6 +43,11 @@ def shared_cache() -> BaseCache:
 
 def limit_retry_after(name: str, key: str, *, cost: int = 1) -> int | None:
     """Count one hit of `name` for `key`; None if allowed, else seconds to wait."""
+    return _count_hit(name, key, cost=cost)[1]
+
+
+def _count_hit(name: str, key: str, *, cost: int) -> tuple[str, int | None]:
+    """The window's cache key, and None if allowed, else seconds to wait."""
     rate = rate_for(name)
     now = int(time.time())
     window = now - now % rate.seconds
@@ -58,8 +63,8 @@ def limit_retry_after(name: str, key: str, *, cost: int = 1) -> int | None:
             store.add(cache_key, cost, timeout=rate.seconds + 1)
             hits = cost
     if hits <= rate.count:
-        return None
-    return max(1, window + rate.seconds - now)
+        return cache_key, None
+    return cache_key, max(1, window + rate.seconds - now)
 
 
 def wait_text(seconds: int) -> str:
@@ -101,10 +106,21 @@ PERSONAL_REFUSALS = {
 }
 
 
-def enforce_limit(name: str, key: str, *, cost: int = 1) -> None:
-    """Raise RateLimited when `key` has used up limit `name`."""
-    retry_after = limit_retry_after(name, key, cost=cost)
+def enforce_limit(name: str, key: str, *, cost: int = 1) -> str:
+    """Raise RateLimited when `key` has used up limit `name`. Returns the window's
+    cache key, for `limit_give_back`."""
+    cache_key, retry_after = _count_hit(name, key, cost=cost)
     if retry_after is not None:
         wording = PERSONAL_REFUSALS.get(name)
         message = wording % {"wait": wait_text(retry_after)} if wording else ""
         raise RateLimited(retry_after, message)
+    return cache_key
+
+
+def limit_give_back(cache_key: str, *, cost: int = 1) -> None:
+    """Undo an allowed `enforce_limit` for an attempt that turned out to change
+    nothing: counted first, a flood is refused before it costs the database anything."""
+    try:
+        shared_cache().decr(cache_key, cost)
+    except ValueError:  # the window is over: nothing left to give back
+        pass

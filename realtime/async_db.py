@@ -137,15 +137,20 @@ class Transaction:
     async def fetch(self, sql: str, params: list[Any]) -> Rows:
         return (await self.fetch_together([(sql, params)]))[0]
 
-    async def fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[Rows]:
+    async def fetch_together(
+        self, statements: list[tuple[str, list[Any]]], *, commit: bool = False
+    ) -> list[Rows]:
         """Send the statements in one round trip (pipelined), the transaction's BEGIN
-        in front of the first ones. PostgreSQL still runs each once the one before has
+        in front of the first ones, and with `commit` its COMMIT behind the last (the
+        transaction ends here). PostgreSQL still runs each once the one before has
         finished, with its own snapshot: a statement after a lock sees what the lock's
         last holder committed. After an error the rest do not run."""
         first = not self.begun
         if first:
             statements = [("BEGIN", []), *statements]
             self.begun = True
+        if commit:
+            statements = [*statements, ("COMMIT", [])]
         try:
             results = await self._pipelined(statements)
         except _ConnectionLost:
@@ -156,6 +161,8 @@ class Transaction:
             await self.pool.close_idle()  # they are likely gone too
             self.opened_conn, self.reused = await _connect(), False
             results = await self._pipelined(statements)
+        if commit:
+            self.begun, results = False, results[:-1]
         return results[1:] if first else results
 
     async def _pipelined(self, statements: list[tuple[str, list[Any]]]) -> list[Rows]:

@@ -39,7 +39,7 @@ from chat.services._shared import (
 )
 from community.models import Expert
 from config.errors import ServiceError
-from config.limits import RateLimited, enforce_limit, wait_text
+from config.limits import RateLimited, enforce_limit, limit_give_back, wait_text
 from realtime import async_db, broadcast
 
 logger = logging.getLogger(__name__)
@@ -185,13 +185,13 @@ async def conversation_start_live(
     """`conversation_start` for sockets, off the process's one database thread.
 
     On PostgreSQL the chat and its first message are written on the socket's event
-    loop (realtime/async_db.py) in one transaction of three statements, none under
-    the routing lock: the visitor and network locks; the checks and the inserts in
-    one statement, whose snapshot is taken after those locks; the commit. The chat
-    is queued unstamped (`queued_at` equal to `created_at`): the drain stamps it under
-    the routing lock. One drain in the database thread then serves every chat this
-    process queued meanwhile (docs/performance.md, "Assignment").
-    """
+    loop (realtime/async_db.py) in one transaction of three statements sent in one
+    round trip, none under the routing lock: the visitor and network locks; the
+    checks and the inserts in one statement, whose snapshot is taken after those
+    locks; the commit. The chat is queued unstamped (`queued_at` equal to
+    `created_at`): the drain stamps it under the routing lock. One drain in the
+    database thread then serves every chat this process queued meanwhile
+    (docs/performance.md, "Assignment")."""
     if not async_db.available():
         return await broadcast.database_call(
             conversation_start,
@@ -203,28 +203,37 @@ async def conversation_start_live(
             language=language,
         )
     topic = _start_topic(topic=topic, email=email)
-    conversation, first = _new_chat(
-        visitor=visitor, topic=topic, network=network, language=language
-    )
-    hour_ago = conversation.created_at - timedelta(hours=1)
-    async with async_db.transaction() as tx:
-        try:
-            # One round trip; the checks still run once the locks are held.
-            (
-                locked,
-                [(open_id, recent, oldest, network_waiting, new_id)],
-            ) = await tx.fetch_together(
-                [
-                    _start_lock_sql(visitor=visitor, network=network),
-                    _start_sql(conversation, first, hour_ago=hour_ago, name=name, email=email),
-                ]
-            )
-        except IntegrityError:  # the visitor was erased meanwhile: no row to lock
-            locked = []
+    # The network's limit is counted before the transaction, and given back if no
+    # chat comes of it: the transaction holds one of the loop's few connections, and
+    # a burst of starts queued for them (docs/performance.md, "Assignment").
+    counted = await asyncio.to_thread(enforce_limit, "widget.chat", network) if network else ""
+    new_id = None
+    try:
+        conversation, first = _new_chat(
+            visitor=visitor, topic=topic, network=network, language=language
+        )
+        hour_ago = conversation.created_at - timedelta(hours=1)
+        async with async_db.transaction() as tx:
+            try:
+                # One round trip with the commit; the checks still run once the locks
+                # are held.
+                (
+                    locked,
+                    [(open_id, recent, oldest, network_waiting, new_id)],
+                ) = await tx.fetch_together(
+                    [
+                        _start_lock_sql(visitor=visitor, network=network),
+                        _start_sql(conversation, first, hour_ago=hour_ago, name=name, email=email),
+                    ],
+                    commit=True,
+                )
+            except IntegrityError:  # the visitor was erased meanwhile: no row to lock
+                locked = []
         if not locked:
             raise ServiceError("not_found", _("This chat does not exist or is not yours."))
-        if new_id is not None and network:  # a refusal here rolls the chat back
-            await asyncio.to_thread(enforce_limit, "widget.chat", network)
+    finally:
+        if counted and new_id is None:
+            await asyncio.to_thread(limit_give_back, counted)
     if open_id is not None:
         return await broadcast.database_call(selectors.conversation_get, conversation_id=open_id)
     if new_id is None and recent >= settings.CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR:

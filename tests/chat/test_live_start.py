@@ -90,8 +90,8 @@ def test_thread_and_loop_starts_of_one_visitor_at_once_open_one_chat(make_expert
 
 
 def test_a_refused_start_writes_nothing(settings):
-    """The network's limit is counted after the checks and inserts, in the same
-    transaction: its refusal leaves no chat, no message and no new name."""
+    """The network's limit is counted before the transaction: its refusal leaves no
+    chat, no message and no new name."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "widget.chat": "1/3600"}
     first, second = Visitor.objects.create(), Visitor.objects.create(name="Old")
     start_live(visitor=first, topic="q", network="198.51.100.7")
@@ -105,6 +105,34 @@ def test_a_refused_start_writes_nothing(settings):
     assert Message.objects.count() == 1
     second.refresh_from_db()
     assert (second.name, second.email) == ("Old", "")
+
+
+def test_starts_that_start_nothing_do_not_use_up_the_networks_chat_limit(settings):
+    """The limit is counted before the transaction and given back when no chat comes
+    of it: a double click (the open chat again), a start refused by the cap on
+    waiting chats, or one for a visitor erased meanwhile."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "widget.chat": "2/3600"}
+    settings.CHAT_MAX_WAITING_PER_NETWORK = 1
+    network = "198.51.100.8"
+    customer = Visitor.objects.create()
+    first = start_live(visitor=customer, topic="q", network=network)
+    for _ in range(3):
+        assert start_live(visitor=customer, topic="again", network=network).pk == first.pk
+    assert refusal(visitor=Visitor.objects.create(), topic="q", network=network).code == (
+        "rate_limited"  # the network's one waiting chat
+    )
+    erased = Visitor.objects.create()
+    Visitor.objects.filter(pk=erased.pk).delete()
+    assert refusal(visitor=erased, topic="q", network=network).code == "not_found"
+
+    services.conversation_leave(conversation_id=first.pk, visitor=customer)
+    other = Visitor.objects.create()
+    second = start_live(visitor=other, topic="q", network=network)
+    services.conversation_leave(conversation_id=second.pk, visitor=other)
+
+    assert second.pk != first.pk
+    refused = refusal(visitor=Visitor.objects.create(), topic="q", network=network)
+    assert refused.message.startswith("Too many attempts from your network")  # two counted
 
 
 def test_the_visitor_hourly_limit_says_when_to_try_again(settings):
