@@ -6,7 +6,7 @@ splitting them by caller would put the same snapshot (conversation_data,
 message_data) in several places."""
 
 from datetime import UTC, datetime, timedelta
-from functools import reduce
+from functools import cache, reduce
 from math import ceil
 from operator import or_
 from typing import Any
@@ -283,6 +283,22 @@ def messages_after(
     ]
 
 
+@cache
+def _messages_after_sql(*, for_customer: bool) -> tuple[str, list[Any]]:
+    """The query of `messages_after_live`, compiled once, with the names of its two
+    arguments in the place of their parameters. Compiling the ORM query for every
+    read was a tenth of a Daphne's event loop in a burst of new chats."""
+    stand_ins = {7_310_101: "conversation_id", 7_310_102: "last_seq"}
+    username = f"author__{get_user_model().USERNAME_FIELD}"
+    query = (
+        _messages_after(conversation_id=7_310_101, last_seq=7_310_102, for_customer=for_customer)
+        .values_list(*_MESSAGE_COLUMNS, *_AUTHOR_COLUMNS, username)
+        .query
+    )
+    sql, params = query.get_compiler(connection=async_db.sql_connection()).as_sql()
+    return sql, [stand_ins.get(param, param) for param in params]
+
+
 async def messages_after_live(
     *, conversation_id: int, last_seq: int, for_customer: bool = False
 ) -> list[dict[str, Any]]:
@@ -293,16 +309,11 @@ async def messages_after_live(
     arguments = {"conversation_id": conversation_id, "last_seq": last_seq}
     if not async_db.available():
         return await database_call(messages_after, **arguments, for_customer=for_customer)
-    username = f"author__{get_user_model().USERNAME_FIELD}"
-    query = (
-        _messages_after(**arguments, for_customer=for_customer)
-        .values_list(*_MESSAGE_COLUMNS, *_AUTHOR_COLUMNS, username)
-        .query
-    )
-    sql, params = query.get_compiler(connection=async_db.sql_connection()).as_sql()
+    sql, params = _messages_after_sql(for_customer=for_customer)
+    params = [arguments.get(param, param) for param in params]
     reader = "customer" if for_customer else "expert"
     messages = []
-    for row in await async_db.fetch(sql, list(params)):
+    for row in await async_db.fetch(sql, params):
         message = Message(**dict(zip(_MESSAGE_COLUMNS, row, strict=False)))
         message.created_at = message.created_at.astimezone(UTC)  # as the ORM reads it
         first_name, last_name, display_name, login = row[len(_MESSAGE_COLUMNS) :]
