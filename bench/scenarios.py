@@ -723,7 +723,7 @@ async def _assignment_round(stack: Stack, experts_n: int, customers_n: int) -> d
         frame = await ws.recv_until("conversation", timeout=120)
         return frame["conversation"]["id"], sent
 
-    started = time.perf_counter()
+    started, started_epoch = time.perf_counter(), time.time()
     starts = await asyncio.gather(
         *(start(j, ws) for j, ws in enumerate(customers)), return_exceptions=True
     )
@@ -736,6 +736,16 @@ async def _assignment_round(stack: Stack, experts_n: int, customers_n: int) -> d
         if c in assigned_at
     ]  # fmt: skip
     check = await stack.task("assignment_check")
+    # Where the time goes: after the first start was sent, when the rows were created,
+    # when they were assigned in the database and when the consoles heard of it.
+    timeline = {
+        name: {f"p{p}": percentile(offsets, p) for p in (50, 99)}
+        for name, offsets in (
+            ("created_ms", [e - started_epoch for e in check.pop("created_epochs")]),
+            ("assigned_ms", [e - started_epoch for e in check.pop("assigned_epochs")]),
+            ("heard_ms", [t - started for t in assigned_at.values()]),
+        )
+    }
     for ws in customers:
         sockets.all.append(ws)
     await sockets.close()
@@ -746,6 +756,7 @@ async def _assignment_round(stack: Stack, experts_n: int, customers_n: int) -> d
         "all_assigned_seconds": round(wall, 2),
         "max_assigned_frames_per_expert": max(per_expert.values(), default=0),
         "db": check,
+        "timeline": timeline,
         "errors": dict(sockets.errors + setup + failures(starts)),
     }
 

@@ -117,6 +117,9 @@ def assignment_check() -> dict[str, Any]:
         else None,
         "db_wait_p50_ms": round(waits[len(waits) // 2] * 1000, 1) if waits else None,
         "db_wait_max_ms": round(waits[-1] * 1000, 1) if waits else None,
+        # Epoch seconds, for the runner to line up with its own clock (same machine).
+        "created_epochs": sorted(c.timestamp() for c, _ in stamps),
+        "assigned_epochs": sorted(a.timestamp() for _, a in stamps),
         "max_open_chat_count": Expert.objects.aggregate(m=Max("open_chat_count"))["m"],
         "max_active_per_expert": max((row["n"] for row in per_expert), default=0),
         "active": active.count(),
