@@ -89,7 +89,10 @@ async def open_widget(stack: Stack, port: int, forwarded_for: str = "") -> WebSo
 
 async def open_console(stack: Stack, port: int, cookie: str) -> WebSocket:
     ws = await connect(stack, port, "/ws/console/", cookie)
-    await ws.recv_until("welcome")
+    # A console pings as often as its welcome says (5 s by default), as the real one
+    # does: its lease lasts 12 s, and pinging every 20 s had it swept, the expert gone
+    # offline and back, and the queue drained, every 20 s.
+    ws.ping_every = (await ws.recv_until("welcome"))["heartbeat_seconds"]
     return ws
 
 
@@ -115,15 +118,15 @@ class Sockets:
         self.all.append(ws)
         self.tasks.append(asyncio.create_task(loop()))
 
-    def heartbeat(self, ws: WebSocket, every: float = 20) -> None:
-        """Ping as the real widget and console do (every 20 s, each from the moment it
-        connected), or routing treats an expert as gone."""
+    def heartbeat(self, ws: WebSocket) -> None:
+        """Ping as the real widget and console do (`ping_every`, each from the moment
+        it connected), or routing treats an expert as gone."""
 
         async def loop() -> None:
-            await asyncio.sleep(random.uniform(0, every))  # sockets connect at random times
+            await asyncio.sleep(random.uniform(0, ws.ping_every))  # connected at random times
             while True:
                 await ws.send({"type": "ping"})
-                await asyncio.sleep(every)
+                await asyncio.sleep(ws.ping_every)
 
         self.tasks.append(asyncio.create_task(loop()))
 

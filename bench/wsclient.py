@@ -33,6 +33,7 @@ class WebSocket:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.close_code: int | None = None
+        self.ping_every = 20.0  # seconds, as the widget pings
 
     @classmethod
     async def connect(
