@@ -16,6 +16,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from community.models import Expert
+from tests.browser.helpers import PASSWORD
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -236,6 +239,23 @@ def _servers_quiet_before_the_flush(request, _django_db_helper):
             context.close()
     if connection.vendor == "postgresql" and request.node.get_closest_marker("django_db"):
         wait_for_idle_database()
+
+
+@pytest.fixture
+def make_expert_account(django_user_model):
+    """Makes an expert who signs in with an address and PASSWORD: Anna de Vries,
+    anna@shop.test, unless told otherwise. Off shift with no console open (unlike
+    make_expert's): these tests sign in and go on shift in the browser."""
+
+    def make(
+        email: str = "anna@shop.test", name: str = "Anna de Vries", first_name: str = "", **fields
+    ) -> Expert:
+        user = django_user_model.objects.create_user(
+            username=email, email=email, password=PASSWORD, first_name=first_name
+        )
+        return Expert.objects.create(user=user, display_name=name, **fields)
+
+    return make
 
 
 @pytest.fixture

@@ -44,14 +44,9 @@ def serious(page) -> list[str]:
 
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_no_serious_accessibility_violations(
-    browser, live_server_url, shop_url, django_user_model, language
+    browser, live_server_url, shop_url, make_expert_account, language
 ):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password="pw-123456"
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     create_staff(username="lead@shop.test", email="lead@shop.test", password="pw-123456")
     found = []
     context = browser.new_context(locale=language)
@@ -76,15 +71,11 @@ def test_no_serious_accessibility_violations(
 
 
 def test_console_tabs_follow_the_arrow_keys_and_one_region_announces(
-    browser, live_server_url, shop_url, django_user_model
+    browser, live_server_url, shop_url, make_expert_account
 ):
-    from community.models import Expert
     from tests.browser.helpers import send_from_widget, start_chat
 
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password="pw-123456"
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     console = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
     console.goto(f"{live_server_url}/console/")
@@ -112,18 +103,13 @@ def test_console_tabs_follow_the_arrow_keys_and_one_region_announces(
 
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_no_page_runs_off_the_side_from_320_to_1440_px(
-    browser, live_server_url, django_user_model, language
+    browser, live_server_url, make_expert_account, language
 ):
     """Every page the experts and staff use, in both languages, at phone to wide
     desktop widths: nothing wider than the window (a table may scroll in its box),
     and no menu hides links in a box of its own that scrolls sideways (the staff
     menu did, so the page itself never grew)."""
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password="pw-123456"
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries-Van den Berg")
+    make_expert_account(name="Anna de Vries-Van den Berg")
     create_staff(username="lead@shop.test", email="lead@shop.test", password="pw-123456")
     overflowing = []
     for login, paths in (

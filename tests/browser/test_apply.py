@@ -7,20 +7,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, open_widget
+from tests.browser.helpers import log_in, open_widget
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_the_invited_customer_finds_the_form_filled_in(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
-    from community.models import Expert, ExpertApplication
+    from community.models import ExpertApplication
 
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
     console.goto(f"{live_server_url}/console/")

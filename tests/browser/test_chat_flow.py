@@ -4,24 +4,17 @@ served when the expert resolves a chat. Real Daphne, database, layer and Chromiu
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, send_from_widget, start_chat
+from tests.browser.helpers import log_in, send_from_widget, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 XSS = '<img src=x onerror="window.__xss = 1"><script>window.__xss = 2</script>'
 
 
-@pytest.fixture
-def anna(django_user_model):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    return Expert.objects.create(user=user, display_name="Anna de Vries")
-
-
-def test_widget_chat_queue_and_resolve(browser, live_server_url, shop_url, anna, screenshot_dir):
+def test_widget_chat_queue_and_resolve(
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
+):
+    make_expert_account()
     console_context = browser.new_context(viewport={"width": 1440, "height": 900})
     console = console_context.new_page()
     log_in(console, live_server_url, "anna@shop.test")

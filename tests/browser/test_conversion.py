@@ -43,16 +43,12 @@ def wait_for_count(queryset, count: int, timeout: float = 10) -> int:
 
 
 def test_staff_see_that_the_shopper_who_chatted_ordered_and_the_one_who_looked_did_not(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
     from chat.models import Conversation
-    from community.models import Expert
     from sales.models import Order, WidgetOpen
 
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
     go_on_shift(console, live_server_url)

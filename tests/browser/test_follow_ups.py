@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import log_in, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -17,15 +17,12 @@ ANSWER = "I took the Stride Sport on a 20 km run this weekend: they did not move
 
 
 def test_a_follow_up_stays_in_the_widget_until_dismissed(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
     from chat.models import Conversation, FollowUp
-    from community.models import ConsoleLease, Expert
+    from community.models import ConsoleLease
 
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    anna = Expert.objects.create(user=user, display_name="Anna de Vries", on_shift=True)
+    anna = make_expert_account(on_shift=True)
     ConsoleLease.objects.create(
         expert=anna, channel_name="elsewhere", expires_at=timezone.now() + timedelta(hours=1)
     )

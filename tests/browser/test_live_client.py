@@ -66,20 +66,16 @@ def quiet_server(server_env):
 
 
 def test_the_console_shows_a_refusal_against_the_request_it_answers(
-    browser, quiet_server, django_user_model, screenshot_dir
+    browser, quiet_server, make_expert_account, screenshot_dir
 ):
     """Two resolves in flight: the first succeeds (its `chat.removed` comes through the
     channel layer, after the second's refusal), the second is refused. Before: errors
     were matched to requests by type and order, so the refusal went to the first
     chat and the second stayed "Resolving…" with no word of what went wrong."""
     from chat.models import Conversation
-    from community.models import Expert
 
     base, shop_url = quiet_server
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries", max_concurrent_chats=2)
+    make_expert_account(max_concurrent_chats=2)
     console = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(console, base, "anna@shop.test")
     go_on_shift(console, base)

@@ -5,7 +5,7 @@ tab is in the background; and the opt-in to the "shoppers are waiting" email."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in, start_chat
+from tests.browser.helpers import log_in, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -52,14 +52,8 @@ window.Notification = class {
 
 
 @pytest.fixture
-def expert_user(django_user_model):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD, first_name="Anna"
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
-    return user
+def expert_user(make_expert_account):
+    return make_expert_account(first_name="Anna").user
 
 
 def test_a_new_chat_in_a_background_tab_raises_one_notification_that_opens_it(

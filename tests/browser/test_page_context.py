@@ -4,20 +4,15 @@ through during the chat (issue 17, context for the expert)."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
+from tests.browser.helpers import go_on_shift, log_in, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_the_console_shows_the_page_and_product_the_customer_looks_at(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
     go_on_shift(console, live_server_url)
@@ -42,7 +37,7 @@ def test_the_console_shows_the_page_and_product_the_customer_looks_at(
 
 
 def test_a_returning_customers_earlier_chats_are_on_the_pane(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
     """So the next expert does not ask again: topic, when, who, the summary, the rating."""
     from datetime import timedelta
@@ -50,13 +45,9 @@ def test_a_returning_customers_earlier_chats_are_on_the_pane(
     from django.utils import timezone
 
     from chat.models import Conversation
-    from community.models import Expert
 
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
     # On shift but not at the console yet: the chat waits until she opens it.
-    anna = Expert.objects.create(user=user, display_name="Anna de Vries", on_shift=True)
+    anna = make_expert_account(on_shift=True)
     shopper = browser.new_context().new_page()
     start_chat(shopper, shop_url, "The left earbud crackles", "Sam")
     expect(shopper.get_by_test_id("queue-position")).to_be_visible(timeout=10_000)

@@ -35,14 +35,9 @@ def snapshot(size: tuple[int, int], background: str, part: str) -> Image.Image:
 
 
 def test_a_shoppers_photo_reaches_the_expert_without_its_location(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir, tmp_path
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir, tmp_path
 ):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
     go_on_shift(console, live_server_url)

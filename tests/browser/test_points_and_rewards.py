@@ -9,18 +9,11 @@ from tests.conftest import create_staff
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def make_expert(django_user_model, email, name):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(username=email, email=email, password=PASSWORD)
-    return Expert.objects.create(user=user, display_name=name)
-
-
 def test_resolving_a_chat_moves_another_experts_leaderboard(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
-    anna_expert = make_expert(django_user_model, "anna@shop.test", "Anna de Vries")
-    bram_expert = make_expert(django_user_model, "bram@shop.test", "Bram Jansen")
+    anna_expert = make_expert_account()
+    bram_expert = make_expert_account("bram@shop.test", "Bram Jansen")
 
     anna = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(anna, live_server_url, "anna@shop.test")
@@ -58,11 +51,11 @@ def test_resolving_a_chat_moves_another_experts_leaderboard(
     bram.screenshot(path=screenshot_dir / "console-leaderboard.png")
 
 
-def test_redemption_is_approved_live(browser, live_server_url, django_user_model, screenshot_dir):
+def test_redemption_is_approved_live(browser, live_server_url, make_expert_account, screenshot_dir):
     from points import services as points_services
     from rewards.models import Product
 
-    expert = make_expert(django_user_model, "eva@shop.test", "Eva Visser")
+    expert = make_expert_account("eva@shop.test", "Eva Visser")
     staff = create_staff(username="staff@shop.test", email="staff@shop.test", password=PASSWORD)
     points_services.points_adjust(
         expert=expert,
@@ -129,13 +122,13 @@ def test_redemption_is_approved_live(browser, live_server_url, django_user_model
 
 @pytest.mark.parametrize("width", [320, 390])
 def test_the_reward_shop_shows_real_pictures_and_fits_a_small_phone(
-    browser, live_server_url, django_user_model, screenshot_dir, width
+    browser, live_server_url, make_expert_account, screenshot_dir, width
 ):
     """Before: generated circles with clipped initials, and a layout that ran off at 320 px."""
     from community.management.commands.load_demo import _placeholder
     from rewards.models import Product
 
-    make_expert(django_user_model, "anna@shop.test", "Anna de Vries")
+    make_expert_account()
     for name, colour in (
         ("Stride Sport earbuds", "#1d4ed8"),
         ("Voyager ANC, first batch", "#7c3aed"),
@@ -160,10 +153,10 @@ def test_the_reward_shop_shows_real_pictures_and_fits_a_small_phone(
 
 
 def test_a_handed_over_chat_carries_a_note_only_experts_read(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
-    make_expert(django_user_model, "anna@shop.test", "Anna de Vries")
-    make_expert(django_user_model, "bram@shop.test", "Bram Jansen")  # goes on shift later
+    make_expert_account()
+    make_expert_account("bram@shop.test", "Bram Jansen")  # goes on shift later
     anna = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(anna, live_server_url, "anna@shop.test")
     anna.goto(f"{live_server_url}/console/")

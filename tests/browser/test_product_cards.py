@@ -14,20 +14,16 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_a_product_card_reaches_the_customer(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
     from catalog.models import CatalogProduct
     from chat.models import Conversation
-    from community.models import Expert
 
     for sku, name in (("STR-BUDS", "Stride Buds"), ("STR-TIPS-S", "Stride ear tips, size S")):
         CatalogProduct.objects.create(
             sku=sku, name=name, price="149.00", url=f"https://shop.example/p/{sku}"
         )
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    anna = make_expert_account()
     console = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
     log_in(console, live_server_url, "anna@shop.test")
     go_on_shift(console, live_server_url)
@@ -55,7 +51,7 @@ def test_a_product_card_reaches_the_customer(
     # With the minute's searches used up, the expert reads why nothing was found.
     if time.time() % 60 > 55:  # the limit counts per clock minute: not its last seconds
         time.sleep(60.1 - time.time() % 60)
-    limit_retry_after("expert.catalog", str(user.expert.pk), cost=120)
+    limit_retry_after("expert.catalog", str(anna.pk), cost=120)
     pane.get_by_test_id("product-button").click()
     pane.get_by_test_id("product-query").fill("tips")
     expect(pane.get_by_test_id("composer-error")).to_contain_text(

@@ -3,20 +3,17 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, go_on_shift, log_in, start_chat
+from tests.browser.helpers import go_on_shift, log_in, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_a_saved_reply_goes_into_the_chat_with_the_customers_name(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
-    from community.models import Expert, SavedReply
+    from community.models import SavedReply
 
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     SavedReply.objects.create(
         shortcut="warranty",
         body="Every pair has a two-year warranty.",

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import free_port, serve_shop, start_daphne, stop
-from tests.browser.helpers import PASSWORD, go_on_shift, log_in, send_from_widget, start_chat
+from tests.browser.helpers import go_on_shift, log_in, send_from_widget, start_chat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -95,14 +95,11 @@ def two_servers(server_env, own_shop_port):
 
 
 @pytest.fixture
-def experts(django_user_model):
-    from community.models import Expert
-
-    made = []
-    for email, name in (("anna@shop.test", "Anna de Vries"), ("bram@shop.test", "Bram Jansen")):
-        user = django_user_model.objects.create_user(username=email, email=email, password=PASSWORD)
-        made.append(Expert.objects.create(user=user, display_name=name, max_concurrent_chats=1))
-    return made
+def experts(make_expert_account):
+    return [
+        make_expert_account(max_concurrent_chats=1),
+        make_expert_account("bram@shop.test", "Bram Jansen", max_concurrent_chats=1),
+    ]
 
 
 def test_chat_queue_cap_and_leaderboard_across_two_processes(

@@ -31,12 +31,12 @@ def right_edge(locator) -> float:
 
 
 def test_a_shopper_on_a_product_page_is_helped_to_an_order(
-    browser, live_server_url, demo_shop_url, django_user_model, screenshot_dir, tmp_path
+    browser, live_server_url, demo_shop_url, make_expert_account, screenshot_dir, tmp_path
 ):
     from catalog import services as catalog_services
     from chat.models import Conversation
     from community.management.commands.load_demo import DEMO_CATALOG
-    from community.models import Expert, SavedReply
+    from community.models import SavedReply
     from sales.models import Order, WidgetOpen
 
     # The brand's feed: the demo shop's products, their pages the shop's product pages.
@@ -46,10 +46,7 @@ def test_a_shopper_on_a_product_page_is_helped_to_an_order(
             for sku, name, price in DEMO_CATALOG
         ]
     )
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    anna = Expert.objects.create(user=user, display_name="Anna de Vries")
+    anna = make_expert_account()
     # Anna answers Dutch shoppers often, in her own words.
     SavedReply.objects.create(
         expert=anna,

@@ -13,13 +13,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_whisper_reaches_the_expert_not_the_customer(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
     console, shopper = _live_chat(
         browser,
         live_server_url,
         shop_url,
-        django_user_model,
+        make_expert_account,
         "Does the Voyager fold flat?",
         "For travel, I mean.",
     )
@@ -44,14 +44,9 @@ def test_whisper_reaches_the_expert_not_the_customer(
     console.screenshot(path=screenshot_dir / "console-whisper.png")
 
 
-def _live_chat(browser, live_server_url, shop_url, django_user_model, topic, *lines):
+def _live_chat(browser, live_server_url, shop_url, make_expert_account, topic, *lines):
     """Anna on shift with a customer's chat that says `lines`; staff member Lars."""
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries")
+    make_expert_account()
     create_staff(
         username="lead@shop.test", email="lead@shop.test", password=PASSWORD, first_name="Lars"
     )
@@ -77,14 +72,14 @@ def _open_in_monitor(browser, live_server_url, topic, viewport):
 
 
 def test_staff_hide_a_message_through_the_dialog(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir
 ):
     from chat.models import Message
 
     topic = "Can I return the Voyager?"
     line = "Call me on 06 1234 5678, I bought it last week."
     console, shopper = _live_chat(
-        browser, live_server_url, shop_url, django_user_model, topic, line
+        browser, live_server_url, shop_url, make_expert_account, topic, line
     )
     monitor = _open_in_monitor(browser, live_server_url, topic, {"width": 1440, "height": 900})
     message = monitor.get_by_test_id("message").filter(has_text="06 1234 5678")
@@ -144,14 +139,14 @@ def test_staff_hide_a_message_through_the_dialog(
 
 
 def test_staff_take_over_and_close_a_chat_through_the_dialog_on_a_phone(
-    browser, live_server_url, shop_url, django_user_model, screenshot_dir, tmp_path
+    browser, live_server_url, shop_url, make_expert_account, screenshot_dir, tmp_path
 ):
     from chat.models import Conversation, Message
     from community.models import AuditEntry
 
     topic = "Which size for a 10-year-old?"
     console, shopper = _live_chat(
-        browser, live_server_url, shop_url, django_user_model, topic, "She is 1.40 m."
+        browser, live_server_url, shop_url, make_expert_account, topic, "She is 1.40 m."
     )
     monitor = _open_in_monitor(browser, live_server_url, topic, {"width": 390, "height": 844})
     dialog = monitor.get_by_test_id("action-dialog")

@@ -15,14 +15,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_staff_confirm_and_the_expert_is_told_live_and_after_a_reload(
-    browser, live_server_url, django_user_model, screenshot_dir
+    browser, live_server_url, make_expert_account, screenshot_dir
 ):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="eva@shop.test", email="eva@shop.test", password=PASSWORD
-    )
-    eva = Expert.objects.create(user=user, display_name="Eva Visser")
+    eva = make_expert_account("eva@shop.test", "Eva Visser")
     create_staff(
         username="lead@shop.test", email="lead@shop.test", password=PASSWORD, first_name="Lars"
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, log_in
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -16,22 +16,13 @@ YEAR = datetime.now(UTC).year + 1
 WINTER_MORNING = datetime(YEAR, 1, 15, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def anna(django_user_model):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    return Expert.objects.create(user=user, display_name="Anna de Vries")
-
-
 def test_the_offline_form_says_when_the_next_expert_comes_in_the_customers_time(
-    browser, shop_url, anna, screenshot_dir
+    browser, shop_url, make_expert_account, screenshot_dir
 ):
     """Before: "Friday 15 January, 10:00", Amsterdam time, to a shopper in New York."""
     from community.models import ShiftSlot
 
+    anna = make_expert_account()
     slot = ShiftSlot.objects.create(
         starts_at=WINTER_MORNING, ends_at=WINTER_MORNING + timedelta(hours=4)
     )
@@ -52,11 +43,12 @@ def test_the_offline_form_says_when_the_next_expert_comes_in_the_customers_time(
 
 
 def test_an_experts_pages_keep_brand_time_on_a_computer_set_elsewhere(
-    browser, live_server_url, anna
+    browser, live_server_url, make_expert_account
 ):
     """Before: the console wrote times in the computer's zone (04:00 here)."""
     from chat.models import Conversation, Message, Visitor
 
+    anna = make_expert_account()
     chat = Conversation.objects.create(
         visitor=Visitor.objects.create(name="Sam"),
         topic="Which earbuds for running?",

@@ -10,23 +10,12 @@ from playwright.sync_api import expect
 
 from chat import services
 from chat.models import Conversation
-from tests.browser.helpers import PASSWORD, open_widget
+from tests.browser.helpers import open_widget
 from tests.conftest import create_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 STORED_TOKEN = "localStorage.getItem('bx.visitor')"
-
-
-@pytest.fixture
-def expert_on_shift(django_user_model):
-    from community.models import Expert
-
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    # On shift but not at the console: chats wait in the queue, the widget offers chat.
-    return Expert.objects.create(user=user, display_name="Anna de Vries", on_shift=True)
 
 
 def erase(email: str, staff) -> None:
@@ -52,7 +41,9 @@ def start_chat_with_email(page, topic: str, email: str) -> str:
     return page.evaluate(STORED_TOKEN)
 
 
-def test_an_erased_shoppers_widget_starts_afresh(browser, shop_url, expert_on_shift):
+def test_an_erased_shoppers_widget_starts_afresh(browser, shop_url, make_expert_account):
+    # On shift but not at the console: chats wait in the queue, the widget offers chat.
+    make_expert_account(on_shift=True)
     staff = create_staff(username="dpo", email="dpo@example.com")
     context = browser.new_context()
     page = context.new_page()

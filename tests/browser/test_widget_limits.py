@@ -6,19 +6,15 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from chat.models import Conversation, Visitor
-from community.models import Expert
-from tests.browser.helpers import PASSWORD, open_widget
+from tests.browser.helpers import open_widget
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_a_refused_chat_says_when_to_try_again_in_dutch(
-    browser, shop_url, django_user_model, screenshot_dir
+    browser, shop_url, make_expert_account, screenshot_dir
 ):
-    user = django_user_model.objects.create_user(
-        username="anna@shop.test", email="anna@shop.test", password=PASSWORD
-    )
-    Expert.objects.create(user=user, display_name="Anna de Vries", on_shift=True)
+    make_expert_account(on_shift=True)
     # The browser reaches Daphne from 127.0.0.1: that network's waiting chats are full.
     for n in range(settings.CHAT_MAX_WAITING_PER_NETWORK):
         Conversation.objects.create(
