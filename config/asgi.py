@@ -1,4 +1,3 @@
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -14,6 +13,7 @@ from backoffice.consumers import StaffConsumer  # noqa: E402
 from chat.consumers import WidgetConsumer  # noqa: E402
 from community.consumers import ConsoleConsumer, ExpertPageConsumer  # noqa: E402
 from config.origins import OriginCheck, site_origins, widget_origins  # noqa: E402
+from realtime.collector import freeze_what_lasts  # noqa: E402
 
 
 def websocket_application():
@@ -40,9 +40,6 @@ def websocket_application():
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application()})
 
-# What is loaded by now (Django, the apps, their libraries) lives as long as the
-# process. Frozen, the collector stops re-scanning it, and a full collection no longer
-# stops a busy Daphne long enough to show in the relay's tail (docs/performance.md,
-# "gc.freeze at start-up").
-gc.collect()
-gc.freeze()
+# Full collections over thousands of sockets stopped the Daphne for up to 1.5 s
+# (realtime/collector.py, docs/performance.md "Garbage collection").
+freeze_what_lasts()
