@@ -327,8 +327,9 @@ CHAT_DISCONNECT_GRACE_SECONDS = int(os.environ.get("CHAT_DISCONNECT_GRACE_SECOND
 # chats within that time.
 CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "5"))
 CHAT_CONSOLE_LEASE_SECONDS = int(os.environ.get("CHAT_CONSOLE_LEASE_SECONDS", "12"))
-# How often a Daphne's full garbage collection scans every object once, and frees the
-# reference cycles closed sockets left among the frozen ones (realtime/collector.py).
+# At most this long between a Daphne's full garbage collections over every object,
+# which free the reference cycles closed sockets left among the frozen ones (sooner
+# once the frozen objects grew by a quarter: realtime/collector.py).
 GC_THAW_SECONDS = int(os.environ.get("GC_THAW_SECONDS", "1800"))
 CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 # Chats one network (IPv4 address, IPv6 /64) may have waiting at once.
