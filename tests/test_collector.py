@@ -1,8 +1,9 @@
-"""realtime/collector.py: what survives a full collection is frozen, so the next ones
-scan only what came since; a thaw lets one full collection free the cycles that were
-frozen (a closed socket's)."""
+"""realtime/collector.py: what survives a collection of the middle generation is
+frozen, so no full collection scans it again; a thaw lets one full collection free
+the cycles that were frozen (a closed socket's)."""
 
 import gc
+import sys
 import weakref
 
 import pytest
@@ -36,34 +37,42 @@ def freeze_survivors():
     gc.callbacks.extend(others)
 
 
-def test_survivors_of_a_full_collection_are_frozen_until_a_thaw_frees_their_cycles(
-    freeze_survivors,
-):
+def test_survivors_of_a_middle_generation_collection_are_frozen(freeze_survivors):
+    """A ping replaces a socket's waiting tasks, which then live until its next ping:
+    left in the collector's sight, every full collection rescanned all of them."""
     survivor = Node()
-    gone = weakref.ref(survivor)
-    gc.collect()
+    gc.collect(1)
     assert frozen(survivor)
 
+
+def test_a_thaw_lets_one_full_collection_free_the_cycles_that_were_frozen(freeze_survivors):
+    survivor = Node()
+    gone = weakref.ref(survivor)
+    gc.collect(1)
     del survivor
     gc.collect()
     assert gone() is not None  # frozen: a full collection no longer looks at it
 
     freeze_survivors.thawed_at -= 3600  # time for a thaw, though hardly anything grew
-    gc.collect()  # ends with the thaw
+    gc.collect(1)  # ends with the thaw
+    gc.collect(1)  # young collections freeze nothing back until the full one has run
+    assert not frozen(gone())
     gc.collect()  # sees everything again
     assert gone() is None
 
 
-def test_a_quarter_more_frozen_objects_brings_a_thaw(freeze_survivors):
+def test_a_quarter_more_small_objects_brings_a_thaw(freeze_survivors):
     """Sockets that open and close (page views) leave cycles in the frozen set; once
-    it has grown by a quarter, one full collection frees them."""
+    the process's small objects have grown by a quarter, one full collection frees
+    them."""
     gc.disable()  # no collection of its own while they are made
     try:
-        closed = [Node() for _ in range(gc.get_freeze_count() // 2)]
+        # At least two small blocks each: the object and its attributes.
+        closed = [Node() for _ in range(sys.getallocatedblocks() // 3)]
     finally:
         gc.enable()
     gone = weakref.ref(closed[0])
-    gc.collect()  # frozen: half as many again, so the collection ends with a thaw
+    gc.collect(1)  # frozen, and the growth brings a thaw
     del closed
     gc.collect()  # sees everything again
     assert gone() is None
