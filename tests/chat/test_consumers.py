@@ -305,6 +305,19 @@ async def test_frames_before_hello_are_refused():
     await customer.disconnect()
 
 
+async def test_each_widget_is_welcomed_in_its_shoppers_language():
+    """The widget's words come in `welcome`, worked out once per language: a Dutch
+    shopper after an English one still reads Dutch, and the other way round."""
+    titles = []
+    for lang in ("en", "nl", "en", "nl-BE"):
+        customer = await widget()
+        await customer.send_json_to({"type": "hello", "token": None, "lang": lang})
+        titles.append((await receive_until(customer, "welcome"))["strings"]["title"])
+        await customer.disconnect()
+    english, dutch = "Ask a brand expert", "Vraag het een merkexpert"
+    assert titles == [english, dutch, english, dutch]
+
+
 async def test_widget_from_a_foreign_origin_is_refused():
     socket = WebsocketCommunicator(
         app(), "/ws/widget/", headers=[(b"origin", b"http://evil.example")]
