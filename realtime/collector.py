@@ -26,12 +26,15 @@ import time
 from django.conf import settings
 
 GROWTH_BEFORE_THAW = 1.25
+# Middle collections come dozens of times a second while sockets open; the growth
+# check walks Python's memory pools (0.05-0.3 ms), so at most once a second.
+CHECK_EVERY_SECONDS = 1.0
 
 
 class _FreezeSurvivors:
     def __init__(self, thaw_seconds: float) -> None:
         self.thaw_seconds = thaw_seconds
-        self.thawed_at = time.monotonic()
+        self.thawed_at = self.checked_at = time.monotonic()
         self.blocks_after_thaw = sys.getallocatedblocks()
         self.thawing = False
 
@@ -49,8 +52,11 @@ class _FreezeSurvivors:
         # Freezing also resets the collector's counts: no full collection comes by
         # itself any more, only after a thaw.
         gc.freeze()
+        if now - self.checked_at < CHECK_EVERY_SECONDS:
+            return
+        self.checked_at = now
         # Python's small objects, not the frozen ones: counting those walks them all
-        # (a quarter of a second at 10,000 sockets), this about a millisecond.
+        # (a quarter of a second at 10,000 sockets).
         if (
             sys.getallocatedblocks() > self.blocks_after_thaw * GROWTH_BEFORE_THAW
             or now - self.thawed_at >= self.thaw_seconds

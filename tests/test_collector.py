@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from realtime.collector import _FreezeSurvivors
+from realtime.collector import CHECK_EVERY_SECONDS, _FreezeSurvivors
 
 
 class Node:
@@ -30,6 +30,7 @@ def freeze_survivors():
     gc.collect()
     gc.freeze()
     callback = _FreezeSurvivors(thaw_seconds=3600)
+    callback.checked_at -= CHECK_EVERY_SECONDS  # the first middle collection checks
     gc.callbacks.append(callback)
     yield callback
     gc.callbacks.remove(callback)
@@ -54,11 +55,22 @@ def test_a_thaw_lets_one_full_collection_free_the_cycles_that_were_frozen(freeze
     assert gone() is not None  # frozen: a full collection no longer looks at it
 
     freeze_survivors.thawed_at -= 3600  # time for a thaw, though hardly anything grew
+    freeze_survivors.checked_at -= CHECK_EVERY_SECONDS
     gc.collect(1)  # ends with the thaw
     gc.collect(1)  # young collections freeze nothing back until the full one has run
     assert not frozen(gone())
     gc.collect()  # sees everything again
     assert gone() is None
+
+
+def test_the_growth_is_checked_at_most_once_a_second(freeze_survivors):
+    gc.collect(1)  # checks
+    freeze_survivors.thawed_at -= 3600  # a thaw is due from now on
+    gc.collect(1)  # within the second: no check, no thaw
+    assert not freeze_survivors.thawing
+    freeze_survivors.checked_at -= CHECK_EVERY_SECONDS
+    gc.collect(1)
+    assert freeze_survivors.thawing
 
 
 def test_a_quarter_more_small_objects_brings_a_thaw(freeze_survivors):
