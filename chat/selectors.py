@@ -475,11 +475,12 @@ def welcome_availability() -> tuple[int, int, datetime | None]:
     return (*availability(), next_staffed_shift_start())
 
 
+@async_db.read_once_for_all_waiting
 async def welcome_availability_live() -> tuple[int, int, datetime | None]:
     """`welcome_availability` for a socket: on PostgreSQL one statement on its event
-    loop. A first-time shopper's `hello` then needs nothing else from the database,
-    and no trip through the process's one database thread (docs/performance.md,
-    "Handshakes")."""
+    loop, shared by the hellos that came while the one before ran. A first-time
+    shopper's `hello` then needs nothing else from the database, and no trip through
+    the process's one database thread (docs/performance.md, "Handshakes")."""
     if not async_db.available():
         return await database_call(welcome_availability)
     slots, signed_up = ShiftSlot._meta.db_table, ShiftSlot.experts.through._meta.db_table

@@ -25,10 +25,10 @@ each stale one.
 import asyncio
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
@@ -240,3 +240,54 @@ def close_all() -> None:
     for pool in list(_per_loop.values()):
         while pool.idle:
             pool.idle.pop()[1].pgconn.finish()
+
+
+Result = TypeVar("Result")
+
+
+class _NextRead:
+    def __init__(self) -> None:
+        self.waiting: asyncio.Future | None = None  # of the callers of the next read
+        self.reading: asyncio.Task | None = None
+
+
+def read_once_for_all_waiting(
+    read: Callable[[], Awaitable[Result]],
+) -> Callable[[], Awaitable[Result]]:
+    """`read` shared by every caller that asked before it started; callers that come
+    while it runs wait for the next one. So each gets what was read after it asked,
+    and a burst of callers costs a few statements, not one each queued for the
+    loop's few connections (docs/performance.md, "Handshakes")."""
+    per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _NextRead] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    async def read_for_everyone_waiting(state: _NextRead) -> None:
+        waiting = None
+        try:
+            while state.waiting is not None:
+                waiting, state.waiting = state.waiting, None
+                try:
+                    waiting.set_result(await read())
+                except Exception as error:
+                    waiting.set_exception(error)
+                    waiting.exception()  # raised in each waiter; not "never retrieved"
+        finally:
+            # Cancelled (the loop is closing): nobody is left waiting for ever.
+            for left in (waiting, state.waiting):
+                if left is not None:
+                    left.cancel()  # no-op once it has its result
+            state.waiting = state.reading = None
+
+    async def shared_read() -> Result:
+        loop = asyncio.get_running_loop()
+        state = per_loop.get(loop) or per_loop.setdefault(loop, _NextRead())
+        if state.waiting is None:
+            state.waiting = loop.create_future()
+        waiting = state.waiting
+        if state.reading is None:
+            state.reading = loop.create_task(read_for_everyone_waiting(state))
+        # Shielded: a caller that goes away must not cancel the others' read.
+        return await asyncio.shield(waiting)
+
+    return shared_read

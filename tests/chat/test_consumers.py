@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message
 from community.models import ConsoleLease, Expert, ShiftSlot
+from realtime import async_db
 from tests.conftest import session_cookie_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -640,6 +641,29 @@ async def test_open_widgets_learn_when_an_expert_comes_on_shift(make_expert):
     assert (await receive_until(customer, "availability"))["experts_on_shift"] == 0
     await customer.disconnect()
     await expert_socket.disconnect()
+
+
+async def test_shoppers_opening_the_widget_together_share_the_read_of_who_is_on_shift(
+    make_expert, monkeypatch
+):
+    """A sale's burst of page views: every shopper is told the expert on shift, from
+    a few statements rather than one queued per shopper (docs/performance.md)."""
+    assert async_db.available(), "the shared read is on PostgreSQL (set DATABASE_URL)"
+    await database_sync_to_async(make_expert)(on_shift=True)
+    statements = []
+    fetch = async_db.fetch
+
+    async def counted_fetch(sql, params):
+        statements.append(sql)
+        return await fetch(sql, params)
+
+    monkeypatch.setattr(async_db, "fetch", counted_fetch)
+    customers = [await widget() for _ in range(12)]
+    welcomes = await asyncio.gather(*(greet(customer) for customer in customers))
+    assert [welcome["experts_on_shift"] for welcome in welcomes] == [1] * 12
+    assert 1 <= len(statements) <= 3
+    for customer in customers:
+        await customer.disconnect()
 
 
 async def test_pings_messages_and_receipts_do_not_wait_for_the_database_thread(make_expert):
