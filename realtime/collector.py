@@ -16,7 +16,11 @@ objects have grown by a quarter since the last thaw (the share of new long-lived
 objects at which Python itself would scan everything), or `GC_THAW_SECONDS` have
 passed, everything is thawed and the next full collection scans it all once and
 frees them. Sockets that stay open, as idle widgets do, never cause one; a churn of
-sockets does, as often as it would have without the freezing.
+sockets does, as often as it would have without the freezing. While sockets open by
+the hundred (a reconnect after a deploy), the growth is live objects and a thaw frees
+next to nothing but stops the process for as long as one scan of everything takes
+(0.1 s per 1,000 sockets): each such thaw doubles the growth the next one waits for,
+up to twice the heap, and one that frees something brings it back to a quarter.
 """
 
 import gc
@@ -25,7 +29,10 @@ import time
 
 from django.conf import settings
 
-GROWTH_BEFORE_THAW = 1.25
+GROWTH_BEFORE_THAW = 0.25
+MOST_GROWTH_BEFORE_THAW = 1.0
+# A thaw that freed less than this share of the small objects found nothing to free.
+FREED_BY_A_USEFUL_THAW = 0.02
 # Middle collections come dozens of times a second while sockets open; the growth
 # check walks Python's memory pools (0.05-0.3 ms), so at most once a second.
 CHECK_EVERY_SECONDS = 1.0
@@ -35,7 +42,8 @@ class _FreezeSurvivors:
     def __init__(self, thaw_seconds: float) -> None:
         self.thaw_seconds = thaw_seconds
         self.thawed_at = self.checked_at = time.monotonic()
-        self.blocks_after_thaw = sys.getallocatedblocks()
+        self.blocks_after_thaw = self.blocks_at_thaw = sys.getallocatedblocks()
+        self.growth_before_thaw = GROWTH_BEFORE_THAW
         self.thawing = False
 
     def __call__(self, phase: str, info: dict) -> None:
@@ -48,6 +56,12 @@ class _FreezeSurvivors:
                 gc.freeze()
                 self.thawing, self.thawed_at = False, now
                 self.blocks_after_thaw = sys.getallocatedblocks()
+                freed = 1 - self.blocks_after_thaw / self.blocks_at_thaw
+                self.growth_before_thaw = (
+                    GROWTH_BEFORE_THAW
+                    if freed >= FREED_BY_A_USEFUL_THAW
+                    else min(2 * self.growth_before_thaw, MOST_GROWTH_BEFORE_THAW)
+                )
             return
         # Freezing also resets the collector's counts: no full collection comes by
         # itself any more, only after a thaw.
@@ -57,12 +71,13 @@ class _FreezeSurvivors:
         self.checked_at = now
         # Python's small objects, not the frozen ones: counting those walks them all
         # (a quarter of a second at 10,000 sockets).
+        blocks = sys.getallocatedblocks()
         if (
-            sys.getallocatedblocks() > self.blocks_after_thaw * GROWTH_BEFORE_THAW
+            blocks > self.blocks_after_thaw * (1 + self.growth_before_thaw)
             or now - self.thawed_at >= self.thaw_seconds
         ):
             gc.unfreeze()  # the next full collection sees everything, and frees old cycles
-            self.thawing = True
+            self.thawing, self.blocks_at_thaw = True, blocks
 
 
 def freeze_what_lasts() -> None:

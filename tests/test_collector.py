@@ -88,3 +88,30 @@ def test_a_quarter_more_small_objects_brings_a_thaw(freeze_survivors):
     del closed
     gc.collect()  # sees everything again
     assert gone() is None
+
+
+def thaw_now(freeze_survivors) -> None:
+    freeze_survivors.thawed_at -= 3600
+    freeze_survivors.checked_at -= CHECK_EVERY_SECONDS
+    gc.collect(1)  # ends with the thaw
+    gc.collect()  # the full collection that follows it
+
+
+def test_a_thaw_that_frees_nothing_makes_the_next_wait_for_more_growth(freeze_survivors):
+    """Sockets opening by the hundred grow the heap with live objects: a thaw every
+    quarter of growth would stop the process again and again for nothing."""
+    thaw_now(freeze_survivors)
+    assert freeze_survivors.growth_before_thaw == 0.5
+    thaw_now(freeze_survivors)
+    thaw_now(freeze_survivors)
+    assert freeze_survivors.growth_before_thaw == 1.0  # at most twice the heap
+
+    gc.disable()
+    try:
+        closed = [Node() for _ in range(sys.getallocatedblocks() // 10)]
+    finally:
+        gc.enable()
+    gc.collect(1)  # frozen with their cycles
+    del closed
+    thaw_now(freeze_survivors)  # frees them
+    assert freeze_survivors.growth_before_thaw == 0.25
