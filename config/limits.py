@@ -11,8 +11,10 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from redis import Redis
 
 from config.errors import ServiceError
 
@@ -41,6 +43,33 @@ def shared_cache() -> BaseCache:
     return caches.create_connection(settings.RATE_LIMIT_CACHE)
 
 
+@cache
+def _redis_client() -> Redis | None:
+    """One client of the limits' Redis, if they are kept there, for the process (its
+    pool is thread-safe): Django's cache builds a client for every call."""
+    store = shared_cache()
+    return store._cache.get_client(write=True) if isinstance(store, RedisCache) else None
+
+
+def _add_hits(cache_key: str, *, cost: int, lasts: int) -> int:
+    """Add `cost` to the window's count, created to last `lasts` seconds; the new count."""
+    store, client = shared_cache(), _redis_client()
+    if client is not None:
+        # One atomic round trip; through the cache API a hit took up to three.
+        key = store.make_and_validate_key(cache_key)
+        counting = client.pipeline().set(key, 0, ex=lasts, nx=True).incrby(key, cost)
+        _created, hits = counting.execute()
+        return hits
+    # add() is atomic: the first hit creates the window, the rest increment it.
+    if store.add(cache_key, cost, timeout=lasts):
+        return cost
+    try:
+        return store.incr(cache_key, cost)
+    except ValueError:  # expired between add and incr
+        store.add(cache_key, cost, timeout=lasts)
+        return cost
+
+
 def limit_retry_after(name: str, key: str, *, cost: int = 1) -> int | None:
     """Count one hit of `name` for `key`; None if allowed, else seconds to wait."""
     return _count_hit(name, key, cost=cost)[1]
@@ -52,16 +81,7 @@ def _count_hit(name: str, key: str, *, cost: int) -> tuple[str, int | None]:
     now = int(time.time())
     window = now - now % rate.seconds
     cache_key = f"limit:{name}:{key}:{window}"
-    store = shared_cache()
-    # add() is atomic: the first hit creates the window, the rest increment it.
-    if store.add(cache_key, cost, timeout=rate.seconds + 1):
-        hits = cost
-    else:
-        try:
-            hits = store.incr(cache_key, cost)
-        except ValueError:  # expired between add and incr
-            store.add(cache_key, cost, timeout=rate.seconds + 1)
-            hits = cost
+    hits = _add_hits(cache_key, cost=cost, lasts=rate.seconds + 1)
     if hits <= rate.count:
         return cache_key, None
     return cache_key, max(1, window + rate.seconds - now)
