@@ -13,6 +13,7 @@ from backoffice.consumers import StaffConsumer  # noqa: E402
 from chat.consumers import WidgetConsumer  # noqa: E402
 from community.consumers import ConsoleConsumer, ExpertPageConsumer  # noqa: E402
 from config.origins import OriginCheck, site_origins, widget_origins  # noqa: E402
+from realtime.autobahn_costs import spare_autobahn_per_connection_costs  # noqa: E402
 from realtime.collector import freeze_what_lasts  # noqa: E402
 
 
@@ -43,3 +44,5 @@ application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocke
 # Full collections over thousands of sockets stopped the Daphne for up to 1.5 s
 # (realtime/collector.py, docs/performance.md "Garbage collection").
 freeze_what_lasts()
+# Before Daphne accepts its first connection (realtime/autobahn_costs.py).
+spare_autobahn_per_connection_costs()
