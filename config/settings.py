@@ -329,7 +329,7 @@ CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "5"))
 CHAT_CONSOLE_LEASE_SECONDS = int(os.environ.get("CHAT_CONSOLE_LEASE_SECONDS", "12"))
 # At most this long between a Daphne's full garbage collections over every object,
 # which free the reference cycles closed sockets left among the frozen ones (sooner
-# once Python's small objects grew by a quarter: realtime/collector.py).
+# once Python's small objects grew by a quarter or more: realtime/collector.py).
 GC_THAW_SECONDS = int(os.environ.get("GC_THAW_SECONDS", "1800"))
 CHAT_NEW_CHATS_PER_VISITOR_PER_HOUR = 10
 # Chats one network (IPv4 address, IPv6 /64) may have waiting at once.
