@@ -1,6 +1,9 @@
 import os
 
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
+from django.core.signals import request_finished
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
@@ -15,6 +18,21 @@ from community.consumers import ConsoleConsumer, ExpertPageConsumer  # noqa: E40
 from config.origins import OriginCheck, site_origins, widget_origins  # noqa: E402
 from realtime.autobahn_costs import spare_autobahn_per_connection_costs  # noqa: E402
 from realtime.collector import freeze_what_lasts  # noqa: E402
+
+
+def close_the_requests_connections(**kwargs) -> None:
+    """Django runs each HTTP request in a thread of its own (asgiref's
+    ThreadSensitiveContext), and CONN_MAX_AGE left its connection open in that finished
+    thread until the garbage collector found it: with survivors frozen
+    (realtime/collector.py) often not before a thaw, and PostgreSQL ran out of
+    connections. Sent from the request's own thread; the sockets' database thread
+    keeps its persistent connection."""
+    connections.close_all()
+
+
+# Only for the requests this server handles: the test client's handlers are other
+# classes, and their requests share the test's connection.
+request_finished.connect(close_the_requests_connections, sender=ASGIHandler)
 
 
 def websocket_application():
