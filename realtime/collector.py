@@ -15,12 +15,14 @@ own, about 18 KiB), which a frozen set never gives back. So once the process's s
 objects have grown by a quarter since the last thaw (the share of new long-lived
 objects at which Python itself would scan everything), or `GC_THAW_SECONDS` have
 passed, everything is thawed and the next full collection scans it all once and
-frees them. Sockets that stay open, as idle widgets do, never cause one; a churn of
-sockets does, as often as it would have without the freezing. While sockets open by
-the hundred (a reconnect after a deploy), the growth is live objects and a thaw frees
-next to nothing but stops the process for as long as one scan of everything takes
-(0.1 s per 1,000 sockets): each such thaw doubles the growth the next one waits for,
-up to twice the heap, and one that frees something brings it back to a quarter.
+frees them. Sockets opened since the last thaw are live, not garbage, so their
+share of the growth does not count: while sockets open by the thousand (a reconnect
+after a deploy) a thaw would free nothing and stop the process for as long as one
+scan of everything takes (0.1 s per 1,000 sockets). Sockets that stay open, as idle
+widgets do, never cause one; a churn of sockets does, as often as it would have
+without the freezing. Growth that is live for other reasons is caught afterwards:
+a thaw that frees next to nothing doubles the growth the next one waits for, up to
+twice the heap, and one that frees something brings it back to a quarter.
 """
 
 import gc
@@ -33,9 +35,18 @@ GROWTH_BEFORE_THAW = 0.25
 MOST_GROWTH_BEFORE_THAW = 1.0
 # A thaw that freed less than this share of the small objects found nothing to free.
 FREED_BY_A_USEFUL_THAW = 0.02
+# Python's small objects an open widget socket holds: 292 each at 10,000 (bench sockets).
+BLOCKS_PER_OPEN_SOCKET = 300
 # Middle collections come dozens of times a second while sockets open; the growth
 # check walks Python's memory pools (0.05-0.3 ms), so at most once a second.
 CHECK_EVERY_SECONDS = 1.0
+
+
+class _Sockets:
+    open = 0
+
+
+SOCKETS = _Sockets()  # counted by realtime.sockets.FrameSocket
 
 
 class _FreezeSurvivors:
@@ -44,6 +55,7 @@ class _FreezeSurvivors:
         self.thawed_at = self.checked_at = time.monotonic()
         self.blocks_after_thaw = self.blocks_at_thaw = sys.getallocatedblocks()
         self.growth_before_thaw = GROWTH_BEFORE_THAW
+        self.sockets_after_thaw = SOCKETS.open
         self.thawing = False
 
     def __call__(self, phase: str, info: dict) -> None:
@@ -56,6 +68,7 @@ class _FreezeSurvivors:
                 gc.freeze()
                 self.thawing, self.thawed_at = False, now
                 self.blocks_after_thaw = sys.getallocatedblocks()
+                self.sockets_after_thaw = SOCKETS.open
                 freed = 1 - self.blocks_after_thaw / self.blocks_at_thaw
                 self.growth_before_thaw = (
                     GROWTH_BEFORE_THAW
@@ -72,8 +85,10 @@ class _FreezeSurvivors:
         # Python's small objects, not the frozen ones: counting those walks them all
         # (a quarter of a second at 10,000 sockets).
         blocks = sys.getallocatedblocks()
+        opened = max(0, SOCKETS.open - self.sockets_after_thaw)
         if (
-            blocks > self.blocks_after_thaw * (1 + self.growth_before_thaw)
+            blocks - opened * BLOCKS_PER_OPEN_SOCKET
+            > self.blocks_after_thaw * (1 + self.growth_before_thaw)
             or now - self.thawed_at >= self.thaw_seconds
         ):
             gc.unfreeze()  # the next full collection sees everything, and frees old cycles

@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.errors import ServiceError
 from config.logs import context_id, new_id
-from realtime import async_db, broadcast
+from realtime import async_db, broadcast, collector
 from realtime.frames import FrameSpecs, Pong, error_frame, parse_frame
 
 logger = logging.getLogger(__name__)
@@ -160,6 +160,7 @@ class FrameSocket(AsyncWebsocketConsumer):
 
     async def __call__(self, scope, receive, send) -> None:
         context_id.set(new_id("ws"))  # every log line of this socket carries it
+        collector.SOCKETS.open += 1
         try:
             await super().__call__(scope, receive, send)
         except (RedisConnectionError, RedisTimeoutError):
@@ -169,6 +170,8 @@ class FrameSocket(AsyncWebsocketConsumer):
             if not self.accepted:
                 await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+        finally:
+            collector.SOCKETS.open -= 1
 
     async def accept(self, subprotocol: str | None = None, headers=None) -> None:
         self.accepted = True
