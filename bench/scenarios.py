@@ -679,6 +679,36 @@ async def sockets(quick: bool) -> dict[str, Any]:
         stack.close()
 
 
+async def churn(quick: bool) -> dict[str, Any]:
+    """Widgets opened and closed in rounds on one Daphne, as page views do: each
+    closed socket leaves reference cycles that only a full collection frees, and
+    the frozen survivors (realtime/collector.py) must not keep them. Goal: the
+    process's memory levels off (last round over the first <= 1.05x)."""
+    rounds, per_round = (3, 1000) if quick else (8, 2000)
+    raise_file_limit(per_round + 1000)
+    stack = Stack()
+    try:
+        [port] = stack.start_daphnes(1)
+        rss_mb = []
+        for _ in range(rounds):
+            opened = await bounded([open_widget(stack, port) for _ in range(per_round)], 200)
+            live = [ws for ws in opened if isinstance(ws, WebSocket)]
+            await asyncio.gather(*(ws.close() for ws in live), return_exceptions=True)
+            await asyncio.sleep(3)  # the closes reach the Daphne, and a thaw its collection
+            rss_mb.append(round(stack.rss_bytes() / 2**20, 1))
+            log(f"churn: {len(live)} opened and closed, RSS {rss_mb[-1]} MB")
+        growth = rss_mb[-1] / rss_mb[0]
+        return {
+            "rounds": rounds,
+            "widgets_per_round": per_round,
+            "rss_mb_after_each_round": rss_mb,
+            "last_over_first": round(growth, 3),
+            "goal_levels_off_met": growth <= 1.05,
+        }
+    finally:
+        stack.close()
+
+
 # -- 3. assignment ---------------------------------------------------------------------
 
 
@@ -937,6 +967,7 @@ SCENARIOS: dict[str, Callable[[bool], Awaitable[dict[str, Any]]]] = {
     "connections": connections,
     "handshakes": handshakes,
     "sockets": sockets,
+    "churn": churn,
     "assignment": assignment,
     "leaderboard": leaderboard,
     "drop": drop,
