@@ -5,6 +5,7 @@ import asyncio
 import logging
 import weakref
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -285,17 +286,30 @@ def _insert_select_sql(
     """INSERT of `instance`, with `source` (a CTE) as one row per row of it, whose
     columns `taken` names as expressions; the rest are the instance's values. Returns
     its id (a database-generated one is not bound)."""
-    database, taken = async_db.sql_connection(), taken or {}
+    sql, fields = _insert_select_template(type(instance), source, tuple((taken or {}).items()))
+    database = async_db.sql_connection()
+    return sql, [f.get_db_prep_save(getattr(instance, f.attname), database) for f in fields]
+
+
+@cache
+def _insert_select_template(
+    model: type, source: str, taken: tuple[tuple[str, str], ...]
+) -> tuple[str, list]:
+    """The statement of `_insert_select_sql` and the fields it binds: the same for
+    every start, and building it was 4% of a Daphne's time in a burst of starts."""
+    database, columns_taken = async_db.sql_connection(), dict(taken)
     fields = [
-        f for f in instance._meta.concrete_fields if not f.db_returning and f.column not in taken
+        f
+        for f in model._meta.concrete_fields
+        if not f.db_returning and f.column not in columns_taken
     ]
-    columns = [*taken, *(database.ops.quote_name(f.column) for f in fields)]
-    values = [*taken.values(), *(f"%s::{f.db_type(database)}" for f in fields)]
+    columns = [*columns_taken, *(database.ops.quote_name(f.column) for f in fields)]
+    values = [*columns_taken.values(), *(f"%s::{f.db_type(database)}" for f in fields)]
     sql = (
-        f"INSERT INTO {instance._meta.db_table} ({', '.join(columns)})"
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)})"
         f" SELECT {', '.join(values)}{f' FROM {source}' if source else ''} RETURNING id"
     )
-    return sql, [f.get_db_prep_save(getattr(instance, f.attname), database) for f in fields]
+    return sql, fields
 
 
 def _start_sql(
