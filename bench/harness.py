@@ -266,8 +266,15 @@ class Stack:
         raise RuntimeError(f"bench task {name} printed no result")
 
     async def manage(self, *argv: str) -> int:
+        # What the command prints goes to the progress log: stdout is for the result line.
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "manage.py", *argv, cwd=ROOT, env=self.env, start_new_session=True
+            sys.executable,
+            "manage.py",
+            *argv,
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=sys.stderr,
         )
         return await _finish(process.wait(), process)
 
