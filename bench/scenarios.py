@@ -431,6 +431,17 @@ async def soak(quick: bool) -> dict[str, Any]:
         """The last minute against the first, for a figure that must stay flat."""
         return ratio(per_minute[-1][key], per_minute[0][key])
 
+    def trend(key: str) -> float | None:
+        """The median of the last third of the minutes against the first third's: one
+        noisy minute (a checkpoint's) at either end does not decide it."""
+        third = max(1, len(per_minute) // 3)
+
+        def median(minutes: list[dict[str, Any]]) -> float | None:
+            figures = [m[key] for m in minutes if m[key] is not None]
+            return statistics.median(figures) if figures else None
+
+        return ratio(median(per_minute[-third:]), median(per_minute[:third]))
+
     return {
         "conversations": n,
         "product_daphnes": daphnes,
@@ -442,6 +453,9 @@ async def soak(quick: bool) -> dict[str, Any]:
             for m in per_minute
         ],
         "growth_last_vs_first": {key: growth(key) for key in ("p50_ms", "p99_ms", "daphne_rss_mb")},
+        "growth_last_third_vs_first_third": {
+            key: trend(key) for key in ("p50_ms", "p99_ms", "daphne_rss_mb")
+        },
         "lost": sum(m["lost"] for m in per_minute),
         "errors": dict(sockets.errors + chats.setup_failures),
     }
