@@ -172,14 +172,14 @@ def routing_work(chats: int, batch: int = 30) -> dict[str, Any]:
             locked = next(i for i, sql in enumerate(sqls) if str(ROUTING_LOCK_KEY) in sql)
             statements.append(sqls.index("COMMIT") - locked + 1)
             total.append(len(sqls))
-        lone_ms, held_ms[:] = list(held_ms), []
+        lone_ms = list(held_ms)
         later = on_shift_with_consoles(math.ceil(batch / 3), "batch", on_shift=False)
         for _ in range(batch):  # no expert free: each waits
             chat_services.conversation_start(
                 visitor=chat_services.visitor_create(network=""), topic="bench"
             )
         Expert.objects.filter(pk__in=[e.pk for e in later]).update(on_shift=True)
-        held_ms[:] = []
+        held_ms.clear()  # those starts' drains, which found no expert
         with connection.execute_wrapper(note_the_lock), transaction.atomic():
             batch_assigned = chat_services.queue_drain()
     finally:
