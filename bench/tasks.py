@@ -127,10 +127,11 @@ def assignment_check() -> dict[str, Any]:
     }
 
 
-def routing_work(chats: int, batch: int = 30) -> dict[str, Any]:
+def routing_work(chats: int, batch: int = 30, crowd: int = 1000) -> dict[str, Any]:
     """What chat starts hold under the routing lock, from sending the lock to the
     commit's reply: `chats` starts one after another with free experts (each a drain
-    of one chat), then one drain of `batch` chats queued while no expert was free.
+    of one chat), then one drain of `batch` chats queued while no expert was free,
+    then `chats` starts again with `crowd` experts free.
     The lock is held by one drain at a time across all processes: this is the floor
     of a burst's wait per chat. Statements' own timings would leave out the Python
     between them, which is most of it."""
@@ -157,10 +158,10 @@ def routing_work(chats: int, batch: int = 30) -> dict[str, Any]:
         Expert.objects.filter(pk__in=[e.pk for e in experts]).update(on_shift=on_shift)
         return experts
 
-    on_shift_with_consoles(math.ceil(chats / 3), "router", on_shift=True)
-    statements, total = [], []
-    connection.commit = commit_noting_the_time
-    try:
+    def lone_starts() -> list[float]:
+        with connection.cursor() as cursor:  # the statistics autovacuum keeps on a live site
+            cursor.execute("ANALYZE")
+        held_ms.clear()
         for _ in range(chats):
             visitor = chat_services.visitor_create(network="")
             with (
@@ -172,7 +173,14 @@ def routing_work(chats: int, batch: int = 30) -> dict[str, Any]:
             locked = next(i for i, sql in enumerate(sqls) if str(ROUTING_LOCK_KEY) in sql)
             statements.append(sqls.index("COMMIT") - locked + 1)
             total.append(len(sqls))
-        lone_ms = list(held_ms)
+        return list(held_ms)
+
+    on_shift_with_consoles(math.ceil(chats / 3), "router", on_shift=True)
+    statements, total = [], []
+    connection.commit = commit_noting_the_time
+    try:
+        lone_ms = lone_starts()
+        assigned = Conversation.objects.filter(status="active").count()
         later = on_shift_with_consoles(math.ceil(batch / 3), "batch", on_shift=False)
         for _ in range(batch):  # no expert free: each waits
             chat_services.conversation_start(
@@ -182,18 +190,23 @@ def routing_work(chats: int, batch: int = 30) -> dict[str, Any]:
         held_ms.clear()  # those starts' drains, which found no expert
         with connection.execute_wrapper(note_the_lock), transaction.atomic():
             batch_assigned = chat_services.queue_drain()
+        batch_ms = held_ms[0]
+        on_shift_with_consoles(crowd, "crowd", on_shift=True)
+        crowd_ms = lone_starts()
     finally:
         del connection.commit
     return {
         "chats": chats,
-        "assigned": Conversation.objects.filter(status="active").count() - batch_assigned,
+        "assigned": assigned,
         "statements_per_start": statistics.median(total),
         "statements_under_routing_lock": statistics.median(statements),
         "ms_under_routing_lock_p50": round(statistics.median(lone_ms), 2),
         "batch": batch,
         "batch_assigned": batch_assigned,
-        "batch_ms_under_routing_lock": round(held_ms[0], 2),
-        "batch_ms_per_chat": round(held_ms[0] / max(batch_assigned, 1), 2),
+        "batch_ms_under_routing_lock": round(batch_ms, 2),
+        "batch_ms_per_chat": round(batch_ms / max(batch_assigned, 1), 2),
+        "crowd": crowd,
+        "ms_under_routing_lock_p50_with_crowd_free": round(statistics.median(crowd_ms), 2),
     }
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +20,16 @@ class ConsoleLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert_id} until {self.expires_at:%H:%M:%S}"
+
+
+# Whose turn it is for a new chat: fewest open chats, then longest without one (never
+# first; SQLite cannot index NULLS FIRST).
+TURN_ORDER = (
+    F("open_chat_count"),
+    ExpressionWrapper(Q(last_assigned_at__isnull=False), output_field=models.BooleanField()),
+    F("last_assigned_at"),
+    F("id"),
+)
 
 
 class Expert(models.Model):
@@ -82,6 +92,15 @@ class Expert(models.Model):
                 condition=Q(max_concurrent_chats__gte=1)
                 & Q(max_concurrent_chats__lte=settings.CHAT_BRAND_MAX_CONCURRENT),
                 name="expert_cap_within_brand_maximum",
+            ),
+        ]
+        indexes = [
+            # A drain reads the first few free experts in turn under the routing lock,
+            # in time that does not grow with the community (chat.services._shared).
+            models.Index(
+                *TURN_ORDER,
+                condition=Q(on_shift=True, suspended_at__isnull=True),
+                name="expert_on_shift_turn",
             ),
         ]
 

@@ -22,7 +22,7 @@ from chat.models import (
     Visitor,
 )
 from chat.system_messages import system_text
-from community.models import Expert
+from community.models import TURN_ORDER, Expert
 from config.errors import ServiceError
 from realtime import async_db, broadcast
 
@@ -199,12 +199,15 @@ def _may_serve(expert: Expert, conversation: Conversation, networks: dict[int, s
 
 def _pair_up(
     waiting: list[Conversation], experts: list[Expert], networks: dict[int, set[str]]
-) -> list[tuple[Conversation, Expert]]:
+) -> tuple[list[tuple[Conversation, Expert]], bool]:
     """Oldest chat first, each to the least-loaded expert who may serve it (then the
     one who waited longest for a chat). A chat only experts on its own network could
-    take is passed over; the next one goes on. The free experts are kept in a heap in
-    that order: under the routing lock a burst pairs hundreds of chats with hundreds
-    of experts, and comparing every pair took 56 ms for 300 chats and 100 experts."""
+    take is passed over; the next one goes on. Returns the pairs, and whether any
+    expert was passed over for a chat.
+
+    The free experts are kept in a heap in that order: under the routing lock a burst
+    pairs hundreds of chats with hundreds of experts, and comparing every pair took
+    56 ms for 300 chats and 100 experts."""
     now = timezone.now()
 
     def ranked(expert: Expert) -> tuple[tuple[int, datetime, int], Expert]:
@@ -213,6 +216,7 @@ def _pair_up(
     free = [ranked(e) for e in experts if e.open_chat_count < e.max_concurrent_chats]
     heapq.heapify(free)
     pairs: list[tuple[Conversation, Expert]] = []
+    anyone_passed_over = False
     for conversation in waiting:
         passed_over = []
         while free and not _may_serve(free[0][1], conversation, networks):
@@ -226,9 +230,37 @@ def _pair_up(
                 heapq.heappush(free, ranked(expert))
         for entry in passed_over:
             heapq.heappush(free, entry)
+        anyone_passed_over = anyone_passed_over or bool(passed_over)
         if not free:
             break
+    return pairs, anyone_passed_over
+
+
+def _pair_with_experts_in_turn(waiting: list[Conversation]) -> list[tuple[Conversation, Expert]]:
+    """`_pair_up` with only as many free experts as there are chats, first in turn.
+
+    Each chat takes at most one expert who has no chat from this drain yet, so the
+    first len(waiting) in `_pair_up`'s order are all it can pick, unless some expert
+    was passed over (same network or email): then it pairs again with every free
+    expert. Reading every free expert under the routing lock was linear in the
+    community's size: a lone start held the lock 64 ms with 1,000 experts free
+    (docs/performance.md, "Assignment")."""
+    free = selectors.available_experts().select_related("user")
+    experts = list(free.order_by(*TURN_ORDER)[: len(waiting)])
+    pairs, anyone_passed_over = _pair_up(waiting, experts, _networks(waiting, experts))
+    if anyone_passed_over and len(experts) == len(waiting):
+        experts = list(free)
+        pairs, _passed_over = _pair_up(waiting, experts, _networks(waiting, experts))
     return pairs
+
+
+def _networks(waiting: list[Conversation], experts: list[Expert]) -> dict[int, set[str]]:
+    """The networks of each expert's live consoles, when a waiting chat has one."""
+    networks: dict[int, set[str]] = {}
+    if experts and settings.SAME_NETWORK_CHECKS and any(c.customer_network for c in waiting):
+        for expert_id, network in selectors.live_lease_networks(expert_ids=[e.pk for e in experts]):
+            networks.setdefault(expert_id, set()).add(network)
+    return networks
 
 
 def queue_drain() -> int:
@@ -254,12 +286,7 @@ def queue_drain() -> int:
     )
     if not waiting:
         return 0
-    experts = list(selectors.available_experts().select_related("user"))
-    networks: dict[int, set[str]] = {}
-    if experts and settings.SAME_NETWORK_CHECKS and any(c.customer_network for c in waiting):
-        for expert_id, network in selectors.live_lease_networks(expert_ids=[e.pk for e in experts]):
-            networks.setdefault(expert_id, set()).add(network)
-    pairs = _pair_up(waiting, experts, networks)
+    pairs = _pair_with_experts_in_turn(waiting)
     if not pairs:
         return 0
     now = timezone.now()

@@ -74,6 +74,26 @@ def build(expert_specs, chat_specs):
 @given(expert_rows, chat_rows)
 def test_the_drain_pairs_chats_as_the_rule_says(expert_specs, chat_specs):
     waiting, experts, networks = build(expert_specs, chat_specs)
-    pairs = [(c.pk, e.pk) for c, e in _pair_up(waiting, experts, networks)]
+    pairs = [(c.pk, e.pk) for c, e in _pair_up(waiting, experts, networks)[0]]
     waiting, experts, networks = build(expert_specs, chat_specs)
     assert pairs == rule(waiting, experts, networks)
+
+
+@settings(max_examples=300, deadline=None)
+@given(expert_rows, chat_rows)
+def test_the_first_experts_in_turn_pair_as_all_of_them_unless_one_is_passed_over(
+    expert_specs, chat_specs
+):
+    """The drain reads only as many free experts as there are chats, first in the
+    pairing's order, and reads them all when one of those was passed over."""
+    waiting, experts, networks = build(expert_specs, chat_specs)
+    expected = rule(waiting, experts, networks)
+    waiting, experts, networks = build(expert_specs, chat_specs)
+    free = sorted(
+        (e for e in experts if e.open_chat_count < e.max_concurrent_chats),
+        key=lambda e: (e.open_chat_count, e.last_assigned_at or EARLIEST, e.pk),
+    )
+    first_in_turn = free[: len(waiting)]
+    pairs, anyone_passed_over = _pair_up(waiting, first_in_turn, networks)
+    if not (anyone_passed_over and len(first_in_turn) == len(waiting)):
+        assert [(c.pk, e.pk) for c, e in pairs] == expected

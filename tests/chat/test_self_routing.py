@@ -52,3 +52,14 @@ def test_a_chat_under_the_experts_account_email_never_reaches_them(make_expert, 
         network="198.51.100.9",
     )
     assert chat.status == Conversation.Status.WAITING
+
+
+def test_an_expert_first_in_turn_but_on_the_chats_network_is_passed_over(make_expert, make_visitor):
+    """A drain reads only as many free experts as there are chats, first in turn;
+    when one of them is passed over it must still find the others."""
+    eva = online(make_expert, "Eva", HOME)  # never assigned, lowest id: first in turn
+    bo = online(make_expert, "Bo", "192.0.2.10")
+    own = services.conversation_start(visitor=make_visitor(), topic="Me", network=HOME)
+    assert own.expert_id == bo.pk
+    real = services.conversation_start(visitor=make_visitor(), topic="Q", network="198.51.100.7")
+    assert real.expert_id == eva.pk
