@@ -970,8 +970,13 @@ async def queries(quick: bool) -> dict[str, Any]:
     small, large = counts.values()
     return {
         "queries_by_experts": counts,
-        "grows": {k: large[k] - small[k] for k in small if large[k] > small[k]},
-        "target_met": all(large[k] <= small[k] for k in small),
+        "grows": {
+            k: large[k]["queries"] - small[k]["queries"]
+            for k in small
+            if large[k]["queries"] > small[k]["queries"]
+        },
+        "time_ratio": {k: round(large[k]["ms"] / small[k]["ms"], 2) for k in small},
+        "target_met": all(large[k]["queries"] <= small[k]["queries"] for k in small),
     }
 
 
