@@ -20,7 +20,7 @@ async def _monitor_snapshot_shared() -> protocol.Monitor:
     """One snapshot for every staff socket of this process that asked before it was
     read: a change rings every monitor at once, and with 1,000 live chats a snapshot
     is 72 ms of the database thread, which drains also wait for (docs/performance.md,
-    "Staff monitors")."""
+    "Time per page and frame as the community grows")."""
     return await database_call(selectors.monitor_snapshot)
 
 

@@ -211,6 +211,7 @@ def _pair_up(
     now = timezone.now()
 
     def ranked(expert: Expert) -> tuple[tuple[int, datetime, int], Expert]:
+        # The order of TURN_ORDER, which reads the first experts in turn in SQL.
         return (expert.open_chat_count, expert.last_assigned_at or EARLIEST, expert.pk), expert
 
     free = [ranked(e) for e in experts if e.open_chat_count < e.max_concurrent_chats]
@@ -243,8 +244,8 @@ def _pair_with_experts_in_turn(waiting: list[Conversation]) -> list[tuple[Conver
     first len(waiting) in `_pair_up`'s order are all it can pick, unless some expert
     was passed over (same network or email): then it pairs again with every free
     expert. Reading every free expert under the routing lock was linear in the
-    community's size: a lone start held the lock 64 ms with 1,000 experts free
-    (docs/performance.md, "Assignment")."""
+    community's size: a lone start held the lock 23 ms with 1,000 experts free, 64 ms
+    before the tables were analysed (docs/performance.md, "Assignment")."""
     free = selectors.available_experts().select_related("user")
     experts = list(free.order_by(*TURN_ORDER)[: len(waiting)])
     pairs, anyone_passed_over = _pair_up(waiting, experts, _networks(waiting, experts))
