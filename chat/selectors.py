@@ -692,6 +692,7 @@ def monitor_snapshot() -> protocol.Monitor:
     live = list(
         Conversation.objects.filter(status__in=["waiting", "active"])
         .select_related("visitor", "expert", "staff_member")
+        .defer("pages")  # up to 20 pages a chat, which the monitor's list does not show
         .order_by("queued_at", "pk")
     )
     waiting = [c for c in live if c.status == "waiting"]

@@ -2,8 +2,10 @@
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from chat import selectors
+from chat import selectors, services
 from chat.models import Conversation
 from community import services as community_services
 from tests.chat.test_consumers import console, greet, no_more_frames, receive_until, widget
@@ -122,3 +124,15 @@ async def test_staff_monitors_on_one_process_share_one_snapshot_per_change(
     assert len(reads) <= 2
     for monitor in monitors:
         await monitor.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_monitor_does_not_read_the_page_trails_it_does_not_show(make_expert, make_visitor):
+    """Up to 20 pages a chat: at 1,000 live chats reading them made a snapshot 116-132
+    ms instead of 73-75 ms, in the database thread drains also wait for."""
+    make_expert()
+    services.conversation_start(visitor=make_visitor(), topic="Sizes")
+    with CaptureQueriesContext(connection) as queries:
+        [chat] = selectors.monitor_snapshot()["conversations"]
+    assert chat["topic"] == "Sizes" and "pages" not in chat
+    assert not any('"pages"' in query["sql"] for query in queries)
