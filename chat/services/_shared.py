@@ -4,8 +4,9 @@ system lines, seq numbers and assignment."""
 import heapq
 import zlib
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -197,13 +198,18 @@ def _may_serve(expert: Expert, conversation: Conversation, networks: dict[int, s
     return conversation.customer_network not in networks.get(expert.pk, ())
 
 
+class _Pairing(NamedTuple):
+    pairs: list[tuple[Conversation, Expert]]
+    anyone_passed_over: bool  # an expert was passed over for a chat
+    experts_left: bool  # some expert still had a free slot at the end
+
+
 def _pair_up(
     waiting: list[Conversation], experts: list[Expert], networks: dict[int, set[str]]
-) -> tuple[list[tuple[Conversation, Expert]], bool]:
+) -> _Pairing:
     """Oldest chat first, each to the least-loaded expert who may serve it (then the
     one who waited longest for a chat). A chat only experts on its own network could
-    take is passed over; the next one goes on. Returns the pairs, and whether any
-    expert was passed over for a chat.
+    take is passed over; the next one goes on.
 
     The free experts are kept in a heap in that order: under the routing lock a burst
     pairs hundreds of chats with hundreds of experts, and comparing every pair took
@@ -234,25 +240,47 @@ def _pair_up(
         anyone_passed_over = anyone_passed_over or bool(passed_over)
         if not free:
             break
-    return pairs, anyone_passed_over
+    return _Pairing(pairs, anyone_passed_over, experts_left=bool(free))
 
 
-def _pair_with_experts_in_turn(waiting: list[Conversation]) -> list[tuple[Conversation, Expert]]:
-    """`_pair_up` with only as many free experts as there are chats, first in turn.
+# A drain reads the first chats in line, and all of them only when free experts are
+# left after pairing those.
+FIRST_IN_LINE = 100
 
-    Each chat takes at most one expert who has no chat from this drain yet, so the
-    first len(waiting) in `_pair_up`'s order are all it can pick, unless some expert
-    was passed over (same network or email): then it pairs again with every free
-    expert. Reading every free expert under the routing lock was linear in the
-    community's size: a lone start held the lock 23 ms with 1,000 experts free, 64 ms
-    before the tables were analysed (docs/performance.md, "Assignment")."""
-    free = selectors.available_experts().select_related("user")
-    experts = list(free.order_by(*TURN_ORDER)[: len(waiting)])
-    pairs, anyone_passed_over = _pair_up(waiting, experts, _networks(waiting, experts))
-    if anyone_passed_over and len(experts) == len(waiting):
-        experts = list(free)
-        pairs, _passed_over = _pair_up(waiting, experts, _networks(waiting, experts))
-    return pairs
+
+def _pair_first_in_line(
+    in_line: Sequence[Conversation],
+    experts_in_turn: Sequence[Expert],
+    networks_of: Callable[[list[Conversation], list[Expert]], dict[int, set[str]]],
+    *,
+    first: int,
+) -> list[tuple[Conversation, Expert]]:
+    """`_pair_up` for the whole queue and every free expert, reading only the first
+    `first` chats in line and as many free experts, first in turn.
+
+    A chat's expert depends only on the chats before it, so the first chats pair as
+    they would with the whole queue, and the rest matter only while an expert has a
+    free slot after them. Each chat takes at most one expert who has no chat from this
+    drain yet, so the first experts in turn, one per chat, are all the pairing can
+    pick, unless one of them was passed over (same network or email). When either
+    does not hold, it reads them all and pairs again. Reading every waiting chat and
+    every free expert under the routing lock was linear in both: with 1,000 experts
+    free a lone start held the lock 23 ms (64 ms before the tables were analysed), and
+    with 1,000 chats waiting and no expert free every start held it 39 ms
+    (docs/performance.md, "Assignment")."""
+    waiting = list(in_line[:first])
+    if not waiting:
+        return []
+    experts = list(experts_in_turn[: len(waiting)])
+    pairing = _pair_up(waiting, experts, networks_of(waiting, experts))
+    experts_cut = len(experts) == len(waiting)
+    line_cut = len(waiting) == first
+    if line_cut and (pairing.experts_left or experts_cut):
+        waiting = list(in_line)
+    elif not (pairing.anyone_passed_over and experts_cut):
+        return pairing.pairs
+    experts = list(experts_in_turn)
+    return _pair_up(waiting, experts, networks_of(waiting, experts)).pairs
 
 
 def _networks(waiting: list[Conversation], experts: list[Expert]) -> dict[int, set[str]]:
@@ -268,10 +296,10 @@ def queue_drain() -> int:
     """Assign waiting chats, oldest first, to the least-loaded available experts.
 
     Must run inside a transaction; returns how many chats were assigned. Everything
-    here runs under the routing lock, so it reads the queue and the experts once and
-    writes a few statements however many chats it assigns: in a burst of new chats
-    the work under that lock is what every customer waits for (docs/performance.md,
-    "Assignment").
+    here runs under the routing lock, so it reads only the front of the queue and of
+    the free experts (`_pair_first_in_line`) and writes a few statements however many
+    chats it assigns: in a burst of new chats the work under that lock is what every
+    customer waits for (docs/performance.md, "Assignment").
     """
     _lock_routing()
     # Chats a socket queued since the last drain (conversation_start_live) take their
@@ -280,14 +308,14 @@ def queue_drain() -> int:
     # after this statement waits for the next drain (its own start asks for one).
     queue = Conversation.objects.filter(status=Conversation.Status.WAITING)
     queue.filter(queued_at=F("created_at")).update(queued_at=Now())
-    waiting = list(
+    pairs = _pair_first_in_line(
         queue.exclude(queued_at=F("created_at"))
         .select_related("visitor")
-        .order_by("queued_at", "pk")
+        .order_by("queued_at", "pk"),
+        selectors.available_experts().select_related("user").order_by(*TURN_ORDER),
+        _networks,
+        first=FIRST_IN_LINE,
     )
-    if not waiting:
-        return 0
-    pairs = _pair_with_experts_in_turn(waiting)
     if not pairs:
         return 0
     now = timezone.now()
