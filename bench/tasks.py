@@ -131,7 +131,8 @@ def routing_work(chats: int, batch: int = 30, crowd: int = 1000) -> dict[str, An
     """What chat starts hold under the routing lock, from sending the lock to the
     commit's reply: `chats` starts one after another with free experts (each a drain
     of one chat), then one drain of `batch` chats queued while no expert was free,
-    then `chats` starts again with `crowd` experts free.
+    then `chats` starts again with `crowd` experts free, then `chats` starts behind
+    `crowd` waiting chats with no expert free.
     The lock is held by one drain at a time across all processes: this is the floor
     of a burst's wait per chat. Statements' own timings would leave out the Python
     between them, which is most of it."""
@@ -193,14 +194,27 @@ def routing_work(chats: int, batch: int = 30, crowd: int = 1000) -> dict[str, An
         batch_ms = held_ms[0]
         on_shift_with_consoles(crowd, "crowd", on_shift=True)
         crowd_ms = lone_starts()
+        Expert.objects.update(on_shift=False)
+        stamped = timezone.now()
+        Conversation.objects.bulk_create(
+            Conversation(
+                visitor=visitor,
+                topic="bench",
+                created_at=stamped - timedelta(seconds=1),
+                queued_at=stamped,
+            )
+            for visitor in Visitor.objects.bulk_create(Visitor() for _ in range(crowd))
+        )
+        line_ms = lone_starts()
     finally:
         del connection.commit
     return {
         "chats": chats,
         "assigned": assigned,
-        "statements_per_start": statistics.median(total),
-        "statements_under_routing_lock": statistics.median(statements),
+        "statements_per_start": statistics.median(total[:chats]),
+        "statements_under_routing_lock": statistics.median(statements[:chats]),
         "ms_under_routing_lock_p50": round(statistics.median(lone_ms), 2),
+        "ms_under_routing_lock_p50_behind_crowd_waiting": round(statistics.median(line_ms), 2),
         "batch": batch,
         "batch_assigned": batch_assigned,
         "batch_ms_under_routing_lock": round(batch_ms, 2),
