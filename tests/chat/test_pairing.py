@@ -18,16 +18,18 @@ EMAILS = ["", "ann@shop.test", "bo@shop.test"]
 START = datetime(2020, 1, 1, tzinfo=UTC)
 
 
+def turn(expert):
+    """Whose turn it is: fewest open chats, then longest without one, then lowest id."""
+    return (expert.open_chat_count, expert.last_assigned_at or EARLIEST, expert.pk)
+
+
 def rule(waiting, experts, networks):
     pairs = []
     for conversation in waiting:
         free = [e for e in experts if e.open_chat_count < e.max_concurrent_chats]
         candidates = [e for e in free if _may_serve(e, conversation, networks)]
         if candidates:
-            expert = min(
-                candidates,
-                key=lambda e: (e.open_chat_count, e.last_assigned_at or EARLIEST, e.pk),
-            )
+            expert = min(candidates, key=turn)
             expert.open_chat_count += 1
             expert.last_assigned_at = START + timedelta(days=1)
             pairs.append((conversation.pk, expert.pk))
@@ -105,7 +107,7 @@ def test_the_front_of_the_queue_and_of_the_experts_pair_as_all_of_them(
     def in_turn():
         _waiting, experts, _networks = build(expert_specs, chat_specs)
         free = [e for e in experts if e.open_chat_count < e.max_concurrent_chats]
-        return sorted(free, key=lambda e: (e.open_chat_count, e.last_assigned_at or EARLIEST, e.pk))
+        return sorted(free, key=turn)
 
     pairs = _pair_first_in_line(
         Fresh(lambda: build(expert_specs, chat_specs)[0]),
